@@ -1,0 +1,46 @@
+import { hideBin } from 'yargs/helpers';
+import yargs from 'yargs';
+import { UserError } from '../errors.js';
+
+// Each command lives in its own module under ./commands and is registered here.
+async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const { registerCommands } = await import('./commands/index.js');
+  const cli = yargs(argv)
+    .scriptName('hermes-fleet')
+    .strict()
+    .demandCommand(1, 'Say which command to run (see --help).')
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      // yargs passes `err` for exceptions thrown in handlers and `msg` for usage mistakes.
+      if ((err as Error | undefined) !== undefined) throw err;
+      throw new UserError(msg);
+    });
+  registerCommands(cli, setExit);
+  await cli.parseAsync();
+  return exitCode;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UserError) {
+      process.stderr.write(`error: ${err.format()}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stderr.write(
+      `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,82 @@
+import type { Secret } from '../secret.js';
+
+/** What a task asks to know about a host before it plans. All requests are read in one batch. */
+export type FactRequest =
+  /** stat of a path; with `content`, its text too; with `secret`, the text arrives as a Secret. */
+  | { kind: 'path'; path: string; content?: boolean; secret?: boolean }
+  | { kind: 'user'; name: string }
+  | { kind: 'group'; name: string }
+  | { kind: 'unit'; name: string }
+  /** Whether a command is on the host's PATH (docker, podman, …). */
+  | { kind: 'command'; name: string }
+  /** `<backend> inspect <name>`: does the container exist, its id, is it running. */
+  | { kind: 'container'; backend: 'docker' | 'podman'; name: string }
+  /** Does `<backend> image inspect <image>` find the image on the host. */
+  | { kind: 'image'; backend: 'docker' | 'podman'; image: string };
+
+export interface Attrs {
+  /** Permission bits, e.g. 0o640. */
+  mode: number;
+  user: string;
+  group: string;
+}
+
+interface StatFact extends Attrs {
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+  size: number;
+}
+
+export type PathFact =
+  | { kind: 'absent' }
+  | (StatFact & { kind: 'file'; text?: string; secret?: Secret })
+  | (StatFact & { kind: 'dir' })
+  | (StatFact & { kind: 'symlink'; target: string })
+  | (StatFact & { kind: 'other' });
+
+export interface UserFact {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+export interface GroupFact {
+  name: string;
+  gid: number;
+}
+
+/** `systemctl show` of a unit. A unit that does not exist has loadState `not-found`. */
+export interface UnitFact {
+  loadState: string;
+  activeState: string;
+  subState: string;
+  /** enabled, disabled, static, … ('' when not found). */
+  unitFileState: string;
+  /** Microseconds since the epoch of the last entry into `active`; 0 when never. */
+  activeEnterTimestampUs: number;
+  mainPid: number;
+  nRestarts: number;
+}
+
+export interface ContainerFact {
+  exists: boolean;
+  id?: string;
+  running?: boolean;
+  image?: string;
+}
+
+/** Everything read from one host, keyed by the request that asked for it. */
+export interface HostFacts {
+  paths: Map<string, PathFact>;
+  users: Map<string, UserFact | null>;
+  groups: Map<string, GroupFact | null>;
+  units: Map<string, UnitFact>;
+  commands: Map<string, boolean>;
+  /** Keyed by `${backend}:${name}`. */
+  containers: Map<string, ContainerFact>;
+  /** Keyed by `${backend}:${image}`. */
+  images: Map<string, boolean>;
+}

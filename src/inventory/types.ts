@@ -1,0 +1,98 @@
+import type { Secret } from '../secret.js';
+
+/** How to reach one host, after precedence and defaults are applied. */
+export interface SshSettings {
+  /** Address or DNS name; defaults to the host's inventory name. */
+  host: string;
+  port: number;
+  /** Login user; defaults to the current user on the control machine. */
+  user: string;
+  become: 'sudo' | 'none';
+  /** Absolute path on the control machine (`~` expanded), when set. */
+  identityFile?: string;
+  /** Absolute path on the control machine (`~` expanded). */
+  knownHosts: string;
+  hostKeyPolicy: 'strict' | 'accept-new' | 'off';
+  /** Bastion as `[user@]host[:port]`. */
+  jump?: string;
+  /** Seconds. */
+  connectTimeout: number;
+}
+
+/** One MCP server as the NixOS module's option type describes it. */
+export interface McpServerSettings {
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  url?: string;
+  headers?: Record<string, string>;
+  auth?: 'oauth';
+  enabled?: boolean;
+  timeout?: number;
+  connect_timeout?: number;
+  tools?: { include?: string[]; exclude?: string[] };
+  sampling?: {
+    enabled?: boolean;
+    model?: string;
+    max_tokens_cap?: number;
+    timeout?: number;
+    max_rpm?: number;
+    max_tool_rounds?: number;
+    allowed_models?: string[];
+    log_level?: 'debug' | 'info' | 'warning';
+  };
+}
+
+export interface ContainerSettings {
+  enable: boolean;
+  backend: 'docker' | 'podman';
+  image: string;
+  extraVolumes: string[];
+  extraOptions: string[];
+}
+
+/** What to deploy on one host: the NixOS module's options, resolved, with defaults applied. */
+export interface HermesSettings {
+  package: string;
+  user: string;
+  group: string;
+  createUser: boolean;
+  stateDir: string;
+  /** Defaults to `<stateDir>/workspace`. */
+  workingDirectory: string;
+  settings: Record<string, unknown>;
+  /** Content of the local configFile (read on the control machine), when set. */
+  configFile?: { path: string; content: string };
+  mcpServers: Record<string, McpServerSettings>;
+  environment: Record<string, string>;
+  secrets: Record<string, Secret>;
+  environmentFiles: string[];
+  /** Content of the local authFile; a secret (OAuth credentials). */
+  authFile?: Secret;
+  authFileForceOverwrite: boolean;
+  /** Document name → text (inline, or read from the local file). */
+  documents: Record<string, string>;
+  extraArgs: string[];
+  restart: string;
+  restartSec: number;
+  healthCheck: { seconds: number; command?: string };
+  addToSystemPackages: boolean;
+  container: ContainerSettings;
+}
+
+/** One host of the inventory with everything resolved: the input of a run. */
+export interface HostSpec {
+  name: string;
+  /** Every group the host belongs to, outermost first (`all` included). */
+  groups: string[];
+  ssh: SshSettings;
+  hermes: HermesSettings;
+}
+
+/** A loaded inventory: every host, and group membership for --limit. */
+export interface Inventory {
+  hosts: HostSpec[];
+  /** Group name → host names, in file order (includes `all`). */
+  groups: Map<string, string[]>;
+  files: string[];
+}

@@ -1,0 +1,18 @@
+import type { FactRequest, HostFacts } from '../src/facts/types.js';
+import type { HostSpec } from '../src/inventory/types.js';
+import type { Change, TaskName, TaskPlan } from '../src/plan/types.js';
+
+/**
+ * A task is two pure functions: which facts it needs, and the changes that bring the host from
+ * those facts to the desired state (none when in sync: that is idempotency). No I/O here.
+ */
+export interface Task {
+  name: TaskName;
+  facts(host: HostSpec): FactRequest[];
+  /**
+   * `earlier` holds the plans of the tasks before this one in the same run, so a task can react
+   * to what they will change (the service restarts when config.yaml changed, …).
+   * Throws PlanError when the host cannot be converged.
+   */
+  plan(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan[]): Change[];
+}
