@@ -1,22 +1,30 @@
 import type { Secret } from '../secret.js';
 
-/** How to reach one host, after precedence and defaults are applied. */
+/**
+ * How to reach one host, as the inventory says it (after precedence). Unset keys stay unset so
+ * the transport can fill them from ~/.ssh/config first and from the defaults after, as OpenSSH
+ * does; see src/transport for the resolved form.
+ */
 export interface SshSettings {
-  /** Address or DNS name; defaults to the host's inventory name. */
-  host: string;
-  port: number;
-  /** Login user; defaults to the current user on the control machine. */
-  user: string;
-  become: 'sudo' | 'none';
-  /** Absolute path on the control machine (`~` expanded), when set. */
+  /** Address or DNS name; default: the host's inventory name. */
+  host?: string;
+  port?: number;
+  /** Login user; default: ~/.ssh/config's User, else the current user. */
+  user?: string;
+  /** Default: `sudo` unless the login user is root. */
+  become?: 'sudo' | 'none';
+  /** Absolute path on the control machine (`~` expanded, relative paths resolved). */
   identityFile?: string;
-  /** Absolute path on the control machine (`~` expanded). */
-  knownHosts: string;
-  hostKeyPolicy: 'strict' | 'accept-new' | 'off';
+  /** Absolute path on the control machine; default ~/.ssh/known_hosts. */
+  knownHosts?: string;
+  /** Default `strict`. */
+  hostKeyPolicy?: 'strict' | 'accept-new' | 'off';
   /** Bastion as `[user@]host[:port]`. */
   jump?: string;
-  /** Seconds. */
-  connectTimeout: number;
+  /** Seconds; default 10. */
+  connectTimeout?: number;
+  /** Name of an environment variable on the control machine holding the key's passphrase. */
+  passphraseEnv?: string;
 }
 
 /** One MCP server as the NixOS module's option type describes it. */
