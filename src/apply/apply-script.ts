@@ -1,0 +1,89 @@
+/**
+ * The host side of the batched apply: one constant POSIX sh program that carries out a host's
+ * whole plan in one round trip. Operations arrive on stdin as tab-separated header lines
+ * (`idx op a b c d e`); a file's bytes follow its header, `e` bytes long, read with `head -c`
+ * (which never reads past them), so content never touches a command line or here-document.
+ *
+ * Files are written atomically: mktemp in the target's directory (mode 0600 from birth), owner
+ * and final mode set while still empty, content written, size checked, fsync'd, renamed over
+ * the target. A temp file is removed on every exit path (error, hang-up, interrupt).
+ * After each operation one line `idx ok`, or `idx fail <base64 message>` and exit 1: the first
+ * failure stops the host, and everything before it stays applied whole.
+ */
+export const APPLY_SCRIPT = String.raw`
+export LC_ALL=C
+T=$(printf '\t')
+tmp=
+i=-
+cleanup() { if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi; }
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM HUP PIPE
+fail() { printf '%s\tfail\t%s\n' "$i" "$(printf '%s' "$1" | base64 -w0)"; exit 1; }
+run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
+unit_failure() {
+  printf '%s is %s, not active\n--- last log lines ---\n%s' "$1" "$2" \
+    "$(journalctl -u "$1" -n 20 --no-pager -o short-iso 2>&1 </dev/null)"
+}
+while IFS="$T" read -r i op a b c d e; do
+  case "$op" in
+  group)
+    getent group -- "$a" >/dev/null </dev/null || run groupadd --system "$a" ;;
+  user)
+    getent passwd -- "$a" >/dev/null </dev/null ||
+      run useradd --system --gid "$b" --home-dir "$c" --no-create-home --shell "$d" "$a" ;;
+  dir)
+    run install -d -m "$b" -o "$c" -g "$d" -- "$a" ;;
+  write)
+    tmp=$(mktemp -- "$(dirname -- "$a")/.hermes-fleet.XXXXXX" </dev/null 2>&1) || { o=$tmp; tmp=; fail "cannot create a temporary file next to $a: $o"; }
+    run chown -- "$c:$d" "$tmp"
+    run chmod -- "$b" "$tmp"
+    head -c "$e" >"$tmp" || fail "writing $a failed"
+    [ "$(stat -c %s -- "$tmp")" = "$e" ] || fail "$a: the content arrived incomplete; the old file is unchanged"
+    sync -- "$tmp" 2>/dev/null </dev/null || true
+    run mv -f -- "$tmp" "$a"
+    tmp= ;;
+  attrs)
+    run chmod -- "$b" "$a"
+    run chown -h -- "$c:$d" "$a" ;;
+  symlink)
+    tmp="$(dirname -- "$a")/.hermes-fleet.link.$$"
+    run ln -sfn -- "$b" "$tmp"
+    run mv -Tf -- "$tmp" "$a"
+    tmp= ;;
+  remove)
+    run rm -f -- "$a" ;;
+  systemctl)
+    if [ "$a" = daemon-reload ]; then run systemctl daemon-reload; else run systemctl "$a" -- "$b"; fi ;;
+  container-rm)
+    "$a" rm -f -- "$b" >/dev/null 2>&1 </dev/null || true ;;
+  wait)
+    cmd=
+    if [ "$e" -gt 0 ]; then cmd=$(head -c "$e"); fi
+    n=0
+    while :; do
+      s=$(systemctl is-active -- "$a" </dev/null)
+      [ "$s" = active ] && break
+      n=$((n + 1))
+      if [ "$s" = failed ] || [ "$n" -ge 300 ]; then fail "$(unit_failure "$a" "$s")"; fi
+      sleep 0.1
+    done
+    p1=$(systemctl show -p MainPID --value -- "$a" </dev/null)
+    r1=$(systemctl show -p NRestarts --value -- "$a" </dev/null)
+    sleep "$b"
+    s=$(systemctl is-active -- "$a" </dev/null)
+    p2=$(systemctl show -p MainPID --value -- "$a" </dev/null)
+    r2=$(systemctl show -p NRestarts --value -- "$a" </dev/null)
+    if [ "$s" != active ] || [ "$p1" != "$p2" ] || [ "$r1" != "$r2" ]; then
+      fail "$(unit_failure "$a" "$s (it did not stay up for $b s)")"
+    fi
+    if [ -n "$cmd" ]; then
+      o=$(cd / && runuser -u "$c" -- /bin/sh -c "$cmd" </dev/null 2>&1) || fail "health check command failed as $c: $o"
+    fi ;;
+  *)
+    fail "unknown operation $op" ;;
+  esac
+  printf '%s\tok\n' "$i"
+done
+i=-
+printf 'end\n'
+`;

@@ -1,0 +1,168 @@
+import {
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { localExecutor } from '../exec/local-executor.js';
+import type { TaskPlan } from '../plan/types.js';
+import { Secret } from '../secret.js';
+import { quote } from '../transport/quote.js';
+import { applyOps } from './apply.js';
+import { encodeOps, opSummary, planOps } from './encode-ops.js';
+
+const sh = (script: string) => `sh -c ${quote(script)}`;
+const root = { user: 'root', group: 'root' };
+const absent = { kind: 'absent' } as const;
+const isRoot = process.getuid?.() === 0;
+
+describe('the apply batch (run by a real local shell)', () => {
+  it.skipIf(!isRoot)(
+    'writes hostile content byte-for-byte, atomically, with mode and owner',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'apply-'));
+      const hostile = "EOF\n'$(touch /tmp/pwned)'\n`id`\n\\\"\n\0binary\u00e9\nno newline at end";
+      const target = join(dir, "name with 'quotes' $(x)");
+      const secretPath = join(dir, '.env');
+      const plans: TaskPlan[] = [
+        {
+          task: 'dirs',
+          changes: [
+            {
+              kind: 'dir',
+              path: join(dir, 'sub'),
+              attrs: { mode: 0o750, ...root },
+              before: absent,
+            },
+          ],
+        },
+        {
+          task: 'merge',
+          changes: [
+            {
+              kind: 'file',
+              path: target,
+              body: { text: hostile },
+              attrs: { mode: 0o640, ...root },
+              before: absent,
+            },
+            {
+              kind: 'file',
+              path: secretPath,
+              body: { secret: new Secret("KEY='v'\n", 'test') },
+              attrs: { mode: 0o600, ...root },
+              before: absent,
+            },
+            { kind: 'symlink', path: join(dir, 'link'), target: '/opt/x y', before: absent },
+          ],
+        },
+      ];
+      const ops = planOps(plans);
+      const seen: number[] = [];
+      const outcome = await applyOps(localExecutor, ops, {
+        commandLine: sh,
+        timeoutMs: 10_000,
+        onOpDone: (i) => seen.push(i),
+      });
+      expect(outcome).toMatchObject({ done: 4 });
+      expect(outcome.failure).toBeUndefined();
+      expect(seen).toEqual([0, 1, 2, 3]);
+      expect(readFileSync(target, 'utf8')).toBe(hostile);
+      expect(lstatSync(target).mode & 0o7777).toBe(0o640);
+      expect(lstatSync(secretPath).mode & 0o7777).toBe(0o600);
+      expect(lstatSync(join(dir, 'sub')).mode & 0o7777).toBe(0o750);
+      expect(readlinkSync(join(dir, 'link'))).toBe('/opt/x y');
+      expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
+    },
+  );
+
+  it('stops at the first failure, names it, and leaves no temp file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apply-'));
+    writeFileSync(join(dir, 'a'), 'old');
+    const plans: TaskPlan[] = [
+      {
+        task: 'docs',
+        changes: [
+          {
+            kind: 'file',
+            path: join(dir, 'missing-dir', 'x'),
+            body: { text: 'new' },
+            attrs: { mode: 0o640, ...root },
+            before: absent,
+          },
+          {
+            kind: 'file',
+            path: join(dir, 'a'),
+            body: { text: 'new' },
+            attrs: { mode: 0o640, ...root },
+            before: absent,
+          },
+        ],
+      },
+    ];
+    const outcome = await applyOps(localExecutor, planOps(plans), {
+      commandLine: sh,
+      timeoutMs: 10_000,
+    });
+    expect(outcome.done).toBe(0);
+    expect(outcome.failure?.task).toBe('docs');
+    expect(outcome.failure?.message).toMatch(/temporary file/);
+    expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('old');
+    expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
+  });
+
+  it('reports an incomplete batch when the content stream is cut short', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apply-'));
+    writeFileSync(join(dir, 'a'), 'old');
+    const ops = planOps([
+      {
+        task: 'docs',
+        changes: [
+          {
+            kind: 'file',
+            path: join(dir, 'a'),
+            body: { text: 'new content that will be cut' },
+            attrs: { mode: 0o644, user: 'root', group: 'root' },
+            before: absent,
+          },
+        ],
+      },
+    ]);
+    // Send the header and only part of the body, as a dropped connection would.
+    const full = encodeOps(ops);
+    const cut = full.subarray(0, full.length - 5);
+    const outcome = await applyOps(
+      { exec: (command, request) => localExecutor.exec(command, { ...request, stdin: cut }) },
+      ops,
+      { commandLine: sh, timeoutMs: 10_000 },
+    );
+    expect(outcome.done).toBe(0);
+    expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('old');
+    expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
+  });
+
+  it('never shows a file body in an operation summary', () => {
+    const [op] = planOps([
+      {
+        task: 'secrets',
+        changes: [
+          {
+            kind: 'file',
+            path: '/var/lib/hermes/.hermes/.env',
+            body: { secret: new Secret('TOKEN=abc', 'x') },
+            attrs: { mode: 0o600, user: 'hermes', group: 'hermes' },
+            before: absent,
+          },
+        ],
+      },
+    ]);
+    expect(op && opSummary(op)).toBe(
+      'write /var/lib/hermes/.hermes/.env 0600 hermes hermes <9 bytes on stdin>',
+    );
+  });
+});

@@ -1,0 +1,79 @@
+import type { Executor } from '../exec/executor.js';
+import type { TaskName } from '../plan/types.js';
+import { APPLY_SCRIPT } from './apply-script.js';
+import { encodeOps, type Op } from './encode-ops.js';
+
+export interface ApplyOutcome {
+  /** How many operations completed, in order. */
+  done: number;
+  /** The operation that failed, and why. */
+  failure?: { index: number; task: TaskName; message: string };
+  /** The batch never finished (connection lost, timeout, killed). */
+  incomplete?: string;
+  durationMs: number;
+}
+
+export interface ApplyOptions {
+  commandLine: (script: string) => string;
+  timeoutMs: number;
+  /** Called as each operation completes, for live progress. */
+  onOpDone?: (index: number) => void;
+}
+
+/** Carries out the operations on the host in one round trip, streaming per-op progress. */
+export async function applyOps(
+  executor: Executor,
+  ops: readonly Op[],
+  options: ApplyOptions,
+): Promise<ApplyOutcome> {
+  // Written by the stdout callback as lines arrive.
+  const seen: { done: number; failure?: ApplyOutcome['failure']; ended: boolean } = {
+    done: 0,
+    ended: false,
+  };
+  let pending = '';
+  const onLine = (line: string) => {
+    if (line === 'end') {
+      seen.ended = true;
+      return;
+    }
+    const [indexText = '', status, message = ''] = line.split('\t');
+    const index = Number(indexText);
+    const op = ops[index];
+    if (status === 'ok' && op) {
+      seen.done = index + 1;
+      options.onOpDone?.(index);
+    } else if (status === 'fail') {
+      seen.failure = {
+        index,
+        task: op?.task ?? ops[seen.done]?.task ?? 'users',
+        message: Buffer.from(message, 'base64').toString('utf8'),
+      };
+    }
+  };
+  const result = await executor.exec(options.commandLine(APPLY_SCRIPT), {
+    stdin: encodeOps(ops),
+    timeoutMs: options.timeoutMs,
+    onStdout: (chunk) => {
+      pending += chunk.toString('utf8');
+      let newline = pending.indexOf('\n');
+      while (newline >= 0) {
+        onLine(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+        newline = pending.indexOf('\n');
+      }
+    },
+  });
+  const outcome: ApplyOutcome = { done: seen.done, durationMs: result.durationMs };
+  if (seen.failure) return { ...outcome, failure: seen.failure };
+  if (!seen.ended) {
+    const stderr = result.stderr.toString('utf8').trim();
+    return {
+      ...outcome,
+      incomplete: result.timedOut
+        ? 'the apply step timed out'
+        : `the apply step stopped early (exit code ${result.exitCode ?? 'none'})${stderr ? `: ${stderr}` : ''}`,
+    };
+  }
+  return outcome;
+}

@@ -1,0 +1,106 @@
+import { InternalError } from '../errors.js';
+import type { Change, FileBody, TaskName, TaskPlan } from '../plan/types.js';
+
+/** One operation of the apply batch, with the task it belongs to. */
+export interface Op {
+  task: TaskName;
+  change: Change;
+  header: string[];
+  body?: Buffer;
+}
+
+function field(value: string): string {
+  if (/[\t\n\r\0]/.test(value)) {
+    throw new InternalError(`apply field holds a tab, newline or NUL: ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+
+function bodyBytes(body: FileBody): Buffer {
+  // The only place a secret file's value is revealed: into the SSH channel's stdin.
+  return Buffer.from('text' in body ? body.text : body.secret.reveal(), 'utf8');
+}
+
+function toOp(task: TaskName, change: Change): Op {
+  const op = (header: string[], body?: Buffer): Op => ({
+    task,
+    change,
+    header: header.map(field),
+    ...(body ? { body } : {}),
+  });
+  switch (change.kind) {
+    case 'group-create':
+      return op(['group', change.name]);
+    case 'user-create':
+      return op(['user', change.name, change.group, change.home, change.shell]);
+    case 'dir':
+      return op([
+        'dir',
+        change.path,
+        octal(change.attrs.mode),
+        change.attrs.user,
+        change.attrs.group,
+      ]);
+    case 'file': {
+      const body = bodyBytes(change.body);
+      return op(
+        [
+          'write',
+          change.path,
+          octal(change.attrs.mode),
+          change.attrs.user,
+          change.attrs.group,
+          String(body.length),
+        ],
+        body,
+      );
+    }
+    case 'attrs':
+      return op([
+        'attrs',
+        change.path,
+        octal(change.attrs.mode),
+        change.attrs.user,
+        change.attrs.group,
+      ]);
+    case 'symlink':
+      return op(['symlink', change.path, change.target]);
+    case 'remove':
+      return op(['remove', change.path]);
+    case 'systemd':
+      return op(['systemctl', change.action, change.action === 'daemon-reload' ? '' : change.unit]);
+    case 'container-remove':
+      return op(['container-rm', change.backend, change.name]);
+    case 'wait-healthy': {
+      const body = Buffer.from(change.command ?? '', 'utf8');
+      return op(
+        ['wait', change.unit, String(change.seconds), change.user, '', String(body.length)],
+        body.length > 0 ? body : undefined,
+      );
+    }
+  }
+}
+
+/** Every change of every plan, in task order, as operations. */
+export function planOps(plans: readonly TaskPlan[]): Op[] {
+  return plans.flatMap((plan) => plan.changes.map((change) => toOp(plan.task, change)));
+}
+
+/** The apply batch's stdin: header lines, each file's bytes right after its header. */
+export function encodeOps(ops: readonly Op[]): Buffer {
+  const parts: Buffer[] = [];
+  ops.forEach((op, index) => {
+    parts.push(Buffer.from(`${index}\t${op.header.join('\t')}\n`, 'utf8'));
+    if (op.body) parts.push(op.body);
+  });
+  return Buffer.concat(parts);
+}
+
+/** What -vv shows of an operation: its header, never a body (a body may be a secret). */
+export function opSummary(op: Op): string {
+  const [name, ...args] = op.header;
+  const shown = op.body ? [...args.slice(0, -1), `<${op.body.length} bytes on stdin>`] : args;
+  return [name, ...shown].join(' ');
+}

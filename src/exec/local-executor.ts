@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import type { ExecOutcome, ExecRequest, Executor } from './executor.js';
+
+/** Runs command lines with the local /bin/sh: used to test the batch scripts without SSH. */
+export const localExecutor: Executor = {
+  exec(command: string, request: ExecRequest = {}): Promise<ExecOutcome> {
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let timedOut = false;
+      const timer =
+        request.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              child.kill('SIGKILL');
+            }, request.timeoutMs);
+      child.stdout.on('data', (chunk: Buffer) => {
+        out.push(chunk);
+        request.onStdout?.(chunk);
+      });
+      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        resolve({
+          exitCode: code,
+          ...(signal ? { signal } : {}),
+          stdout: Buffer.concat(out),
+          stderr: Buffer.concat(err),
+          durationMs: Date.now() - started,
+          timedOut,
+        });
+      });
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(request.stdin ?? '');
+    });
+  },
+};

@@ -1,0 +1,269 @@
+import { InternalError } from '../errors.js';
+import type { Executor } from '../exec/executor.js';
+import { Secret } from '../secret.js';
+import { READ_SCRIPT } from './read-script.js';
+import type {
+  ContainerFact,
+  FactRequest,
+  GroupFact,
+  HostFacts,
+  PathFact,
+  UnitFact,
+  UserFact,
+} from './types.js';
+
+/** A field that goes on a request line must not break the line protocol. */
+function field(value: string): string {
+  if (/[\t\n\r\0]/.test(value)) {
+    throw new InternalError(
+      `fact request field holds a tab, newline or NUL: ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function requestKey(r: FactRequest): string {
+  switch (r.kind) {
+    case 'path':
+      return `path\t${r.path}`;
+    case 'user':
+    case 'group':
+    case 'unit':
+    case 'command':
+      return `${r.kind}\t${r.name}`;
+    case 'container':
+      return `container\t${r.backend}\t${r.name}`;
+    case 'image':
+      return `image\t${r.backend}\t${r.image}`;
+  }
+}
+
+/** Merges duplicate requests (a path asked with and without content is read once, with it). */
+export function dedupeRequests(requests: readonly FactRequest[]): FactRequest[] {
+  const byKey = new Map<string, FactRequest>();
+  for (const r of requests) {
+    const key = requestKey(r);
+    const seen = byKey.get(key);
+    if (seen?.kind === 'path' && r.kind === 'path') {
+      byKey.set(key, {
+        kind: 'path',
+        path: r.path,
+        content: Boolean(seen.content) || Boolean(r.content),
+        secret: Boolean(seen.secret) || Boolean(r.secret),
+      });
+    } else if (!seen) {
+      byKey.set(key, r);
+    }
+  }
+  return [...byKey.values()];
+}
+
+export function encodeRequests(requests: readonly FactRequest[]): string {
+  return requests
+    .map((r, i) => {
+      switch (r.kind) {
+        case 'path':
+          return `${i}\tpath\t${field(r.path)}\t${r.content ? '1' : '0'}`;
+        case 'user':
+        case 'group':
+        case 'unit':
+        case 'command':
+          return `${i}\t${r.kind}\t${field(r.name)}\t`;
+        case 'container':
+          return `${i}\tcontainer\t${r.backend}\t${field(r.name)}`;
+        case 'image':
+          return `${i}\timage\t${r.backend}\t${field(r.image)}`;
+      }
+    })
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+export function emptyFacts(): HostFacts {
+  return {
+    paths: new Map(),
+    users: new Map(),
+    groups: new Map(),
+    units: new Map(),
+    commands: new Map(),
+    containers: new Map(),
+    images: new Map(),
+  };
+}
+
+function parseStat(text: string) {
+  const [mode, uid, gid, user, group, mtime, size] = text.split(' ');
+  return {
+    mode: parseInt(mode ?? '0', 8),
+    uid: Number(uid),
+    gid: Number(gid),
+    user: user ?? '',
+    group: group ?? '',
+    mtimeMs: Math.round(Number(mtime) * 1000),
+    size: Number(size),
+  };
+}
+
+function fromBase64(text: string): string {
+  return Buffer.from(text, 'base64').toString('utf8');
+}
+
+function parsePath(request: Extract<FactRequest, { kind: 'path' }>, fields: string[]): PathFact {
+  const [kind, stat = '', extra] = fields;
+  if (kind === 'absent') return { kind: 'absent' };
+  const attrs = parseStat(stat);
+  switch (kind) {
+    case 'file': {
+      if (!request.content) return { kind: 'file', ...attrs };
+      if (extra === '!') {
+        throw new HostReadError(`cannot read ${request.path} (permission denied?)`);
+      }
+      const text = fromBase64(extra ?? '');
+      return request.secret
+        ? { kind: 'file', ...attrs, secret: new Secret(text, `host file ${request.path}`) }
+        : { kind: 'file', ...attrs, text };
+    }
+    case 'dir':
+      return { kind: 'dir', ...attrs };
+    case 'symlink':
+      return { kind: 'symlink', ...attrs, target: fromBase64(extra ?? '') };
+    default:
+      return { kind: 'other', ...attrs };
+  }
+}
+
+function parseUnit(encoded: string): UnitFact {
+  const props = new Map<string, string>();
+  for (const line of fromBase64(encoded).split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) props.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  const since = /^@(\d+)/.exec(props.get('ActiveEnterTimestamp') ?? '');
+  return {
+    loadState: props.get('LoadState') ?? 'not-found',
+    activeState: props.get('ActiveState') ?? 'inactive',
+    subState: props.get('SubState') ?? 'dead',
+    unitFileState: props.get('UnitFileState') ?? '',
+    activeEnterTimestampUs: since?.[1] ? Number(since[1]) * 1_000_000 : 0,
+    mainPid: Number(props.get('MainPID') ?? 0),
+    nRestarts: Number(props.get('NRestarts') ?? 0),
+  };
+}
+
+/** The host answered, but not in a way facts can be built from (e.g. a file it cannot read). */
+export class HostReadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostReadError';
+  }
+}
+
+/** Parses the read script's output into facts for exactly the requests sent. */
+export function parseFacts(
+  requests: readonly FactRequest[],
+  output: string,
+): HostFacts & { uid: number } {
+  const facts = emptyFacts();
+  let uid = -1;
+  let ended = false;
+  const answered = new Set<number>();
+  for (const line of output.split('\n')) {
+    if (line === '') continue;
+    const [head = '', ...fields] = line.split('\t');
+    if (head === 'whoami') {
+      uid = Number(fields[0]);
+      continue;
+    }
+    if (head === 'end') {
+      ended = true;
+      continue;
+    }
+    const index = Number(head);
+    const request = requests[index];
+    if (!request) throw new HostReadError(`unexpected line from the host: ${line.slice(0, 80)}`);
+    answered.add(index);
+    const found = fields[0] === 'found';
+    switch (request.kind) {
+      case 'path':
+        facts.paths.set(request.path, parsePath(request, fields));
+        break;
+      case 'user': {
+        const [name = '', , uidText, gidText, , home = '', shell = ''] = (fields[1] ?? '').split(
+          ':',
+        );
+        const user: UserFact | null = found
+          ? { name, uid: Number(uidText), gid: Number(gidText), home, shell }
+          : null;
+        facts.users.set(request.name, user);
+        break;
+      }
+      case 'group': {
+        const [name = '', , gidText] = (fields[1] ?? '').split(':');
+        const group: GroupFact | null = found ? { name, gid: Number(gidText) } : null;
+        facts.groups.set(request.name, group);
+        break;
+      }
+      case 'unit':
+        facts.units.set(request.name, parseUnit(fields[1] ?? ''));
+        break;
+      case 'command':
+        facts.commands.set(request.name, found);
+        break;
+      case 'container': {
+        const [id, running, image] = (fields[1] ?? '').split(' ');
+        const container: ContainerFact = found
+          ? {
+              exists: true,
+              ...(id ? { id } : {}),
+              running: running === 'true',
+              ...(image ? { image } : {}),
+            }
+          : { exists: false };
+        facts.containers.set(`${request.backend}:${request.name}`, container);
+        break;
+      }
+      case 'image':
+        facts.images.set(`${request.backend}:${request.image}`, found);
+        break;
+    }
+  }
+  if (!ended || answered.size !== requests.length) {
+    throw new HostReadError(
+      `the host's answer to the fact read was cut short (${answered.size} of ${requests.length} answers)`,
+    );
+  }
+  return { ...facts, uid };
+}
+
+export interface GatherOptions {
+  /** Wraps the read script into the command line that runs it (adds sudo when needed). */
+  commandLine: (script: string) => string;
+  timeoutMs?: number;
+}
+
+/** One round trip: every fact every task asked for. */
+export async function gatherFacts(
+  executor: Executor,
+  requests: readonly FactRequest[],
+  options: GatherOptions,
+): Promise<HostFacts & { uid: number }> {
+  const unique = dedupeRequests(requests);
+  const result = await executor.exec(options.commandLine(READ_SCRIPT), {
+    stdin: encodeRequests(unique),
+    timeoutMs: options.timeoutMs ?? 60_000,
+  });
+  if (result.timedOut) throw new HostReadError('reading the host state timed out');
+  if (result.exitCode !== 0) {
+    throw new HostReadError(describeFailure(result.exitCode, result.stderr.toString('utf8')));
+  }
+  return parseFacts(unique, result.stdout.toString('utf8'));
+}
+
+/** Turns a failed batch's stderr into a message, recognising sudo's password prompt. */
+export function describeFailure(exitCode: number | null, stderr: string): string {
+  if (/sudo: (a password is required|a terminal is required)/.test(stderr)) {
+    return 'sudo asked for a password: `become: sudo` needs passwordless sudo (NOPASSWD) for the login user, or log in as root with `become: none`';
+  }
+  const text = stderr.trim().split('\n').slice(-5).join('\n');
+  return `command failed with exit code ${exitCode ?? 'none'}${text ? `: ${text}` : ''}`;
+}

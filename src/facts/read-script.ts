@@ -1,0 +1,51 @@
+/**
+ * The host side of the batched fact read: one constant POSIX sh program, run once per host.
+ * Requests arrive on stdin, one per line, tab-separated (`idx kind arg1 arg2`), so paths and
+ * names from the inventory never become part of a command line. Each answer is one line that
+ * starts with the request's index; file contents and multi-line outputs travel base64-encoded.
+ * Every command reads from /dev/null so none can swallow the request stream.
+ */
+export const READ_SCRIPT = String.raw`
+export LC_ALL=C
+T=$(printf '\t')
+st() { stat -c '%a %u %g %U %G %.9Y %s' -- "$1" </dev/null; }
+b64() { base64 -w0 </dev/null -- "$1"; }
+printf 'whoami\t%s\n' "$(id -u </dev/null)"
+while IFS="$T" read -r i k a b; do
+  case "$k" in
+  path)
+    if [ -L "$a" ]; then
+      printf '%s\tsymlink\t%s\t%s\n' "$i" "$(st "$a")" "$(printf '%s' "$(readlink -- "$a" </dev/null)" | base64 -w0)"
+    elif [ -f "$a" ]; then
+      printf '%s\tfile\t%s\t' "$i" "$(st "$a")"
+      if [ "$b" = 1 ]; then b64 "$a" || printf '!'; fi
+      printf '\n'
+    elif [ -d "$a" ]; then
+      printf '%s\tdir\t%s\n' "$i" "$(st "$a")"
+    elif [ -e "$a" ]; then
+      printf '%s\tother\t%s\n' "$i" "$(st "$a")"
+    else
+      printf '%s\tabsent\n' "$i"
+    fi ;;
+  user)
+    if e=$(getent passwd -- "$a" </dev/null); then printf '%s\tfound\t%s\n' "$i" "$e"
+    else printf '%s\tabsent\n' "$i"; fi ;;
+  group)
+    if e=$(getent group -- "$a" </dev/null); then printf '%s\tfound\t%s\n' "$i" "$e"
+    else printf '%s\tabsent\n' "$i"; fi ;;
+  unit)
+    printf '%s\tunit\t%s\n' "$i" "$(systemctl show --timestamp=unix -p LoadState,ActiveState,SubState,UnitFileState,ActiveEnterTimestamp,MainPID,NRestarts -- "$a" </dev/null 2>/dev/null | base64 -w0)" ;;
+  command)
+    if command -v "$a" >/dev/null 2>&1; then printf '%s\tfound\n' "$i"; else printf '%s\tabsent\n' "$i"; fi ;;
+  container)
+    if command -v "$a" >/dev/null 2>&1 && o=$("$a" container inspect --format '{{.Id}} {{.State.Running}} {{.Config.Image}}' -- "$b" </dev/null 2>/dev/null); then
+      printf '%s\tfound\t%s\n' "$i" "$o"
+    else printf '%s\tabsent\n' "$i"; fi ;;
+  image)
+    if command -v "$a" >/dev/null 2>&1 && "$a" image inspect -- "$b" </dev/null >/dev/null 2>&1; then printf '%s\tfound\n' "$i"
+    else printf '%s\tabsent\n' "$i"; fi ;;
+  *) printf '%s\tunknown\n' "$i" ;;
+  esac
+done
+printf 'end\n'
+`;

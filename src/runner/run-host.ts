@@ -1,0 +1,284 @@
+import { applyOps } from '../apply/apply.js';
+import { opSummary, planOps } from '../apply/encode-ops.js';
+import { gatherFacts } from '../facts/gather.js';
+import type { HostFacts } from '../facts/types.js';
+import type { HostSpec } from '../inventory/types.js';
+import { PlanError, type TaskName, type TaskPlan } from '../plan/types.js';
+import type { Executor } from '../exec/executor.js';
+import type { Task } from '../../tasks/task.js';
+import type { HostResult, RunObserver, TaskResult, TransportStats } from './types.js';
+
+/** What the host runner needs from a connection: the executor, its counters, and close. */
+export interface HostSession extends Executor {
+  readonly stats: TransportStats;
+  readonly warnings: readonly string[];
+  close(): void;
+}
+
+export interface HostRunOptions {
+  check: boolean;
+  /** Tasks not selected by --tags/--skip-tags report `skipped` and plan nothing. */
+  selected: ReadonlySet<TaskName>;
+  observer: RunObserver;
+  /** Aborted on Ctrl-C: a host that has not started applying does not start. */
+  signal: AbortSignal;
+  /** Opens the host's connection; rejects with an error whose `unreachable` flag is set. */
+  open: (host: HostSpec) => Promise<{ session: HostSession; become: boolean }>;
+  /** Wraps a script in the command line that runs it as root on the host. */
+  commandLine: (script: string, become: boolean) => string;
+  /** Seconds the apply batch may take, beyond the health checks' own waits. */
+  applyTimeoutMs?: number;
+}
+
+const zeroStats: TransportStats = { roundTrips: 0, channels: 0, connections: 0 };
+
+/** Thrown by `open` (and by a session that drops) to mark the host unreachable. */
+export function isUnreachable(error: unknown): boolean {
+  return (
+    error instanceof Error && (error as Error & { unreachable?: boolean }).unreachable === true
+  );
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * One host: connect, read every fact in one round trip, plan every task (pure), and — unless
+ * this is a check — apply the whole plan in one more round trip. Check mode is exactly this
+ * minus the apply call, so it reports what a real run would do.
+ */
+export async function runHost(
+  host: HostSpec,
+  tasks: readonly Task[],
+  options: HostRunOptions,
+): Promise<HostResult> {
+  const started = Date.now();
+  const { observer } = options;
+  observer.hostStarted?.(host.name);
+  const finish = (result: Omit<HostResult, 'host' | 'durationMs'>): HostResult => {
+    const full: HostResult = { host: host.name, durationMs: Date.now() - started, ...result };
+    observer.hostFinished?.(full);
+    return full;
+  };
+  const skippedAll = (why: string): TaskResult[] =>
+    tasks.map((t) => ({
+      task: t.name,
+      status: 'skipped',
+      durationMs: 0,
+      changes: [],
+      message: why,
+    }));
+
+  if (options.signal.aborted) {
+    return finish({ status: 'skipped', tasks: skippedAll('interrupted'), stats: zeroStats });
+  }
+
+  observer.hostPhase?.(host.name, 'connecting');
+  let opened: { session: HostSession; become: boolean };
+  try {
+    opened = await options.open(host);
+  } catch (error) {
+    return finish({
+      status: isUnreachable(error) ? 'unreachable' : 'failed',
+      tasks: [],
+      message: message(error),
+      stats: zeroStats,
+    });
+  }
+  const { session, become } = opened;
+  for (const warning of session.warnings) observer.detail?.(host.name, 1, warning);
+  const commandLine = (script: string) => options.commandLine(script, become);
+  try {
+    return await converge();
+  } finally {
+    session.close();
+  }
+
+  async function converge(): Promise<HostResult> {
+    observer.hostPhase?.(host.name, 'reading facts');
+    let facts: HostFacts & { uid: number };
+    try {
+      const active = tasks.filter((t) => options.selected.has(t.name));
+      facts = await gatherFacts(
+        session,
+        active.flatMap((t) => t.facts(host)),
+        { commandLine },
+      );
+    } catch (error) {
+      return finish({
+        status: isUnreachable(error) ? 'unreachable' : 'failed',
+        tasks: [],
+        message: `reading the host's state: ${message(error)}`,
+        stats: session.stats,
+      });
+    }
+    if (facts.uid !== 0) {
+      return finish({
+        status: 'failed',
+        tasks: [],
+        message: `commands run as uid ${facts.uid}, not root: log in as root, or set ssh.become: sudo`,
+        stats: session.stats,
+      });
+    }
+
+    // Plan every task against the facts read before anything is applied.
+    const plans: TaskPlan[] = [];
+    for (const task of tasks) {
+      if (!options.selected.has(task.name)) {
+        plans.push({ task: task.name, changes: [] });
+        continue;
+      }
+      try {
+        plans.push({ task: task.name, changes: task.plan(host, facts, plans) });
+      } catch (error) {
+        if (!(error instanceof PlanError)) throw error;
+        // Nothing is applied on a host whose plan cannot be completed.
+        const results: TaskResult[] = tasks.map((t) => {
+          if (t.name === task.name) {
+            return {
+              task: t.name,
+              status: 'failed',
+              durationMs: 0,
+              changes: [],
+              message: error.message,
+            };
+          }
+          return {
+            task: t.name,
+            status: 'skipped',
+            durationMs: 0,
+            changes: [],
+            message: `not applied: ${task.name} failed`,
+          };
+        });
+        for (const r of results) observer.taskFinished?.(host.name, r);
+        return finish({
+          status: 'failed',
+          tasks: results,
+          failedTask: task.name,
+          message: error.message,
+          stats: session.stats,
+        });
+      }
+    }
+
+    const resultOf = (plan: TaskPlan, durationMs: number): TaskResult =>
+      options.selected.has(plan.task)
+        ? {
+            task: plan.task,
+            status: plan.changes.length > 0 ? 'changed' : 'ok',
+            durationMs,
+            changes: plan.changes,
+          }
+        : {
+            task: plan.task,
+            status: 'skipped',
+            durationMs: 0,
+            changes: [],
+            message: 'not selected by tags',
+          };
+
+    const ops = planOps(plans);
+    if (options.check || ops.length === 0) {
+      const results = plans.map((p) => resultOf(p, 0));
+      for (const r of results) observer.taskFinished?.(host.name, r);
+      return finish({ status: hostStatus(results), tasks: results, stats: session.stats });
+    }
+    if (options.signal.aborted) {
+      return finish({
+        status: 'skipped',
+        tasks: skippedAll('interrupted before applying'),
+        stats: session.stats,
+      });
+    }
+
+    observer.hostPhase?.(host.name, 'applying');
+    for (const op of ops) observer.detail?.(host.name, 2, opSummary(op));
+    const lastOpOf = new Map<TaskName, number>();
+    ops.forEach((op, i) => lastOpOf.set(op.task, i));
+    const results = new Map<TaskName, TaskResult>();
+    let clock = Date.now();
+    const settle = (plan: TaskPlan) => {
+      const now = Date.now();
+      const result = resultOf(plan, now - clock);
+      clock = now;
+      results.set(plan.task, result);
+      observer.taskFinished?.(host.name, result);
+    };
+    // Tasks with nothing to do settle as soon as the batch reaches them.
+    let next = 0;
+    const advance = (doneThrough: number) => {
+      while (next < plans.length) {
+        const plan = plans[next];
+        if (!plan) break;
+        const last = lastOpOf.get(plan.task);
+        if (last !== undefined && last > doneThrough) {
+          observer.taskStarted?.(host.name, plan.task);
+          break;
+        }
+        settle(plan);
+        next++;
+      }
+    };
+    advance(-1);
+    let opsDone = 0;
+    let outcome: { failure?: { message: string }; incomplete?: string; lost?: boolean };
+    try {
+      outcome = await applyOps(session, ops, {
+        commandLine,
+        timeoutMs: options.applyTimeoutMs ?? 300_000,
+        onOpDone: (index) => {
+          opsDone = index + 1;
+          advance(index);
+        },
+      });
+    } catch (error) {
+      outcome = { incomplete: message(error), lost: isUnreachable(error) };
+    }
+    const stopped = outcome.failure ?? (outcome.incomplete !== undefined ? outcome : undefined);
+    if (!stopped) {
+      advance(ops.length);
+      const all = plans.map((p) => results.get(p.task) ?? resultOf(p, 0));
+      return finish({ status: hostStatus(all), tasks: all, stats: session.stats });
+    }
+    // The task in flight failed; the ones after it were never started.
+    const failedTask = plans[next]?.task ?? 'users';
+    const why = outcome.failure?.message ?? outcome.incomplete ?? 'unknown failure';
+    const all = plans.map((p, i): TaskResult => {
+      const settled = results.get(p.task);
+      if (settled) return settled;
+      if (i === next)
+        return {
+          task: p.task,
+          status: 'failed',
+          durationMs: Date.now() - clock,
+          changes: p.changes,
+          message: why,
+        };
+      return {
+        task: p.task,
+        status: 'skipped',
+        durationMs: 0,
+        changes: [],
+        message: `not run: ${failedTask} failed`,
+      };
+    });
+    const failed = all[next];
+    if (failed) observer.taskFinished?.(host.name, failed);
+    // A host lost before its first change is unreachable; after it, it failed half-way.
+    const lostBeforeChange = outcome.lost === true && opsDone === 0;
+    return finish({
+      status: lostBeforeChange ? 'unreachable' : 'failed',
+      tasks: all,
+      failedTask,
+      message: why,
+      stats: session.stats,
+    });
+  }
+}
+
+function hostStatus(results: readonly TaskResult[]): HostResult['status'] {
+  if (results.some((r) => r.status === 'failed')) return 'failed';
+  return results.some((r) => r.status === 'changed') ? 'changed' : 'ok';
+}
