@@ -1,0 +1,148 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UserError } from '../errors.js';
+import { Secret } from '../secret.js';
+import type { Origin } from './layer.js';
+import { describeFsError } from './yaml-source.js';
+
+/** `~` and `~/x` mean the home directory, as in a shell; anything else is relative to `dir`. */
+export function resolveLocalPath(dir: string, written: string): string {
+  if (written === '~') return os.homedir();
+  if (written.startsWith('~/')) return path.join(os.homedir(), written.slice(2));
+  return path.resolve(dir, written);
+}
+
+/** Only what a reference needs: the text it was written with and where. */
+export type SecretRef = { env: string } | { file: string } | { command: string };
+
+/**
+ * Reads local files and evaluates secret references on the control machine, each once: a
+ * secret shared by a hundred hosts runs its command (e.g. `sops -d`) a single time.
+ */
+export class LocalReader {
+  readonly #texts = new Map<string, Promise<string>>();
+  readonly #secrets = new Map<string, Promise<Secret>>();
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly resolveSecrets = true,
+  ) {}
+
+  /** A non-secret local file (a document, a configFile). */
+  text(written: string, origin: Origin): Promise<string> {
+    const file = resolveLocalPath(origin.dir, written);
+    let pending = this.#texts.get(file);
+    if (!pending) {
+      pending = readFile(file, 'utf8').catch((err: unknown) => {
+        throw new UserError(
+          `cannot read ${written} (${file}): ${describeFsError(err)}`,
+          origin.location,
+        );
+      });
+      this.#texts.set(file, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * The secret a reference names. Without `resolveSecrets` nothing is evaluated: the result
+   * carries its source and an empty value.
+   */
+  secret(ref: SecretRef, origin: Origin): Promise<Secret> {
+    const source = describeRef(ref);
+    if (!this.resolveSecrets) return Promise.resolve(new Secret('', source));
+    const key = `${origin.dir}\0${source}`;
+    let pending = this.#secrets.get(key);
+    if (!pending) {
+      pending = this.#evaluate(ref, origin).then((value) => new Secret(value, source));
+      this.#secrets.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #evaluate(ref: SecretRef, origin: Origin): Promise<string> {
+    if ('env' in ref) {
+      const value = this.env[ref.env];
+      if (value === undefined) {
+        throw new UserError(
+          `the environment variable ${ref.env} is not set on this machine`,
+          origin.location,
+          `export ${ref.env}=… before running hermes-fleet`,
+        );
+      }
+      return value;
+    }
+    if ('file' in ref) {
+      const file = resolveLocalPath(origin.dir, ref.file);
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        throw new UserError(
+          `cannot read the secret file ${ref.file} (${file}): ${describeFsError(err)}`,
+          origin.location,
+        );
+      }
+      return trimOneNewline(text);
+    }
+    return trimOneNewline(await runSecretCommand(ref.command, origin));
+  }
+}
+
+export function describeRef(ref: SecretRef): string {
+  if ('env' in ref) return `env ${ref.env}`;
+  if ('file' in ref) return `file ${ref.file}`;
+  return `command ${ref.command}`;
+}
+
+function trimOneNewline(text: string): string {
+  return text.replace(/\r?\n$/, '');
+}
+
+const STDERR_LIMIT = 2000;
+
+/**
+ * Runs `command` with /bin/sh -c in the inventory file's directory. On failure the message has
+ * the exit status and stderr, never stdout: stdout is where the secret would be.
+ */
+function runSecretCommand(command: string, origin: Origin): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], {
+      cwd: origin.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (err) => {
+      reject(
+        new UserError(`the secret command could not be started: ${err.message}`, origin.location),
+      );
+    });
+    child.on('close', (code, signal) => {
+      if (code === 0) {
+        resolve(Buffer.concat(stdout).toString('utf8'));
+        return;
+      }
+      const how = signal ? `was killed by ${signal}` : `exited with status ${String(code)}`;
+      let err = Buffer.concat(stderr).toString('utf8').trim();
+      if (err.length > STDERR_LIMIT) err = `${err.slice(0, STDERR_LIMIT)}…`;
+      reject(
+        new UserError(
+          `the secret command ${how}${err ? `; its stderr:\n${indent(err)}` : ' (no stderr)'}`,
+          origin.location,
+        ),
+      );
+    });
+  });
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+}

@@ -1,0 +1,183 @@
+import * as path from 'node:path';
+import type * as z from 'zod';
+import { dotenvProblem } from '../dotenv.js';
+import { UserError } from '../errors.js';
+import type { Secret } from '../secret.js';
+import type { CollectedHost } from './collect.js';
+import type { Layer, Origin } from './layer.js';
+import { LayerLeaf, LayerMap, unwrap } from './layer.js';
+import type { LocalReader, SecretRef } from './local-files.js';
+import { resolveLocalPath } from './local-files.js';
+import type { hermesSchema } from './schema.js';
+import type { HermesSettings, HostSpec, McpServerSettings, SshSettings } from './types.js';
+
+export const HERMES_DEFAULTS = {
+  package: '/opt/hermes',
+  user: 'hermes',
+  group: 'hermes',
+  createUser: true,
+  stateDir: '/var/lib/hermes',
+  restart: 'always',
+  restartSec: 5,
+  healthCheckSeconds: 3,
+  container: { enable: false, backend: 'docker', image: 'ubuntu:24.04' },
+} as const;
+
+/**
+ * Turns a host's merged settings into its HostSpec: defaults applied, local files read,
+ * secrets evaluated (through `reader`), and the checks that need the final values.
+ */
+export async function resolveHost(host: CollectedHost, reader: LocalReader): Promise<HostSpec> {
+  const root = host.settings instanceof LayerMap ? host.settings : undefined;
+  return {
+    name: host.name,
+    groups: host.groups,
+    ssh: resolveSsh(child(root, 'ssh')),
+    hermes: await resolveHermes(child(root, 'hermes'), reader),
+  };
+}
+
+function child(layer: Layer | undefined, key: string): LayerMap | undefined {
+  const value = layer instanceof LayerMap ? layer.entries.get(key) : undefined;
+  return value instanceof LayerMap ? value : undefined;
+}
+
+function leaf(layer: LayerMap | undefined, key: string): LayerLeaf | undefined {
+  const value = layer?.entries.get(key);
+  return value instanceof LayerLeaf ? value : undefined;
+}
+
+function resolveSsh(layer: LayerMap | undefined): SshSettings {
+  const ssh: Record<string, unknown> & SshSettings = {};
+  for (const [key, entry] of layer?.entries ?? []) {
+    if (!(entry instanceof LayerLeaf)) continue;
+    ssh[key] =
+      key === 'identityFile' || key === 'knownHosts'
+        ? resolveLocalPath(entry.origin.dir, String(entry.value))
+        : entry.value;
+  }
+  return ssh;
+}
+
+type HermesInput = z.infer<typeof hermesSchema>;
+
+async function resolveHermes(
+  layer: LayerMap | undefined,
+  reader: LocalReader,
+): Promise<HermesSettings> {
+  // The merged layers passed the schema piece by piece, and merging keeps each piece whole.
+  const input = (layer ? unwrap(layer) : {}) as HermesInput;
+  const stateDir = input.stateDir ?? HERMES_DEFAULTS.stateDir;
+  const environment = resolveEnvironment(child(layer, 'environment'));
+  const container = input.container ?? {};
+  const hermes: HermesSettings = {
+    package: input.package ?? HERMES_DEFAULTS.package,
+    user: input.user ?? HERMES_DEFAULTS.user,
+    group: input.group ?? HERMES_DEFAULTS.group,
+    createUser: input.createUser ?? HERMES_DEFAULTS.createUser,
+    stateDir,
+    // Computed after the merge so a group that moves stateDir moves the workspace with it.
+    workingDirectory: input.workingDirectory ?? path.posix.join(stateDir, 'workspace'),
+    settings: input.settings ?? {},
+    mcpServers: resolveMcpServers(child(layer, 'mcpServers')),
+    environment,
+    secrets: await resolveSecrets(child(layer, 'secrets'), environment, reader),
+    environmentFiles: input.environmentFiles ?? [],
+    authFileForceOverwrite: input.authFileForceOverwrite ?? false,
+    documents: await resolveDocuments(child(layer, 'documents'), reader),
+    extraArgs: input.extraArgs ?? [],
+    restart: input.restart ?? HERMES_DEFAULTS.restart,
+    restartSec: input.restartSec ?? HERMES_DEFAULTS.restartSec,
+    healthCheck: {
+      seconds: input.healthCheck?.seconds ?? HERMES_DEFAULTS.healthCheckSeconds,
+      ...(input.healthCheck?.command === undefined ? {} : { command: input.healthCheck.command }),
+    },
+    addToSystemPackages: input.addToSystemPackages ?? false,
+    container: {
+      enable: container.enable ?? HERMES_DEFAULTS.container.enable,
+      backend: container.backend ?? HERMES_DEFAULTS.container.backend,
+      image: container.image ?? HERMES_DEFAULTS.container.image,
+      extraVolumes: container.extraVolumes ?? [],
+      extraOptions: container.extraOptions ?? [],
+    },
+  };
+  const configFile = leaf(layer, 'configFile');
+  if (configFile) {
+    const written = configFile.value as string;
+    hermes.configFile = {
+      path: resolveLocalPath(configFile.origin.dir, written),
+      content: await reader.text(written, configFile.origin),
+    };
+  }
+  const authFile = leaf(layer, 'authFile');
+  if (authFile) {
+    hermes.authFile = await reader.secret({ file: authFile.value as string }, authFile.origin);
+  }
+  return hermes;
+}
+
+function resolveEnvironment(layer: LayerMap | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, entry] of layer?.entries ?? []) out[key] = String(unwrap(entry));
+  return out;
+}
+
+async function resolveSecrets(
+  layer: LayerMap | undefined,
+  environment: Record<string, string>,
+  reader: LocalReader,
+): Promise<Record<string, Secret>> {
+  const out: Record<string, Secret> = {};
+  for (const [key, entry] of layer?.entries ?? []) {
+    const origin = originOf(entry);
+    if (key in environment) {
+      throw new UserError(
+        `${key} is set both in environment and in secrets`,
+        origin.location,
+        'keep it in secrets only',
+      );
+    }
+    const secret = await reader.secret(unwrap(entry) as SecretRef, origin);
+    // The message names the key and the rule, never the value.
+    const problem = dotenvProblem(key, secret.reveal());
+    if (problem) {
+      throw new UserError(
+        `the secret's value cannot be written to .env: ${problem}`,
+        origin.location,
+      );
+    }
+    out[key] = secret;
+  }
+  return out;
+}
+
+async function resolveDocuments(
+  layer: LayerMap | undefined,
+  reader: LocalReader,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, entry] of layer?.entries ?? []) {
+    const doc = unwrap(entry) as string | { file: string };
+    out[name] = typeof doc === 'string' ? doc : await reader.text(doc.file, originOf(entry));
+  }
+  return out;
+}
+
+function resolveMcpServers(layer: LayerMap | undefined): Record<string, McpServerSettings> {
+  const out: Record<string, McpServerSettings> = {};
+  for (const [name, entry] of layer?.entries ?? []) {
+    const server = unwrap(entry) as McpServerSettings;
+    if (server.command === undefined && server.url === undefined) {
+      throw new UserError(
+        'an MCP server needs a command (stdio transport) or a url (HTTP transport)',
+        originOf(entry).location,
+      );
+    }
+    out[name] = server;
+  }
+  return out;
+}
+
+function originOf(layer: Layer): Origin {
+  return layer.origin;
+}

@@ -1,0 +1,264 @@
+import * as z from 'zod';
+import { dotenvProblem } from '../dotenv.js';
+
+/**
+ * The one schema of the inventory. It validates every file (and `-e @file`), and
+ * `z.toJSONSchema` of it is what `hermes-fleet schema` prints for editors, so value rules are
+ * written as regexes and bounds (which JSON Schema can carry) wherever possible. Every object is
+ * strict: a misspelt key must fail, never be ignored.
+ */
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_NAME_MESSAGE =
+  'not a valid environment variable name (letters, digits and _, not starting with a digit)';
+/** Absolute, and nothing that would break a unit file or a shell line. */
+const HOST_PATH = /^\/[^\n\t\r\0]*$/;
+const HOST_PATH_MESSAGE = 'must be an absolute path (starting with /) without newline, tab or NUL';
+const LOCAL_PATH = /^[^\n\t\r\0]+$/;
+const LOCAL_PATH_MESSAGE = 'must be a non-empty path without newline, tab or NUL';
+const ACCOUNT = /^[a-z_][a-z0-9_-]{0,31}$/;
+const ACCOUNT_MESSAGE =
+  'must be a system account name: lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters';
+const DOCUMENT_NAME = /^(?!\.\.?$)[^/\0\n\r]+$/;
+const DOCUMENT_NAME_MESSAGE =
+  'must be a plain file name: no "/", not "." or "..", no newline or NUL';
+const ONE_LINE = /^[^\n\r\0]*$/;
+const ONE_LINE_MESSAGE = 'must not contain a newline or NUL';
+/** Host-name keys as written, ranges included (`web[01:20]`); ranges are expanded later. */
+export const HOST_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.\-[\]:]*$/;
+const HOST_KEY_MESSAGE =
+  'a host name may use letters, digits, ".", "-", "_" and ranges like web[01:20]';
+export const GROUP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const GROUP_NAME_MESSAGE = 'a group name may use letters, digits, ".", "-" and "_"';
+const VOLUME = /^[^:\s\0]+:\/[^:\s\0]*(?::[A-Za-z,]+)?$/;
+const VOLUME_MESSAGE = 'must be host:container[:mode] with an absolute container path';
+const JUMP = /^(?:[^@\s:]+@)?(?:[^@\s:[\]]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+export const RESTART_VALUES = [
+  'no',
+  'on-success',
+  'on-failure',
+  'on-abnormal',
+  'on-watchdog',
+  'on-abort',
+  'always',
+] as const;
+
+const hostPath = () => z.string().regex(HOST_PATH, { error: HOST_PATH_MESSAGE });
+const localPath = () => z.string().regex(LOCAL_PATH, { error: LOCAL_PATH_MESSAGE });
+const oneLine = () => z.string().regex(ONE_LINE, { error: ONE_LINE_MESSAGE });
+const seconds = () =>
+  z.int({ error: 'must be a whole number of seconds' }).min(0, { error: 'must be 0 or more' });
+const positiveInt = () => z.int({ error: 'must be a whole number' }).min(1);
+const stringMap = () => z.record(z.string(), z.string());
+
+export const sshSchema = z
+  .strictObject({
+    host: z
+      .string()
+      .regex(/^[^\s\0]+$/, { error: 'must be an address or DNS name without spaces' })
+      .optional()
+      .meta({ description: "Address or DNS name; default: the host's inventory name." }),
+    port: z
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be a port number from 1 to 65535' })
+      .max(65535, { error: 'must be a port number from 1 to 65535' })
+      .optional()
+      .meta({ description: 'SSH port; default 22 (or ~/.ssh/config).' }),
+    user: z
+      .string()
+      .regex(/^[^\s@:\0]+$/, { error: 'must be a user name without spaces, "@" or ":"' })
+      .optional()
+      .meta({ description: 'Login user; default: ~/.ssh/config, then the current user.' }),
+    become: z
+      .enum(['sudo', 'none'])
+      .optional()
+      .meta({ description: '`sudo` runs commands via `sudo -n`; default sudo unless root.' }),
+    identityFile: localPath()
+      .optional()
+      .meta({ description: 'Private key on the control machine (relative to this file).' }),
+    knownHosts: localPath().optional().meta({
+      description: 'known_hosts file on the control machine; default ~/.ssh/known_hosts.',
+    }),
+    hostKeyPolicy: z
+      .enum(['strict', 'accept-new', 'off'])
+      .optional()
+      .meta({ description: 'Host key checking; default strict.' }),
+    jump: z
+      .string()
+      .regex(JUMP, { error: 'must be a bastion as [user@]host[:port]' })
+      .optional()
+      .meta({ description: 'Bastion as [user@]host[:port] (like ProxyJump).' }),
+    connectTimeout: positiveInt().optional().meta({ description: 'Seconds; default 10.' }),
+    passphraseEnv: z.string().regex(ENV_NAME, { error: ENV_NAME_MESSAGE }).optional().meta({
+      description: "Environment variable on the control machine holding the key's passphrase.",
+    }),
+  })
+  .meta({ id: 'Ssh', description: 'How to reach the host.' });
+
+export const secretRefSchema = z
+  .strictObject({
+    env: z.string().regex(ENV_NAME, { error: ENV_NAME_MESSAGE }).optional(),
+    file: localPath().optional(),
+    command: z.string().min(1, { error: 'must not be empty' }).optional(),
+  })
+  .superRefine((ref, ctx) => {
+    const count = [ref.env, ref.file, ref.command].filter((v) => v !== undefined).length;
+    if (count !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a secret needs exactly one of env, file or command',
+      });
+    }
+  })
+  .meta({
+    id: 'SecretRef',
+    description:
+      'Exactly one of: env (a variable of the control machine), file (relative to this inventory file), command (run with /bin/sh -c; its stdout).',
+  });
+
+const fileRefSchema = z.strictObject({
+  file: localPath().meta({ description: 'Local file, relative to this inventory file.' }),
+});
+
+const mcpServerSchema = z
+  .strictObject({
+    command: z.string().optional().meta({ description: 'Command (stdio transport).' }),
+    args: z.array(z.string()).optional(),
+    env: stringMap().optional(),
+    url: z.string().optional().meta({ description: 'Endpoint URL (HTTP transport).' }),
+    headers: stringMap().optional(),
+    auth: z.enum(['oauth']).optional(),
+    enabled: z.boolean().optional(),
+    timeout: positiveInt().optional(),
+    connect_timeout: positiveInt().optional(),
+    tools: z
+      .strictObject({
+        include: z.array(z.string()).optional(),
+        exclude: z.array(z.string()).optional(),
+      })
+      .optional(),
+    sampling: z
+      .strictObject({
+        enabled: z.boolean().optional(),
+        model: z.string().optional(),
+        max_tokens_cap: positiveInt().optional(),
+        timeout: positiveInt().optional(),
+        max_rpm: positiveInt().optional(),
+        max_tool_rounds: positiveInt().optional(),
+        allowed_models: z.array(z.string()).optional(),
+        log_level: z.enum(['debug', 'info', 'warning']).optional(),
+      })
+      .optional(),
+  })
+  .meta({ id: 'McpServer' });
+
+const envValue = z.union([z.string(), z.number(), z.boolean()]);
+
+const environmentSchema = z
+  .record(z.string().regex(ENV_NAME, { error: ENV_NAME_MESSAGE }), envValue)
+  .superRefine((env, ctx) => {
+    for (const [key, value] of Object.entries(env)) {
+      const problem = dotenvProblem(key, String(value));
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [key] });
+    }
+  });
+
+export const hermesSchema = z
+  .strictObject({
+    package: hostPath()
+      .optional()
+      .meta({ description: 'Directory on the host holding bin/hermes; default /opt/hermes.' }),
+    user: z.string().regex(ACCOUNT, { error: ACCOUNT_MESSAGE }).optional(),
+    group: z.string().regex(ACCOUNT, { error: ACCOUNT_MESSAGE }).optional(),
+    createUser: z.boolean().optional(),
+    stateDir: hostPath().optional().meta({ description: 'Default /var/lib/hermes.' }),
+    workingDirectory: hostPath().optional().meta({ description: 'Default <stateDir>/workspace.' }),
+    settings: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: 'Deep-merged into HERMES_HOME/config.yaml.' }),
+    configFile: localPath()
+      .optional()
+      .meta({ description: 'Local config.yaml replacing the file instead of merging.' }),
+    mcpServers: z.record(z.string(), mcpServerSchema).optional(),
+    environment: environmentSchema
+      .optional()
+      .meta({ description: 'Non-secret variables for HERMES_HOME/.env.' }),
+    secrets: z
+      .record(z.string().regex(ENV_NAME, { error: ENV_NAME_MESSAGE }), secretRefSchema)
+      .optional()
+      .meta({ description: 'Secret variables for .env; never printed.' }),
+    environmentFiles: z.array(hostPath()).optional(),
+    authFile: localPath()
+      .optional()
+      .meta({ description: 'Local auth.json seeded on first deploy (a secret).' }),
+    authFileForceOverwrite: z.boolean().optional(),
+    documents: z
+      .record(
+        z.string().regex(DOCUMENT_NAME, { error: DOCUMENT_NAME_MESSAGE }),
+        z.union([z.string(), fileRefSchema]),
+      )
+      .optional()
+      .meta({ description: 'Workspace files: name → inline text or { file: path }.' }),
+    extraArgs: z.array(oneLine()).optional(),
+    restart: z.enum(RESTART_VALUES).optional().meta({ description: 'systemd Restart=.' }),
+    restartSec: seconds().optional().meta({ description: 'systemd RestartSec=; default 5.' }),
+    healthCheck: z
+      .strictObject({
+        seconds: seconds()
+          .optional()
+          .meta({ description: 'The unit must stay active this long; default 3.' }),
+        command: z
+          .string()
+          .regex(/^[^\0]+$/, { error: 'must be a non-empty command without NUL' })
+          .optional()
+          .meta({ description: 'Run on the host as the service user; must exit 0.' }),
+      })
+      .optional(),
+    addToSystemPackages: z.boolean().optional(),
+    container: z
+      .strictObject({
+        enable: z.boolean().optional(),
+        backend: z.enum(['docker', 'podman']).optional(),
+        image: z
+          .string()
+          .regex(/^[^\s\0]+$/, { error: 'must be an image name without spaces' })
+          .optional(),
+        extraVolumes: z.array(z.string().regex(VOLUME, { error: VOLUME_MESSAGE })).optional(),
+        extraOptions: z.array(oneLine()).optional(),
+      })
+      .optional(),
+  })
+  .meta({ id: 'Hermes', description: 'What to deploy (the NixOS module options).' });
+
+/** A host's own entry, a group's `vars`, and `-e @file`. */
+export const hostVarsSchema = z
+  .strictObject({ ssh: sshSchema.optional(), hermes: hermesSchema.optional() })
+  .meta({ id: 'HostVars' });
+
+export interface GroupInput {
+  vars?: z.infer<typeof hostVarsSchema> | null | undefined;
+  hosts?: Record<string, z.infer<typeof hostVarsSchema> | null> | null | undefined;
+  children?: Record<string, GroupInput | null> | null | undefined;
+}
+
+export const groupSchema: z.ZodType<GroupInput> = z
+  .strictObject({
+    vars: hostVarsSchema.nullable().optional(),
+    hosts: z
+      .record(z.string().regex(HOST_KEY, { error: HOST_KEY_MESSAGE }), hostVarsSchema.nullable())
+      .nullable()
+      .optional(),
+    get children() {
+      return z
+        .record(z.string().regex(GROUP_NAME, { error: GROUP_NAME_MESSAGE }), groupSchema.nullable())
+        .nullable()
+        .optional();
+    },
+  })
+  .meta({ id: 'Group' });
+
+export const inventorySchema = z
+  .strictObject({ all: groupSchema })
+  .meta({ title: 'hermes-fleet inventory' });
