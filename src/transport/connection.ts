@@ -1,0 +1,422 @@
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { Client, ClientChannel } from 'ssh2';
+import type { TransportStats } from '../runner/types.js';
+import { acquireHop, type Acquired } from './bastion-pool.js';
+import { endpointLabel, openClient, type HopSettings } from './ssh-client.js';
+import { AbortedError, ConnectionLostError, UnreachableError } from './ssh-errors.js';
+import type { SshEndpoint, SshTarget } from './ssh-target.js';
+
+export { AbortedError, ConnectionLostError, UnreachableError } from './ssh-errors.js';
+export type { UnreachableReason } from './ssh-errors.js';
+
+export interface ExecOptions {
+  /** Written to the command's stdin, then EOF. Without it the command gets EOF at once. */
+  stdin?: string | Buffer;
+  /** Kill the command after this long; the result then has `timedOut: true`. */
+  timeoutMs?: number;
+  /** Each stdout chunk as it arrives (it is also collected into the result). */
+  onStdout?: (chunk: Buffer) => void;
+  /** Abort: the command is killed and exec rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  /** Null when the command was killed by a signal or timed out. */
+  exitCode: number | null;
+  /** `SIGKILL`, … when the command died of a signal. */
+  signal?: string;
+  stdout: Buffer;
+  stderr: Buffer;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+export interface Connection {
+  readonly target: SshTarget;
+  /**
+   * Runs one command (a shell command line: build it with commandLine/quote) on its own channel.
+   * Rejects with ConnectionLostError when the connection drops meanwhile.
+   */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  readonly stats: TransportStats;
+  /** Things to tell the person (host key checking off, ignored ssh config), never secrets. */
+  readonly warnings: string[];
+  /** Ends the connection (and the bastion connection when no one else uses it). Idempotent. */
+  close(): void;
+}
+
+// OpenSSH's sshd allows 10 sessions per connection (MaxSessions); stay below it so the bastion
+// forwarding and a closing channel never push a busy connection over the limit.
+const MAX_CHANNELS = 8;
+const RETRY_DELAYS_MS = [250, 1000];
+const DEFAULT_RETRIES = 2;
+// After we close our side, the bastion connection waits this long for the target to say goodbye.
+const HOP_RELEASE_GRACE_MS = 2000;
+
+class SshConnection implements Connection {
+  readonly target: SshTarget;
+  readonly stats: TransportStats;
+  readonly warnings: string[];
+  readonly #client: Client;
+  readonly #hops: Acquired[];
+  readonly #limit: LimitFunction = pLimit(MAX_CHANNELS);
+  readonly #inFlight = new Set<(error: Error) => void>();
+  #closed = false;
+  #lost: ConnectionLostError | undefined;
+  #lastError: Error | undefined;
+
+  constructor(
+    target: SshTarget,
+    client: Client,
+    hops: Acquired[],
+    stats: TransportStats,
+    warnings: string[],
+  ) {
+    this.target = target;
+    this.#client = client;
+    this.#hops = hops;
+    this.stats = stats;
+    this.warnings = warnings;
+    client.on('error', (error: Error) => {
+      this.#lastError = error;
+    });
+    client.on('close', () => {
+      if (!this.#closed) {
+        const why = this.#lastError ? `: ${this.#lastError.message}` : '';
+        this.#lost = new ConnectionLostError(`${this.#label()}: connection lost${why}`, {
+          cause: this.#lastError,
+        });
+        this.#failInFlight(this.#lost);
+      }
+      this.#releaseHops();
+    });
+  }
+
+  #label(): string {
+    return endpointLabel(this.target);
+  }
+
+  #failInFlight(error: Error): void {
+    for (const fail of [...this.#inFlight]) fail(error);
+  }
+
+  #releaseHops(): void {
+    for (const hop of [...this.#hops].reverse()) hop.release();
+  }
+
+  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    this.stats.roundTrips += 1;
+    return this.#limit(() => this.#run(command, options));
+  }
+
+  #unusable(): Error | undefined {
+    if (this.#lost) return this.#lost;
+    if (this.#closed) return new ConnectionLostError(`${this.#label()}: connection already closed`);
+    return undefined;
+  }
+
+  #run(command: string, options: ExecOptions): Promise<ExecResult> {
+    const unusable = this.#unusable();
+    if (unusable) return Promise.reject(unusable);
+    if (options.signal?.aborted) return Promise.reject(new AbortedError('command aborted'));
+
+    return new Promise<ExecResult>((resolve, reject) => {
+      const started = performance.now();
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let exitCode: number | null = null;
+      let exitSignal: string | undefined;
+      let sawExit = false;
+      let channel: ClientChannel | undefined;
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+
+      const result = (timedOut: boolean): ExecResult => ({
+        exitCode: timedOut ? null : exitCode,
+        ...(exitSignal !== undefined && !timedOut ? { signal: exitSignal } : {}),
+        stdout: Buffer.concat(stdout),
+        stderr: Buffer.concat(stderr),
+        durationMs: performance.now() - started,
+        timedOut,
+      });
+      const settle = (finish: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.#inFlight.delete(onLost);
+        options.signal?.removeEventListener('abort', onAbort);
+        finish();
+      };
+      const kill = (): void => {
+        if (!channel) return;
+        try {
+          channel.signal('KILL');
+        } catch {
+          // The channel may already be gone; closing it below is what matters.
+        }
+        channel.close();
+      };
+      const onLost = (error: Error): void => {
+        settle(() => {
+          reject(error);
+        });
+      };
+      const onAbort = (): void => {
+        kill();
+        settle(() => {
+          reject(new AbortedError('command aborted'));
+        });
+      };
+      this.#inFlight.add(onLost);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          kill();
+          settle(() => {
+            resolve(result(true));
+          });
+        }, options.timeoutMs);
+      }
+
+      const opened = (error: Error | undefined, ch: ClientChannel): void => {
+        if (error) {
+          settle(() => {
+            reject(
+              this.#unusable() ??
+                new ConnectionLostError(
+                  `${this.#label()}: cannot open a channel: ${error.message}`,
+                  { cause: error },
+                ),
+            );
+          });
+          return;
+        }
+        if (settled) {
+          // Timed out or aborted while the channel was being opened.
+          ch.close();
+          return;
+        }
+        channel = ch;
+        this.stats.channels += 1;
+        ch.on('data', (chunk: Buffer) => {
+          stdout.push(chunk);
+          options.onStdout?.(chunk);
+        });
+        ch.stderr.on('data', (chunk: Buffer) => {
+          stderr.push(chunk);
+        });
+        ch.on('exit', (code: number | null, signalName?: string) => {
+          sawExit = true;
+          exitCode = typeof code === 'number' ? code : null;
+          if (typeof signalName === 'string') exitSignal = signalName;
+        });
+        ch.on('error', () => undefined);
+        ch.on('close', () => {
+          if (sawExit) {
+            settle(() => {
+              resolve(result(false));
+            });
+            return;
+          }
+          // A channel closed without an exit status is what a dying connection looks like;
+          // let the connection's close (which comes next) report it as lost.
+          setImmediate(() => {
+            const lost = this.#unusable();
+            settle(() => {
+              if (lost) reject(lost);
+              else resolve(result(false));
+            });
+          });
+        });
+        ch.end(options.stdin);
+      };
+      try {
+        this.#client.exec(command, opened);
+      } catch (error) {
+        settle(() => {
+          reject(
+            this.#unusable() ??
+              new ConnectionLostError(`${this.#label()}: ${(error as Error).message}`, {
+                cause: error,
+              }),
+          );
+        });
+      }
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failInFlight(
+      new ConnectionLostError(`${this.#label()}: connection closed while a command ran`),
+    );
+    this.#client.end();
+    // If the target never answers the goodbye, the bastion still gets released.
+    setTimeout(() => {
+      this.#releaseHops();
+    }, HOP_RELEASE_GRACE_MS).unref();
+  }
+}
+
+function hopSettings(target: SshTarget): HopSettings {
+  return {
+    knownHosts: target.knownHosts,
+    hostKeyPolicy: target.hostKeyPolicy,
+    connectTimeout: target.connectTimeout,
+    ...(target.passphraseEnv !== undefined ? { passphraseEnv: target.passphraseEnv } : {}),
+  };
+}
+
+function forwardFailure(error: Error & { reason?: unknown }, label: string): UnreachableError {
+  const text = error.message.replace(/^\(SSH\) /, '');
+  if (/refused/i.test(text))
+    return new UnreachableError('refused', `${label}: connection refused (via bastion)`, {
+      cause: error,
+    });
+  if (/resolve|not known|getaddrinfo|name/i.test(text)) {
+    return new UnreachableError(
+      'dns',
+      `${label}: the bastion cannot resolve the host name (${text})`,
+      { cause: error },
+    );
+  }
+  if (/timed out/i.test(text))
+    return new UnreachableError('timeout', `${label}: connection timed out (via bastion)`, {
+      cause: error,
+    });
+  if (error.reason === 1 || /prohibited/i.test(text)) {
+    return new UnreachableError(
+      'other',
+      `${label}: the bastion refuses to forward connections (${text}; AllowTcpForwarding on the bastion?)`,
+      { cause: error },
+    );
+  }
+  return new UnreachableError('other', `${label}: the bastion could not connect (${text})`, {
+    cause: error,
+  });
+}
+
+/** Asks a bastion to open a TCP connection to the next hop, within the connect timeout. */
+function forwardThrough(
+  via: Client,
+  to: SshEndpoint,
+  timeoutSeconds: number,
+  signal?: AbortSignal,
+): Promise<Duplex> {
+  const label = endpointLabel(to);
+  return new Promise<Duplex>((resolve, reject) => {
+    let done = false;
+    const finish = (): boolean => {
+      if (done) return false;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      if (finish())
+        reject(
+          new UnreachableError(
+            'timeout',
+            `${label}: connection timed out (via bastion, ${timeoutSeconds}s)`,
+          ),
+        );
+    }, timeoutSeconds * 1000);
+    const onAbort = (): void => {
+      if (finish()) reject(new AbortedError('connect aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      via.forwardOut('127.0.0.1', 0, to.host, to.port, (error, stream) => {
+        if (!finish()) {
+          // It opened after we gave up on it.
+          if (!error) stream.destroy();
+          return;
+        }
+        if (error) reject(forwardFailure(error, label));
+        else resolve(stream);
+      });
+    } catch (error) {
+      if (finish())
+        reject(
+          new UnreachableError(
+            'lost',
+            `${label}: the bastion connection is gone (${(error as Error).message})`,
+          ),
+        );
+    }
+  });
+}
+
+function hopKey(hops: readonly SshEndpoint[]): string {
+  return hops.map(endpointLabel).join(' > ');
+}
+
+async function connectOnce(
+  target: SshTarget,
+  stats: TransportStats,
+  signal?: AbortSignal,
+): Promise<Connection> {
+  const settings = hopSettings(target);
+  const acquired: Acquired[] = [];
+  const warnings = [...target.warnings];
+  try {
+    let via: Client | undefined;
+    for (const [index, hop] of target.jump.entries()) {
+      const previous = via;
+      const open = async () => {
+        const sock = previous
+          ? await forwardThrough(previous, hop, target.connectTimeout)
+          : undefined;
+        return openClient(hop, settings, { role: 'bastion', ...(sock ? { sock } : {}) });
+      };
+      const taken = await acquireHop(hopKey(target.jump.slice(0, index + 1)), open, signal);
+      acquired.push(taken);
+      if (taken.created) stats.connections += 1;
+      warnings.push(...taken.hop.warnings);
+      via = taken.hop.client;
+    }
+    const sock = via ? await forwardThrough(via, target, target.connectTimeout, signal) : undefined;
+    const opened = await openClient(target, settings, {
+      ...(sock ? { sock } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    stats.connections += 1;
+    warnings.push(...opened.warnings);
+    return new SshConnection(target, opened.client, acquired, stats, warnings);
+  } catch (error) {
+    for (const taken of acquired.reverse()) taken.release();
+    throw error;
+  }
+}
+
+/**
+ * Connects and logs in to a target, through its bastions. Refused connections and timeouts are
+ * retried (`retries`, default 2, after 250 ms and 1 s); authentication and host key failures
+ * are not. Rejects with UnreachableError (or AbortError when `signal` fires).
+ */
+export async function connect(
+  target: SshTarget,
+  options: { signal?: AbortSignal; retries?: number } = {},
+): Promise<Connection> {
+  const stats: TransportStats = { roundTrips: 0, channels: 0, connections: 0 };
+  const retries = options.retries ?? DEFAULT_RETRIES;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await connectOnce(target, stats, options.signal);
+    } catch (error) {
+      const retry = error instanceof UnreachableError && error.retryable && attempt < retries;
+      if (!retry) throw error;
+      const delay = RETRY_DELAYS_MS[attempt] ?? RETRY_DELAYS_MS[RETRY_DELAYS_MS.length - 1] ?? 1000;
+      try {
+        await sleep(delay, undefined, options.signal ? { signal: options.signal } : {});
+      } catch {
+        throw new AbortedError('connect aborted');
+      }
+    }
+  }
+}
