@@ -1,0 +1,119 @@
+import type { Attrs, PathFact } from '../facts/types.js';
+import type { Change } from '../plan/types.js';
+import { oneLine } from './text.js';
+
+/** `0750`: permission bits as people write them. */
+export function formatMode(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+export function formatOwner(attrs: { user: string; group: string }): string {
+  return `${attrs.user}:${attrs.group}`;
+}
+
+/** `0750 hermes:hermes` */
+export function formatAttrs(attrs: Attrs): string {
+  return `${formatMode(attrs.mode)} ${formatOwner(attrs)}`;
+}
+
+/** What differs between the attributes a path has and those it should have. */
+export interface AttrDelta {
+  mode?: { before: string; after: string };
+  owner?: { before: string; after: string };
+}
+
+/** Mode and owner differences against an existing path; empty when it is absent. */
+export function attrDelta(before: PathFact, after: Attrs): AttrDelta {
+  if (before.kind === 'absent') return {};
+  const delta: AttrDelta = {};
+  const [modeBefore, modeAfter] = [formatMode(before.mode), formatMode(after.mode)];
+  if (modeBefore !== modeAfter) delta.mode = { before: modeBefore, after: modeAfter };
+  const [ownerBefore, ownerAfter] = [formatOwner(before), formatOwner(after)];
+  if (ownerBefore !== ownerAfter) delta.owner = { before: ownerBefore, after: ownerAfter };
+  return delta;
+}
+
+function deltaText(delta: AttrDelta): string | undefined {
+  const parts: string[] = [];
+  if (delta.mode) parts.push(`mode ${delta.mode.before} → ${delta.mode.after}`);
+  if (delta.owner) parts.push(`owner ${delta.owner.before} → ${delta.owner.after}`);
+  return parts.length > 0 ? parts.join(', ') : undefined;
+}
+
+const KIND_NAMES: Record<PathFact['kind'], string> = {
+  absent: 'nothing',
+  file: 'file',
+  dir: 'directory',
+  symlink: 'symlink',
+  other: 'special file',
+};
+
+/**
+ * One short line saying what a change does, for people: `create directory /var/lib/hermes
+ * (0750 hermes:hermes)`. Never shows file contents, so a secret body cannot appear here.
+ */
+export function describeChange(change: Change): string {
+  return oneLine(describe(change));
+}
+
+function describe(change: Change): string {
+  switch (change.kind) {
+    case 'group-create':
+      return `create group ${change.name}`;
+    case 'user-create': {
+      const group = change.group === change.name ? '' : `group ${change.group}, `;
+      return `create user ${change.name} (${group}home ${change.home}, shell ${change.shell})`;
+    }
+    case 'dir': {
+      const { before, path, attrs } = change;
+      if (before.kind === 'absent') return `create directory ${path} (${formatAttrs(attrs)})`;
+      if (before.kind !== 'dir') {
+        return `replace ${KIND_NAMES[before.kind]} with directory ${path} (${formatAttrs(attrs)})`;
+      }
+      const delta = deltaText(attrDelta(before, attrs));
+      return delta ? `${delta} ${path}` : `directory ${path} (${formatAttrs(attrs)})`;
+    }
+    case 'file': {
+      const { before, path, attrs } = change;
+      if (before.kind === 'absent') return `write ${path} (${formatAttrs(attrs)})`;
+      if (before.kind !== 'file') {
+        return `replace ${KIND_NAMES[before.kind]} with file ${path} (${formatAttrs(attrs)})`;
+      }
+      const delta = deltaText(attrDelta(before, attrs));
+      return delta ? `update ${path} (${delta})` : `update ${path}`;
+    }
+    case 'attrs': {
+      const delta = deltaText(attrDelta(change.before, change.attrs));
+      return delta
+        ? `${delta} ${change.path}`
+        : `set ${change.path} to ${formatAttrs(change.attrs)}`;
+    }
+    case 'symlink': {
+      const { before } = change;
+      const was =
+        before.kind === 'symlink'
+          ? ` (was → ${before.target})`
+          : before.kind === 'absent'
+            ? ''
+            : ` (replaces a ${KIND_NAMES[before.kind]})`;
+      return `link ${change.path} → ${change.target}${was}`;
+    }
+    case 'remove':
+      return change.before.kind === 'absent'
+        ? `remove ${change.path}`
+        : `remove ${KIND_NAMES[change.before.kind]} ${change.path}`;
+    case 'systemd': {
+      const reason = change.reason ? ` (${change.reason})` : '';
+      return change.action === 'daemon-reload'
+        ? `systemctl daemon-reload${reason}`
+        : `${change.action} ${change.unit}${reason}`;
+    }
+    case 'wait-healthy': {
+      // The command itself is left to -vv detail: it is inventory text and can be long.
+      const check = change.command === undefined ? '' : `, then health check as ${change.user}`;
+      return `wait until ${change.unit} is healthy (${change.seconds}s${check})`;
+    }
+    case 'container-remove':
+      return `remove ${change.backend} container ${change.name} (${change.reason})`;
+  }
+}

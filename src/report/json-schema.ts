@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { TASK_NAMES } from '../plan/types.js';
+
+/**
+ * The shape of `--json` output, version 1. Names are stable: a field is only ever added, and a
+ * change of meaning gets a new `version`. docs/report-schema.md shows the JSON Schema made
+ * from it (a test keeps the two equal).
+ */
+
+const count = z.int().nonnegative();
+const milliseconds = z.number().nonnegative().describe('Milliseconds');
+
+const attrChange = z.strictObject({
+  before: z
+    .string()
+    .nullable()
+    .describe('Before the change; null when the path did not exist (or was another kind)'),
+  after: z.string(),
+});
+
+export const reportChangeSchema = z
+  .strictObject({
+    kind: z.enum([
+      'group-create',
+      'user-create',
+      'dir',
+      'file',
+      'attrs',
+      'symlink',
+      'remove',
+      'systemd',
+      'wait-healthy',
+      'container-remove',
+    ]),
+    path: z.string().optional().describe('The path on the host, for path changes'),
+    unit: z.string().optional().describe('The systemd unit, for systemd and wait-healthy'),
+    action: z
+      .enum(['daemon-reload', 'enable', 'disable', 'start', 'stop', 'restart'])
+      .optional()
+      .describe('The systemctl action, for systemd changes'),
+    summary: z.string().describe('One line for people, e.g. `create directory /x (0750 a:b)`'),
+    mode: attrChange.optional().describe('Permission bits as 4 octal digits, when they change'),
+    owner: attrChange.optional().describe('`user:group`, when it changes'),
+    diff: z
+      .string()
+      .optional()
+      .describe('Unified diff of a non-secret text file (only with --diff)'),
+    secret: z
+      .literal(true)
+      .optional()
+      .describe('The file holds secrets: no content, at most key names'),
+    keys: z
+      .strictObject({
+        added: z.array(z.string()),
+        removed: z.array(z.string()),
+        changed: z.array(z.string()),
+      })
+      .optional()
+      .describe(
+        'For a secret file: names of the top-level keys added, removed or changed. Absent when the file could not be parsed safely (then only `secret: true` says it changed)',
+      ),
+  })
+  .describe('One change a task made (run) or would make (check)');
+
+export const reportTaskSchema = z.strictObject({
+  task: z.enum(TASK_NAMES),
+  status: z.enum(['ok', 'changed', 'failed', 'skipped']),
+  durationMs: milliseconds,
+  message: z.string().optional().describe('Why it failed or was skipped'),
+  changes: z.array(reportChangeSchema),
+});
+
+export const recapStatsSchema = z
+  .strictObject({
+    ok: count.describe('Tasks that ran: ok plus changed'),
+    changed: count,
+    unreachable: count,
+    failed: count,
+    skipped: count,
+  })
+  .describe("One host's PLAY RECAP line");
+
+export const reportHostSchema = z.strictObject({
+  host: z.string(),
+  status: z.enum(['ok', 'changed', 'failed', 'unreachable', 'skipped']),
+  durationMs: milliseconds,
+  message: z.string().optional().describe('Failure or unreachable reason'),
+  failedTask: z.enum(TASK_NAMES).optional().describe('The task the host was in when it failed'),
+  stats: z
+    .strictObject({ roundTrips: count, channels: count, connections: count })
+    .describe('SSH traffic: commands awaited, channels opened, TCP connections made'),
+  tasks: z.array(reportTaskSchema),
+});
+
+export const jsonReportSchema = z
+  .strictObject({
+    version: z.literal(1),
+    mode: z.enum(['run', 'check']),
+    startedAt: z.iso.datetime().optional(),
+    durationMs: milliseconds,
+    exitCode: z.int().describe('The exit code of the run (see the CLI contract)'),
+    interrupted: z.boolean(),
+    recap: z.record(z.string(), recapStatsSchema).describe('Host name → recap counts'),
+    hosts: z.array(reportHostSchema),
+  })
+  .describe('hermes-fleet run report (`run --json`)');
+
+export type JsonReport = z.infer<typeof jsonReportSchema>;
+export type ReportHost = z.infer<typeof reportHostSchema>;
+export type ReportTask = z.infer<typeof reportTaskSchema>;
+export type ReportChange = z.infer<typeof reportChangeSchema>;
+
+/** The JSON Schema (draft 2020-12) of the report. */
+export function reportJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(jsonReportSchema);
+}

@@ -1,0 +1,84 @@
+import type { HostResult, RunResult } from '../runner/types.js';
+import { indentContinuation, oneLine, palette } from './text.js';
+
+/** One host's line of the recap, as Ansible counts it. */
+export interface RecapStats {
+  /** Tasks that ran: ok plus changed. */
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+}
+
+export function recapStats(host: HostResult): RecapStats {
+  const count = (status: string): number => host.tasks.filter((t) => t.status === status).length;
+  const failedTasks = count('failed');
+  return {
+    ok: count('ok') + count('changed'),
+    changed: count('changed'),
+    unreachable: host.status === 'unreachable' ? 1 : 0,
+    failed: host.status === 'failed' ? Math.max(1, failedTasks) : failedTasks,
+    skipped: count('skipped'),
+  };
+}
+
+/** Ansible's width when stdout is not a terminal (Display.columns = max(79, tty width - 1)). */
+const ANSIBLE_COLUMNS = 79;
+
+/**
+ * Ansible's PLAY RECAP (default callback, v2_playbook_on_stats), byte for byte in its columns:
+ * a blank line, `PLAY RECAP ` with stars to `columns`, then per host (sorted, as Ansible does)
+ * `%-26s : ok=%-4s changed=%-4s unreachable=%-4s failed=%-4s skipped=%-4s`. Ansible goes on with
+ * `rescued=` and `ignored=`; hermes-fleet has neither, so the line stops after `skipped` and its
+ * trailing padding is dropped. Colours as Ansible's: a count is coloured only when not zero.
+ * Under the recap, one line per failed or unreachable host with its task and message.
+ */
+export function formatRecap(result: RunResult, color: boolean, columns = ANSIBLE_COLUMNS): string {
+  const c = palette(color);
+  const title = 'PLAY RECAP';
+  const out = ['', `${title} ${'*'.repeat(Math.max(3, columns - title.length))}`];
+  const hosts = [...result.hosts].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  for (const host of hosts) {
+    const t = recapStats(host);
+    const stat = (lead: string, n: number, paint: (s: string) => string, last = false): string => {
+      const text = `${lead}=${String(n).padEnd(4)}`;
+      const shown = last ? text.trimEnd() : text;
+      return n !== 0 ? paint(shown) : shown;
+    };
+    const name = oneLine(host.host);
+    const hostPaint = t.failed || t.unreachable ? c.red : t.changed ? c.yellow : c.green;
+    out.push(
+      [
+        `${hostPaint(name)}${' '.repeat(Math.max(0, 26 - name.length))}`,
+        ':',
+        stat('ok', t.ok, c.green),
+        stat('changed', t.changed, c.yellow),
+        stat('unreachable', t.unreachable, c.redBright),
+        stat('failed', t.failed, c.red),
+        stat('skipped', t.skipped, c.cyan, true),
+      ].join(' '),
+    );
+  }
+  const problems = hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
+  if (problems.length > 0) out.push('');
+  for (const host of problems) out.push(c.red(problemLine(host)));
+  if (result.interrupted) {
+    out.push(
+      '',
+      c.yellow('Interrupted: hosts finished the task they were in and started no other.'),
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** `web01: failed in service: <message>` / `web02: unreachable: <reason>` */
+export function problemLine(host: HostResult): string {
+  const name = oneLine(host.host);
+  const failedTask = host.tasks.find((t) => t.status === 'failed');
+  const message = host.message ?? failedTask?.message ?? 'no reason given';
+  const task = host.failedTask ?? failedTask?.task;
+  const where =
+    host.status === 'unreachable' ? 'unreachable' : task ? `failed in ${task}` : 'failed';
+  return `${name}: ${where}: ${indentContinuation(message, '    ')}`;
+}
