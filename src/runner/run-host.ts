@@ -5,6 +5,7 @@ import type { HostFacts } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
 import { PlanError, type TaskName, type TaskPlan } from '../plan/types.js';
 import type { Executor } from '../exec/executor.js';
+import { ConnectionLostError, UnreachableError } from '../transport/ssh-errors.js';
 import type { Task } from '../../tasks/task.js';
 import type { HostResult, RunObserver, TaskResult, TransportStats } from './types.js';
 
@@ -22,7 +23,7 @@ export interface HostRunOptions {
   observer: RunObserver;
   /** Aborted on Ctrl-C: a host that has not started applying does not start. */
   signal: AbortSignal;
-  /** Opens the host's connection; rejects with an error whose `unreachable` flag is set. */
+  /** Opens the host's connection; rejects with UnreachableError when it cannot. */
   open: (host: HostSpec) => Promise<{ session: HostSession; become: boolean }>;
   /** Wraps a script in the command line that runs it as root on the host. */
   commandLine: (script: string, become: boolean) => string;
@@ -32,11 +33,9 @@ export interface HostRunOptions {
 
 const zeroStats: TransportStats = { roundTrips: 0, channels: 0, connections: 0 };
 
-/** Thrown by `open` (and by a session that drops) to mark the host unreachable. */
+/** Could not log in, or the connection dropped: the host is unreachable, not broken. */
 export function isUnreachable(error: unknown): boolean {
-  return (
-    error instanceof Error && (error as Error & { unreachable?: boolean }).unreachable === true
-  );
+  return error instanceof UnreachableError || error instanceof ConnectionLostError;
 }
 
 function message(error: unknown): string {

@@ -1,10 +1,12 @@
 import type { Argv } from 'yargs';
 import { registerInventory } from './inventory.js';
+import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerValidate } from './validate.js';
 
 /** Registers every command on the yargs instance; `setExit` carries a command's exit code out. */
-export function registerCommands(cli: Argv, _setExit: (code: number) => void): void {
+export function registerCommands(cli: Argv, setExit: (code: number) => void): void {
+  registerRun(cli, setExit);
   registerValidate(cli);
   registerInventory(cli);
   registerSchema(cli);

@@ -1,0 +1,233 @@
+import { appendFile, writeFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { UserError } from '../../errors.js';
+import { loadInventory } from '../../inventory/load.js';
+import { selectHosts } from '../../inventory/limit.js';
+import { TASK_NAMES, type TaskName } from '../../plan/types.js';
+import { runFleet } from '../../runner/run-fleet.js';
+import { openSession, scriptCommandLine } from '../../runner/open-session.js';
+import { selectShard } from '../../runner/shard.js';
+import type { RunObserver, RunResult } from '../../runner/types.js';
+import { hostSelectionOptions } from '../options.js';
+
+export interface RunArgs {
+  inventory: string[];
+  limit?: string | undefined;
+  extraVars?: string[] | undefined;
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  tags?: string[] | undefined;
+  skipTags?: string[] | undefined;
+  serial?: string | undefined;
+  maxFailPercentage?: number | undefined;
+  detailedExitcode: boolean;
+  shard?: string | undefined;
+  log?: string | undefined;
+  json: boolean;
+  junit?: string | undefined;
+  verbose: number;
+}
+
+function parseTags(flag: string, values: readonly string[] | undefined): TaskName[] | undefined {
+  if (!values) return undefined;
+  const names = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!(TASK_NAMES as readonly string[]).includes(name)) {
+      throw new UserError(
+        `${flag} ${name}: no such task`,
+        undefined,
+        `tasks are ${TASK_NAMES.join(', ')}`,
+      );
+    }
+  }
+  return names as TaskName[];
+}
+
+export function selectedTasks(tags?: string[], skipTags?: string[]): Set<TaskName> {
+  const only = parseTags('--tags', tags);
+  const skip = new Set(parseTags('--skip-tags', skipTags));
+  return new Set(TASK_NAMES.filter((t) => (only ? only.includes(t) : true) && !skip.has(t)));
+}
+
+function checkSerial(serial: string | undefined): void {
+  if (serial !== undefined && !/^[1-9]\d*%?$/.test(serial)) {
+    throw new UserError(`--serial ${serial}: expected a number of hosts (2) or a percentage (25%)`);
+  }
+}
+
+/** Converges (or, with --check, inspects) every selected host. Returns the exit code. */
+export async function runCommand(args: RunArgs): Promise<number> {
+  checkSerial(args.serial);
+  if (args.forks < 1) throw new UserError(`--forks ${args.forks}: must be at least 1`);
+  const pct = args.maxFailPercentage;
+  if (pct !== undefined && (!(pct >= 0) || pct > 100)) {
+    throw new UserError(`--max-fail-percentage ${pct}: must be between 0 and 100`);
+  }
+  const selected = selectedTasks(args.tags, args.skipTags);
+  const inventory = await loadInventory(args.inventory, {
+    ...(args.extraVars ? { extraVars: args.extraVars } : {}),
+    resolveSecrets: true,
+  });
+  let hosts = selectHosts(inventory, args.limit);
+  if (args.shard !== undefined) hosts = selectShard(hosts, args.shard);
+  const { TASKS } = await import('../../../tasks/index.js');
+
+  const tty = process.stdout.isTTY && !args.json;
+  const color = tty && !process.env.NO_COLOR;
+  let observer: RunObserver = {};
+  let finishView: () => Promise<void> = () => Promise.resolve();
+  if (!args.json) {
+    if (tty) {
+      const { createLiveView } = await import('../../report/live.js');
+      const view = createLiveView(
+        hosts.map((h) => h.name),
+        { verbose: args.verbose, diff: args.diff, color },
+      );
+      observer = view.observer;
+      finishView = () => view.done();
+    } else {
+      const { createPlainObserver } = await import('../../report/plain.js');
+      observer = createPlainObserver(process.stdout, { verbose: args.verbose, diff: args.diff });
+    }
+  }
+
+  // Ctrl-C: hosts finish the step they are in and start nothing new; a second Ctrl-C exits.
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(
+      '\ninterrupted: finishing the steps in flight, starting nothing new (Ctrl-C again to quit now)\n',
+    );
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const startedAt = new Date();
+  let result: RunResult;
+  try {
+    result = await runFleet(hosts, TASKS, {
+      check: args.check,
+      selected,
+      observer,
+      signal: controller.signal,
+      open: (host) => openSession(host, controller.signal),
+      commandLine: scriptCommandLine,
+      forks: args.forks,
+      ...(args.serial !== undefined ? { serial: args.serial } : {}),
+      ...(pct !== undefined ? { maxFailPercentage: pct } : {}),
+      detailedExitcode: args.detailedExitcode,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  await finishView();
+
+  if (args.json) {
+    const { renderJsonReport } = await import('../../report/json.js');
+    process.stdout.write(`${renderJsonReport(result, { diff: args.diff, startedAt })}\n`);
+  } else {
+    const { formatRecap } = await import('../../report/recap.js');
+    process.stdout.write(`${formatRecap(result, color)}\n`);
+  }
+  if (args.junit !== undefined) {
+    const { toJUnitXml } = await import('../../report/junit.js');
+    await writeFile(args.junit, toJUnitXml(result));
+  }
+  if (args.log !== undefined) {
+    const { toLogLines } = await import('../../report/log.js');
+    await appendFile(args.log, toLogLines(result, startedAt));
+  }
+  return result.exitCode;
+}
+
+export function registerRun(cli: Argv, setExit: (code: number) => void): void {
+  cli.command(
+    'run',
+    'converge every selected host: users, dirs, merge, secrets, docs, service (hosts in parallel)',
+    (y) =>
+      hostSelectionOptions(y)
+        .option('check', {
+          alias: 'C',
+          type: 'boolean',
+          default: false,
+          description: 'read-only: report what would change, change nothing',
+        })
+        .option('diff', {
+          alias: 'D',
+          type: 'boolean',
+          default: false,
+          description:
+            'show unified diffs of config.yaml, documents and the unit file; secrets only as (secret changed)',
+        })
+        .option('forks', {
+          alias: 'f',
+          type: 'number',
+          default: 50,
+          description: 'hosts in parallel',
+        })
+        .option('tags', {
+          alias: 't',
+          type: 'string',
+          array: true,
+          description: 'run only these tasks (users, dirs, merge, secrets, docs, service)',
+        })
+        .option('skip-tags', { type: 'string', array: true, description: 'skip these tasks' })
+        .option('serial', {
+          type: 'string',
+          description: 'rolling deploy: hosts in batches of N or N%',
+        })
+        .option('max-fail-percentage', {
+          type: 'number',
+          description: 'stop starting batches once more than N% of hosts failed',
+        })
+        .option('detailed-exitcode', {
+          type: 'boolean',
+          default: false,
+          description: 'exit 3 when something changed (run) or would change (check)',
+        })
+        .option('shard', {
+          type: 'string',
+          description: 'run only shard I of N (I/N), a stable split by host name',
+        })
+        .option('log', {
+          type: 'string',
+          description: 'append a JSON-lines record of the run to FILE (no secrets)',
+        })
+        .option('json', {
+          type: 'boolean',
+          default: false,
+          description: 'print one JSON report on stdout instead of the human output',
+        })
+        .option('junit', { type: 'string', description: 'also write a JUnit XML report to FILE' })
+        .option('verbose', {
+          alias: 'v',
+          type: 'count',
+          description: 'more detail: -v changes and durations, -vv commands',
+        }),
+    async (argv) => {
+      setExit(
+        await runCommand({
+          inventory: argv.inventory,
+          limit: argv.limit,
+          extraVars: argv['extra-vars'],
+          check: argv.check,
+          diff: argv.diff,
+          forks: argv.forks,
+          tags: argv.tags,
+          skipTags: argv['skip-tags'],
+          serial: argv.serial,
+          maxFailPercentage: argv['max-fail-percentage'],
+          detailedExitcode: argv['detailed-exitcode'],
+          shard: argv.shard,
+          log: argv.log,
+          json: argv.json,
+          junit: argv.junit,
+          verbose: argv.verbose,
+        }),
+      );
+    },
+  );
+}

@@ -1,0 +1,34 @@
+import type { HostSpec } from '../inventory/types.js';
+import { connect } from '../transport/connection.js';
+import { quote } from '../transport/quote.js';
+import { resolveSshTarget } from '../transport/ssh-target.js';
+import type { HostSession } from './run-host.js';
+
+/** Resolves the host's SSH target (inventory, then ~/.ssh/config, then defaults) and logs in. */
+export async function openSession(
+  host: HostSpec,
+  signal: AbortSignal,
+): Promise<{ session: HostSession; become: boolean }> {
+  const target = await resolveSshTarget(host.name, host.ssh);
+  const connection = await connect(target, { signal });
+  const warnings = [...target.warnings, ...connection.warnings];
+  return {
+    session: {
+      exec: (command, request) => connection.exec(command, request),
+      stats: connection.stats,
+      warnings,
+      close: () => {
+        connection.close();
+      },
+    },
+    become: target.become === 'sudo',
+  };
+}
+
+/**
+ * The command line that runs one of hermes-fleet's constant batch scripts as root: `sudo -n`
+ * never prompts (a password prompt would hang a fleet run), so a sudo that wants one fails fast.
+ */
+export function scriptCommandLine(script: string, become: boolean): string {
+  return `${become ? 'sudo -n ' : ''}/bin/sh -c ${quote(script)}`;
+}
