@@ -1,0 +1,60 @@
+import type { FactRequest, HostFacts } from '../src/facts/types.js';
+import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
+import { PlanError } from '../src/plan/types.js';
+import type { Change } from '../src/plan/types.js';
+import { pathFact } from './facts-access.js';
+import { hermesPaths, ownedAttrs } from './layout.js';
+import { attrsDiffer } from './plan-file.js';
+import type { Task } from './task.js';
+
+export const DIR_MODE = 0o750;
+
+/** HERMES_HOME's subdirectories a managed hermes refuses to start without (and won't create). */
+export const HERMES_HOME_SUBDIRS = ['cron', 'sessions', 'logs', 'memories'] as const;
+
+/**
+ * Every managed directory, each once, parents before children: `workingDirectory` may sit
+ * anywhere (inside stateDir, or elsewhere), so order by depth rather than by list position.
+ */
+export function managedDirs(h: HermesSettings): string[] {
+  const p = hermesPaths(h);
+  const all = [
+    p.stateDir,
+    p.hermesHome,
+    p.homeDir,
+    p.workingDirectory,
+    ...HERMES_HOME_SUBDIRS.map((d) => `${p.hermesHome}/${d}`),
+  ];
+  const depth = (path: string) => path.split('/').length;
+  return [...new Set(all)].sort((a, b) => depth(a) - depth(b));
+}
+
+export const dirsTask: Task = {
+  name: 'dirs',
+
+  facts(host: HostSpec): FactRequest[] {
+    return managedDirs(host.hermes).map((path) => ({ kind: 'path', path }));
+  },
+
+  plan(host: HostSpec, facts: HostFacts): Change[] {
+    const attrs = ownedAttrs(host.hermes, DIR_MODE);
+    const changes: Change[] = [];
+    for (const path of managedDirs(host.hermes)) {
+      const before = pathFact(facts, path);
+      if (before.kind === 'absent') {
+        changes.push({ kind: 'dir', path, attrs, before });
+      } else if (before.kind !== 'dir') {
+        const what =
+          before.kind === 'symlink'
+            ? `a symbolic link to ${before.target}`
+            : `a ${before.kind === 'file' ? 'regular file' : 'special file'}`;
+        throw new PlanError(
+          `${path} is ${what}, not a directory; move it out of the way (or point stateDir/workingDirectory at the real directory) and run again`,
+        );
+      } else if (attrsDiffer(before, attrs)) {
+        changes.push({ kind: 'dir', path, attrs, before });
+      }
+    }
+    return changes;
+  },
+};

@@ -1,0 +1,107 @@
+import { dotenvProblem, encodeDotenvLine } from '../src/dotenv.js';
+import type { FactRequest, HostFacts } from '../src/facts/types.js';
+import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
+import { PlanError } from '../src/plan/types.js';
+import type { Change } from '../src/plan/types.js';
+import { Secret } from '../src/secret.js';
+import { fileSecret, pathFact } from './facts-access.js';
+import { hermesPaths, ownedAttrs } from './layout.js';
+import { planFile } from './plan-file.js';
+import type { Task } from './task.js';
+
+export const SECRET_FILE_MODE = 0o600;
+
+/** The module writes .env only when there is something to put in it; so do we. */
+function managesEnv(h: HermesSettings): boolean {
+  return (
+    Object.keys(h.environment).length > 0 ||
+    Object.keys(h.secrets).length > 0 ||
+    h.environmentFiles.length > 0
+  );
+}
+
+function dotenvLine(section: string, key: string, value: string): string {
+  // The message names the key and the problem, never the value.
+  const problem = dotenvProblem(key, value);
+  if (problem) throw new PlanError(`${section}.${key}: ${problem}`);
+  return encodeDotenvLine(key, value);
+}
+
+/**
+ * The .env text, as the module's activation script builds it: `environment` then `secrets` as
+ * one `KEY=value` line each, then for every environment file present on the host an empty line
+ * (`echo "" >> .env`) and the file's bytes as they are (`cat f >> .env`). An entry that is
+ * absent or not a regular file is skipped, as the script's `[ -f f ]` does.
+ */
+export function renderDotenv(h: HermesSettings, facts: HostFacts): Secret {
+  let text = '';
+  for (const [key, value] of Object.entries(h.environment)) {
+    text += `${dotenvLine('environment', key, value)}\n`;
+  }
+  for (const [key, value] of Object.entries(h.secrets)) {
+    text += `${dotenvLine('secrets', key, value.reveal())}\n`;
+  }
+  for (const path of h.environmentFiles) {
+    const fact = pathFact(facts, path);
+    if (fact.kind === 'symlink') {
+      throw new PlanError(
+        `environmentFiles: ${path} is a symbolic link to ${fact.target}; name the file it points to`,
+      );
+    }
+    if (fact.kind === 'file') text += `\n${fileSecret(fact, path).reveal()}`;
+  }
+  return new Secret(text, `generated ${hermesPaths(h).envFile}`);
+}
+
+export const secretsTask: Task = {
+  name: 'secrets',
+
+  facts(host: HostSpec): FactRequest[] {
+    const h = host.hermes;
+    const p = hermesPaths(h);
+    const requests: FactRequest[] = [];
+    if (managesEnv(h)) {
+      requests.push({ kind: 'path', path: p.envFile, content: true, secret: true });
+      for (const path of h.environmentFiles) {
+        requests.push({ kind: 'path', path, content: true, secret: true });
+      }
+    }
+    if (h.authFile) {
+      // Only a forced overwrite compares content; a seed only needs to know the file is there.
+      requests.push(
+        h.authFileForceOverwrite
+          ? { kind: 'path', path: p.authJson, content: true, secret: true }
+          : { kind: 'path', path: p.authJson },
+      );
+    }
+    return requests;
+  },
+
+  plan(host: HostSpec, facts: HostFacts): Change[] {
+    const h = host.hermes;
+    const p = hermesPaths(h);
+    const attrs = ownedAttrs(h, SECRET_FILE_MODE);
+    const changes: Change[] = [];
+    if (managesEnv(h)) {
+      const env = planFile({
+        path: p.envFile,
+        fact: pathFact(facts, p.envFile),
+        body: { secret: renderDotenv(h, facts) },
+        attrs,
+        manage: 'content',
+      });
+      if (env) changes.push(env);
+    }
+    if (h.authFile) {
+      const auth = planFile({
+        path: p.authJson,
+        fact: pathFact(facts, p.authJson),
+        body: { secret: h.authFile },
+        attrs,
+        manage: h.authFileForceOverwrite ? 'content' : 'existence',
+      });
+      if (auth) changes.push(auth);
+    }
+    return changes;
+  },
+};

@@ -1,0 +1,156 @@
+import type { Attrs, FactRequest, HostFacts, UnitFact } from '../src/facts/types.js';
+import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
+import { PlanError } from '../src/plan/types.js';
+import type { Change, TaskPlan } from '../src/plan/types.js';
+import { pathFact, unitFact } from './facts-access.js';
+import { SYSTEM_BIN_LINK, UNIT_FILE, UNIT_NAME, hermesPaths } from './layout.js';
+import { planFile } from './plan-file.js';
+import { restartReasons } from './restart-reasons.js';
+import type { Task } from './task.js';
+import { renderNativeUnit } from './unit-file.js';
+
+export const UNIT_FILE_ATTRS: Attrs = { mode: 0o644, user: 'root', group: 'root' };
+
+/** States in which a process of the unit exists (or is about to), so a change needs a restart. */
+const RUNNING_STATES = new Set(['active', 'reloading', 'activating']);
+
+/**
+ * `<package>/bin/hermes` must be an executable file. A symbolic link is accepted as it is: the
+ * read sees the link, not its target, and the health check after a start catches a dangling one.
+ */
+function checkPackage(h: HermesSettings, facts: HostFacts): void {
+  const bin = hermesPaths(h).bin;
+  const fact = pathFact(facts, bin);
+  const fix = `install hermes-agent so that ${bin} exists, or set package to the directory holding bin/hermes`;
+  switch (fact.kind) {
+    case 'symlink':
+      return;
+    case 'file':
+      if ((fact.mode & 0o111) === 0)
+        throw new PlanError(
+          `${bin} is not executable (mode ${(fact.mode & 0o7777).toString(8)}): ${fix}`,
+        );
+      return;
+    case 'absent':
+      throw new PlanError(`${bin} does not exist: ${fix}`);
+    default:
+      throw new PlanError(`${bin} is not a regular file: ${fix}`);
+  }
+}
+
+/**
+ * `addToSystemPackages` puts the CLI on every login's PATH through /usr/local/bin. Turning it off
+ * removes the link, as dropping a package from systemPackages does, but only a link that points
+ * at this package: anything else there belongs to someone else.
+ */
+function planSystemLink(h: HermesSettings, facts: HostFacts): Change[] {
+  const target = hermesPaths(h).bin;
+  const before = pathFact(facts, SYSTEM_BIN_LINK);
+  const ours = before.kind === 'symlink' && before.target === target;
+  if (!h.addToSystemPackages) {
+    return ours ? [{ kind: 'remove', path: SYSTEM_BIN_LINK, before }] : [];
+  }
+  if (ours) return [];
+  if (before.kind !== 'absent' && before.kind !== 'symlink') {
+    throw new PlanError(
+      `${SYSTEM_BIN_LINK} exists and is not a symbolic link; remove it or set addToSystemPackages: false`,
+    );
+  }
+  return [{ kind: 'symlink', path: SYSTEM_BIN_LINK, target, before }];
+}
+
+function startReason(unit: UnitFact): string {
+  if (unit.activeState === 'failed') return 'the unit had failed';
+  if (unit.activeState === 'activating')
+    return `the unit was ${unit.subState || 'activating'}, not running`;
+  return 'the unit was not running';
+}
+
+function planNative(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan[]): Change[] {
+  const h = host.hermes;
+  checkPackage(h, facts);
+  const unit = unitFact(facts, UNIT_NAME);
+  if (unit.loadState === 'masked' || unit.unitFileState === 'masked') {
+    throw new PlanError(
+      `${UNIT_NAME} is masked on the host: unmask it (systemctl unmask ${UNIT_NAME}) first`,
+    );
+  }
+  const changes: Change[] = planSystemLink(h, facts);
+
+  const unitChange = planFile({
+    path: UNIT_FILE,
+    fact: pathFact(facts, UNIT_FILE),
+    body: { text: renderNativeUnit(h) },
+    attrs: UNIT_FILE_ATTRS,
+    manage: 'content',
+  });
+  const unitWritten = unitChange?.kind === 'file';
+  if (unitChange) changes.push(unitChange);
+  if (unitWritten) {
+    changes.push({
+      kind: 'systemd',
+      action: 'daemon-reload',
+      unit: UNIT_NAME,
+      reason: 'unit file changed',
+    });
+  } else if (unit.loadState === 'not-found') {
+    // The file is right but systemd never read it (an earlier run stopped right after writing).
+    changes.push({
+      kind: 'systemd',
+      action: 'daemon-reload',
+      unit: UNIT_NAME,
+      reason: 'systemd has not loaded the unit file',
+    });
+  }
+  if (unit.unitFileState !== 'enabled') {
+    changes.push({ kind: 'systemd', action: 'enable', unit: UNIT_NAME, reason: 'start at boot' });
+  }
+
+  const reasons = [...(unitWritten ? ['unit file changed'] : []), ...restartReasons(h, earlier)];
+  let action: 'start' | 'restart' | undefined;
+  let reason = '';
+  if (RUNNING_STATES.has(unit.activeState) && reasons.length > 0) {
+    action = 'restart';
+    reason = reasons.join(', ');
+  } else if (unit.activeState !== 'active' && unit.activeState !== 'reloading') {
+    action = 'start';
+    reason = startReason(unit);
+  }
+  if (action) {
+    changes.push({ kind: 'systemd', action, unit: UNIT_NAME, reason });
+    changes.push({
+      kind: 'wait-healthy',
+      unit: UNIT_NAME,
+      seconds: h.healthCheck.seconds,
+      user: h.user,
+      ...(h.healthCheck.command !== undefined ? { command: h.healthCheck.command } : {}),
+    });
+  }
+  return changes;
+}
+
+/**
+ * The gateway as a systemd service: the unit, systemd's view of it (loaded, enabled, running),
+ * and a restart only when something the gateway reads changed in this run.
+ */
+export const serviceTask: Task = {
+  name: 'service',
+
+  facts(host: HostSpec): FactRequest[] {
+    const h = host.hermes;
+    if (h.container.enable) return [];
+    return [
+      { kind: 'path', path: hermesPaths(h).bin },
+      { kind: 'path', path: SYSTEM_BIN_LINK },
+      { kind: 'path', path: UNIT_FILE, content: true },
+      { kind: 'unit', name: UNIT_NAME },
+    ];
+  },
+
+  plan(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan[]): Change[] {
+    if (host.hermes.container.enable) {
+      throw new PlanError('container mode is not supported yet');
+    }
+    return planNative(host, facts, earlier);
+  },
+};

@@ -1,0 +1,96 @@
+import type { HermesSettings } from '../src/inventory/types.js';
+import { PlanError } from '../src/plan/types.js';
+import { hermesPaths } from './layout.js';
+import { escapeSpecifiers, systemdEnvironment, systemdQuote } from './systemd-quote.js';
+
+/** systemd's Restart= values (systemd.service(5)). */
+export const RESTART_POLICIES = [
+  'no',
+  'always',
+  'on-success',
+  'on-failure',
+  'on-abnormal',
+  'on-abort',
+  'on-watchdog',
+] as const;
+
+/** The module's `path` (package, bash, coreutils, git): on a plain host those are the system dirs. */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Paths go into settings that take them raw (WorkingDirectory=), quoted (ReadWritePaths=) or as
+ * the executable (which systemd refuses with quotes, backslashes or control characters); a
+ * path with none of those reads the same in all three.
+ */
+function checkPath(setting: string, path: string): void {
+  if (!path.startsWith('/')) throw new PlanError(`${setting} must be an absolute path: ${path}`);
+  if (/["'\\$\p{Cc}]/u.test(path)) {
+    throw new PlanError(
+      `${setting} ${JSON.stringify(path)} holds a quote, backslash, $ or control character, which a systemd unit cannot carry safely`,
+    );
+  }
+}
+
+function checkAccount(setting: string, name: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) {
+    throw new PlanError(`${setting} ${JSON.stringify(name)} is not a valid user or group name`);
+  }
+}
+
+/** A word for settings that split on spaces and honour quotes but do not substitute `$`. */
+function pathWord(path: string): string {
+  return /^[A-Za-z0-9_@+=:,./-]+$/.test(path) ? path : `"${escapeSpecifiers(path)}"`;
+}
+
+/**
+ * The native unit `hermes-agent.service`, as the NixOS module's `systemd.services.hermes-agent`
+ * renders it (description, ordering, environment, hardening), with the module's `path` turned
+ * into PATH over the standard system directories.
+ */
+export function renderNativeUnit(h: HermesSettings): string {
+  const p = hermesPaths(h);
+  checkPath('package', p.bin);
+  checkPath('stateDir', p.stateDir);
+  checkPath('workingDirectory', p.workingDirectory);
+  checkAccount('user', h.user);
+  checkAccount('group', h.group);
+  if (!(RESTART_POLICIES as readonly string[]).includes(h.restart)) {
+    throw new PlanError(
+      `restart must be one of ${RESTART_POLICIES.join(', ')}; got ${JSON.stringify(h.restart)}`,
+    );
+  }
+  if (!Number.isInteger(h.restartSec) || h.restartSec < 0) {
+    throw new PlanError(`restartSec must be a whole number of seconds; got ${h.restartSec}`);
+  }
+  const binDir = p.bin.slice(0, -'/hermes'.length);
+  const execStart = [p.bin, 'gateway', ...h.extraArgs].map(systemdQuote).join(' ');
+  return [
+    "# Managed by hermes-fleet (the unit of hermes-agent's NixOS module); edits are overwritten.",
+    '[Unit]',
+    'Description=Hermes Agent Gateway',
+    'After=network-online.target',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    `User=${h.user}`,
+    `Group=${h.group}`,
+    `WorkingDirectory=${escapeSpecifiers(p.workingDirectory)}`,
+    systemdEnvironment('HOME', p.stateDir),
+    systemdEnvironment('HERMES_HOME', p.hermesHome),
+    systemdEnvironment('HERMES_MANAGED', 'true'),
+    systemdEnvironment('MESSAGING_CWD', p.workingDirectory),
+    systemdEnvironment('PATH', `${binDir}:${SYSTEM_PATH}`),
+    `ExecStart=${execStart}`,
+    `Restart=${h.restart}`,
+    `RestartSec=${h.restartSec}`,
+    'NoNewPrivileges=true',
+    'ProtectSystem=strict',
+    'ProtectHome=false',
+    `ReadWritePaths=${pathWord(p.stateDir)}`,
+    'PrivateTmp=true',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
