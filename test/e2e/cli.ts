@@ -1,0 +1,91 @@
+// Runs the real, built CLI (bin/hermes-fleet → dist/) as a person or a CI job would.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Fleet } from '../fleet/fleet.js';
+import { shellQuote } from '../fleet/fleet.js';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'hermes-fleet');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr together, for "appears nowhere" assertions. */
+  all: string;
+}
+
+export function runCli(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr, all: stdout + stderr });
+    });
+  });
+}
+
+export interface PathSnapshot {
+  path: string;
+  inode: string;
+  mode: string;
+  owner: string;
+  mtime: string;
+  sha256: string;
+}
+
+/**
+ * Inode, mode, owner, mtime (ns) and content hash of each path: an atomic rewrite changes the
+ * inode even within the same second, so equal snapshots mean nothing was rewritten.
+ */
+export async function snapshot(
+  fleet: Fleet,
+  i: number,
+  paths: readonly string[],
+): Promise<PathSnapshot[]> {
+  const script = paths
+    .map(
+      (p) =>
+        `if [ -e ${shellQuote(p)} ]; then printf '%s|%s|' ${shellQuote(p)} "$(stat -c '%i|%a|%U:%G|%.9Y' -- ${shellQuote(p)})"; ` +
+        `if [ -f ${shellQuote(p)} ]; then sha256sum < ${shellQuote(p)} | cut -d' ' -f1; else echo dir; fi; ` +
+        `else echo ${shellQuote(p)}'|absent||||'; fi`,
+    )
+    .join('\n');
+  const result = await fleet.ssh(i, script);
+  return result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [path = '', inode = '', mode = '', owner = '', mtime = '', sha256 = ''] =
+        line.split('|');
+      return { path, inode, mode, owner, mtime, sha256 };
+    });
+}
+
+export const MANAGED_PATHS = [
+  '/var/lib/hermes',
+  '/var/lib/hermes/.hermes',
+  '/var/lib/hermes/home',
+  '/var/lib/hermes/workspace',
+  '/var/lib/hermes/.hermes/cron',
+  '/var/lib/hermes/.hermes/sessions',
+  '/var/lib/hermes/.hermes/logs',
+  '/var/lib/hermes/.hermes/memories',
+  '/var/lib/hermes/.hermes/config.yaml',
+  '/var/lib/hermes/.hermes/.managed',
+  '/var/lib/hermes/.hermes/.env',
+  '/etc/systemd/system/hermes-agent.service',
+] as const;
