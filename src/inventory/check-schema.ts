@@ -103,6 +103,7 @@ function toUserError(
       return new UserError(
         `expected ${expectedWord(issue.expected)}, got ${describeValue(value)}`,
         source(path),
+        hintFor(path),
       );
     }
     case 'invalid_union': {
@@ -113,6 +114,7 @@ function toUserError(
       return new UserError(
         `expected ${[...new Set(expected)].join(' or ')}, got ${describeValue(value)}`,
         source(path),
+        hintFor(path),
       );
     }
     case 'invalid_value': {
@@ -123,6 +125,14 @@ function toUserError(
     default:
       return new UserError(messageOf(issue), source(path));
   }
+}
+
+function hintFor(path: readonly PathSegment[]): string | undefined {
+  if (path.at(-2) === 'secrets') {
+    return 'a secret is { env: VAR }, { file: path } or { command: "…" }; never the value itself';
+  }
+  if (path.at(-2) === 'documents') return 'a document is inline text or { file: path }';
+  return undefined;
 }
 
 function messageOf(issue: Issue): string {

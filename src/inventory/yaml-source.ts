@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node, Pair } from 'yaml';
 import type { SourceLocation } from '../errors.js';
 import { UserError } from '../errors.js';
@@ -33,6 +33,7 @@ export function parseYaml(text: string, file: string, dir: string): YamlSource {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const source = { file, dir, doc, lines };
   const first = doc.errors[0];
+  if (first?.code === 'DUPLICATE_KEY') throw duplicateKeyError(source);
   if (first) {
     const { line, col } = lines.linePos(first.pos[0]);
     const message = first.message.split('\n')[0] ?? first.message;
@@ -46,6 +47,37 @@ export function parseYaml(text: string, file: string, dir: string): YamlSource {
     );
   }
   return source;
+}
+
+/** yaml points a duplicate at the first key; the person needs the second one and its path. */
+function duplicateKeyError(source: YamlSource): UserError {
+  let found: UserError | undefined;
+  visit(source.doc, {
+    Map(_, map, ancestors) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = keyText(pair.key);
+        if (!seen.has(key)) {
+          seen.add(key);
+          continue;
+        }
+        const segments = [
+          ...ancestors.filter(isPair).map((ancestor) => keyText(ancestor.key)),
+          key,
+        ];
+        const range = (pair.key as Node | null)?.range;
+        const pos = range ? source.lines.linePos(range[0]) : undefined;
+        found = new UserError(`the key "${key}" appears twice`, {
+          file: source.file,
+          ...(pos ? { line: pos.line, column: pos.col } : {}),
+          keyPath: formatKeyPath(segments),
+        });
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found ?? new UserError('YAML syntax error: duplicate keys', { file: source.file });
 }
 
 export function describeFsError(err: unknown): string {
