@@ -19,9 +19,11 @@ async function main(argv: string[]): Promise<number> {
     .version()
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
-      // yargs passes `err` for exceptions thrown in handlers and `msg` for usage mistakes.
-      if ((err as Error | undefined) !== undefined) throw err;
-      throw new UserError(msg);
+      // yargs passes `err` for exceptions thrown in handlers and `msg` for usage mistakes;
+      // its own argument checks (e.g. `-i` without a file) arrive as a YError: a usage mistake.
+      const error = err as Error | undefined;
+      if (error !== undefined && error.name !== 'YError') throw error;
+      throw new UserError(msg || (error?.message ?? 'invalid arguments'));
     });
   registerCommands(cli, setExit);
   await cli.parseAsync();
