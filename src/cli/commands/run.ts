@@ -124,6 +124,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     process.off('SIGINT', onSigint);
   }
   await finishView();
+  if (args.verbose >= 2) process.stderr.write(`${statsLine(result)}\n`);
 
   if (args.json) {
     const { renderJsonReport } = await import('../../report/json.js');
@@ -141,6 +142,14 @@ export async function runCommand(args: RunArgs): Promise<number> {
     await appendFile(args.log, toLogLines(result, startedAt));
   }
   return result.exitCode;
+}
+
+/** -vv: what the run cost, as the transport counted it (the benchmark reads this line). */
+export function statsLine(result: RunResult): string {
+  const sum = (key: 'roundTrips' | 'channels' | 'connections') =>
+    result.hosts.reduce((n, h) => n + h.stats[key], 0);
+  const peakRssMB = (process.resourceUsage().maxRSS / 1024).toFixed(1);
+  return `stats: hosts=${result.hosts.length} connections=${sum('connections')} roundTrips=${sum('roundTrips')} channels=${sum('channels')} durationMs=${result.durationMs} peakRssMB=${peakRssMB}`;
 }
 
 export function registerRun(cli: Argv, setExit: (code: number) => void): void {

@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+// `npm run bench`: times hermes-fleet against the real test fleet at 10, 50 and 100 hosts and
+// prints a markdown table: converge, no-op and check medians; the floor (OpenSSH `ssh HOST true`
+// to every host at once, measured in the same run); SSH round trips and channels per host
+// (counted by the transport); and the CLI's peak memory. Timing lives here, never in tests.
+//
+//   npm run bench                 # 10, 50, 100 hosts, 5 runs each
+//   npm run bench -- 10 50 --runs 3
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'hermes-fleet');
+const cache = '/var/cache/hermes-fleet-test/ssh';
+const args = process.argv.slice(2);
+const runsAt = args.indexOf('--runs');
+const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
+const sizes = args.filter((a, i) => /^\d+$/.test(a) && i !== runsAt + 1).map(Number);
+if (sizes.length === 0) sizes.push(10, 50, 100);
+
+function run(command, argv, options = {}) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      resolve({ code, stdout, stderr, ms });
+    });
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+function inventory(n, model) {
+  const hosts = Array.from(
+    { length: n },
+    (_, i) => `    host${i + 1}: { ssh: { host: 127.0.1.${i + 1} } }`,
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'hermes-fleet-bench-'));
+  const file = join(dir, 'hosts.yaml');
+  writeFileSync(
+    file,
+    [
+      'all:',
+      '  vars:',
+      `    ssh: { user: root, identityFile: ${cache}/id_ed25519, knownHosts: ${cache}/known_hosts }`,
+      '    hermes:',
+      `      settings: { model: ${model}, toolsets: [all], compression: { enabled: true } }`,
+      '      environment: { HERMES_LOG_LEVEL: info }',
+      "      secrets: { OPENROUTER_API_KEY: { command: 'echo bench-not-a-key' } }",
+      "      documents: { SOUL.md: 'You are a benchmark.', USER.md: 'Nobody.' }",
+      '      healthCheck: { seconds: 1 }',
+      '  hosts:',
+      ...hosts,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** One CLI run: wall time, the transport's counters and peak memory from `-vv --json`. */
+async function cli(file, extra = []) {
+  const r = await run(process.execPath, [bin, 'run', '-i', file, '--json', '-vv', ...extra]);
+  const report = JSON.parse(r.stdout);
+  const stats = /stats: .*peakRssMB=(\d+(?:\.\d+)?)/.exec(r.stderr);
+  const hosts = report.hosts;
+  const bad = hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
+  if (bad.length > 0)
+    throw new Error(`${bad.length} hosts failed: ${bad[0].host}: ${bad[0].message}`);
+  const per = (key) => Math.max(...hosts.map((h) => h.stats[key]));
+  return {
+    ms: r.ms,
+    roundTrips: per('roundTrips'),
+    channels: per('channels'),
+    connections: per('connections'),
+    rssMB: stats ? Number(stats[1]) : NaN,
+  };
+}
+
+async function floor(n) {
+  const started = process.hrtime.bigint();
+  const results = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      run('ssh', [
+        '-i',
+        `${cache}/id_ed25519`,
+        '-o',
+        `UserKnownHostsFile=${cache}/known_hosts`,
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ControlMaster=no',
+        '-o',
+        'ControlPath=none',
+        `root@127.0.1.${i + 1}`,
+        'true',
+      ]),
+    ),
+  );
+  if (results.some((r) => r.code !== 0)) throw new Error('ssh true failed on some host');
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function startup() {
+  const times = [];
+  for (let i = 0; i < runs; i++) times.push((await run(process.execPath, [bin, '--version'])).ms);
+  return median(times);
+}
+
+const rows = [];
+console.error(`hermes-fleet bench: sizes ${sizes.join(', ')}, ${runs} runs each`);
+const startupMs = await startup();
+for (const n of sizes) {
+  console.error(`\n== ${n} hosts: booting a fresh fleet`);
+  const up = await run('bash', [join(root, 'test/fleet/fleet.sh'), 'up', String(n), '--fresh'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (up.code !== 0) throw new Error(`fleet up ${n} failed`);
+  const first = await cli(inventory(n, 'bench/model-0'));
+  console.error(`first converge ${secs(first.ms)}`);
+  const converge = [];
+  const noop = [];
+  const check = [];
+  const floors = [];
+  for (let i = 1; i <= runs; i++) {
+    const file = inventory(n, `bench/model-${i}`);
+    converge.push(await cli(file)); // one setting changed: merge + restart + health check
+    noop.push(await cli(file));
+    check.push(await cli(file, ['--check']));
+    floors.push(await floor(n));
+    console.error(
+      `run ${i}: converge ${secs(converge.at(-1).ms)}, no-op ${secs(noop.at(-1).ms)}, check ${secs(check.at(-1).ms)}, floor ${secs(floors.at(-1))}`,
+    );
+  }
+  const f = median(floors);
+  const m = (xs) => median(xs.map((x) => x.ms));
+  rows.push({
+    n,
+    first: first.ms,
+    converge: m(converge),
+    noop: m(noop),
+    check: m(check),
+    floor: f,
+    rtNoop: noop[0].roundTrips,
+    rtCheck: check[0].roundTrips,
+    rtConverge: converge[0].roundTrips,
+    channels: converge[0].channels,
+    rss: Math.max(...[...converge, ...noop, ...check].map((x) => x.rssMB)),
+  });
+}
+await run('bash', [join(root, 'test/fleet/fleet.sh'), 'down']);
+
+const date = new Date().toISOString().slice(0, 10);
+const lines = [
+  `Measured ${date} on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; medians of ${runs} runs; CLI start-up (\`--version\`) ${secs(startupMs)}.`,
+  '',
+  '| hosts | first converge | converge (1 setting) | no-op | check | floor (`ssh true` ×N) | no-op / floor | round trips no-op / check / converge | channels (converge) | peak memory |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: |',
+  ...rows.map(
+    (r) =>
+      `| ${r.n} | ${secs(r.first)} | ${secs(r.converge)} | ${secs(r.noop)} | ${secs(r.check)} | ${secs(r.floor)} | ${(r.noop / r.floor).toFixed(2)}× | ${r.rtNoop} / ${r.rtCheck} / ${r.rtConverge} | ${r.channels} | ${r.rss.toFixed(0)} MB |`,
+  ),
+];
+console.log(lines.join('\n'));
