@@ -152,12 +152,17 @@ class SshConnection implements Connection {
       };
       const kill = (): void => {
         if (!channel) return;
+        // Either step throws once the channel or the connection is gone: nothing left to kill.
         try {
           channel.signal('KILL');
         } catch {
-          // The channel may already be gone; closing it below is what matters.
+          /* already gone */
         }
-        channel.close();
+        try {
+          channel.close();
+        } catch {
+          /* already gone */
+        }
       };
       const onLost = (error: Error): void => {
         settle(() => {

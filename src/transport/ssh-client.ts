@@ -157,12 +157,26 @@ export async function openClient(
 ): Promise<OpenedClient> {
   const label = `${options.role ? `${options.role} ` : ''}${endpointLabel(endpoint)}`;
   const lookupName = endpoint.hostKeyAlias ?? endpoint.host;
-  const knownTypes =
-    settings.hostKeyPolicy === 'off'
-      ? []
-      : await knownHostKeyTypes(settings.knownHosts, lookupName, endpoint.port);
-  const plan = await planAuth(endpoint, settings.passphraseEnv);
-  options.signal?.throwIfAborted();
+  let knownTypes: string[] = [];
+  let plan: AuthPlan;
+  try {
+    if (settings.hostKeyPolicy !== 'off') {
+      knownTypes = await knownHostKeyTypes(settings.knownHosts, lookupName, endpoint.port).catch(
+        (error: unknown) => {
+          throw new UnreachableError(
+            'hostkey',
+            `${label}: cannot read ${settings.knownHosts}: ${(error as Error).message}`,
+          );
+        },
+      );
+    }
+    plan = await planAuth(endpoint, settings.passphraseEnv);
+    if (options.signal?.aborted) throw new AbortedError(`${label}: connect aborted`);
+  } catch (error) {
+    // The bastion's forwarded channel is ours to close when we never got to use it.
+    options.sock?.destroy();
+    throw error;
+  }
 
   return new Promise<OpenedClient>((resolve, reject) => {
     const client = new ssh2.Client();
