@@ -97,13 +97,13 @@ describe('renderChangeDiff: text files', () => {
     );
     const out = renderChangeDiff('web01', change, plain) ?? '';
     expect(out).toContain('-evil: "\\x1b]0;pwned\\x07"');
-    expect(out).not.toMatch(/\u001b/);
+    expect(out.includes('\u001b')).toBe(false);
   });
 
   it('colours only when asked', () => {
-    const [coloured, uncoloured] = both(configChange());
-    expect(coloured).toMatch(/\u001b\[3\dm/);
-    expect(uncoloured).not.toMatch(/\u001b/);
+    const [coloured = '', uncoloured = ''] = both(configChange());
+    expect(coloured.includes('\u001b[3')).toBe(true);
+    expect(uncoloured.includes('\u001b')).toBe(false);
   });
 });
 
@@ -275,7 +275,7 @@ describe('renderChangeDiff: secret files', () => {
     const change = secretFile(AUTH_PATH, '{}', '{"we ird\\u001b[31m\\nkey":"SECRET-VALUE-123"}');
     const out = renderChangeDiff('web01', change, plain) ?? '';
     expect(out).toContain('+ "we ird\\u001b[31m\\nkey" (secret added)');
-    expect(out).not.toMatch(/\u001b/);
+    expect(out.includes('\u001b')).toBe(false);
     expectNoSecret(out);
   });
 

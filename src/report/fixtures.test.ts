@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Attrs, PathFact } from '../facts/types.js';
 import type { Change } from '../plan/types.js';
-import type { HostResult, RunResult, TaskResult } from '../runner/types.js';
+import type { HostResult, RunObserver, RunResult, TaskResult } from '../runner/types.js';
 import { Secret } from '../secret.js';
 
 /** Every value a test must never find in any output. */
@@ -251,3 +251,23 @@ describe('report fixtures', () => {
     expect(envAfter.reveal()).toContain('SECRET-MULTI-LINE');
   });
 });
+
+/** Feeds a run's results to an observer in the order the runner would, one host after another. */
+export function replay(observer: RunObserver, result: RunResult): void {
+  for (const host of result.hosts) {
+    if (host.status === 'skipped') {
+      observer.hostFinished?.(host);
+      continue;
+    }
+    observer.hostStarted?.(host.host);
+    observer.hostPhase?.(host.host, 'connecting');
+    if (host.status !== 'unreachable') observer.hostPhase?.(host.host, 'reading facts');
+    for (const task of host.tasks) {
+      observer.taskStarted?.(host.host, task.task);
+      observer.detail?.(host.host, 1, `${task.task}: 2 commands in 0.05s`);
+      observer.detail?.(host.host, 2, `$ stat -c %a ${task.task}`);
+      observer.taskFinished?.(host.host, task);
+    }
+    observer.hostFinished?.(host);
+  }
+}

@@ -96,7 +96,11 @@ export const jsonReportSchema = z
   .strictObject({
     version: z.literal(1),
     mode: z.enum(['run', 'check']),
-    startedAt: z.iso.datetime().optional(),
+    startedAt: z
+      .string()
+      .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/)
+      .optional()
+      .describe('When the run started, ISO 8601 in UTC'),
     durationMs: milliseconds,
     exitCode: z.int().describe('The exit code of the run (see the CLI contract)'),
     interrupted: z.boolean(),

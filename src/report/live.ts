@@ -206,7 +206,8 @@ export function createLiveView(hosts: string[], options: LiveViewOptions): LiveV
               throw new Error(task.title);
             }
           },
-          rendererOptions: { persistentOutput: true, outputBar: Infinity },
+          // One output entry, replaced each time: the latest list of running and failed hosts.
+          rendererOptions: { persistentOutput: true, outputBar: 1 },
         },
       ]
     : ordered.map((row) => ({
