@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { PlanError } from '../src/plan/types.js';
+import { dirsTask, managedDirs } from './dirs.js';
+import { ABSENT, HERMES_750, dir, file, makeFacts, symlink } from './fixtures/facts.js';
+import { makeHost } from './fixtures/host.js';
+
+const host = makeHost();
+const ALL = [
+  '/var/lib/hermes',
+  '/var/lib/hermes/.hermes',
+  '/var/lib/hermes/home',
+  '/var/lib/hermes/workspace',
+  '/var/lib/hermes/.hermes/cron',
+  '/var/lib/hermes/.hermes/sessions',
+  '/var/lib/hermes/.hermes/logs',
+  '/var/lib/hermes/.hermes/memories',
+];
+const synced = () => makeFacts({ host, paths: Object.fromEntries(ALL.map((p) => [p, dir()])) });
+
+describe('dirs', () => {
+  it('manages the module directories and the four HERMES_HOME ones, parents first', () => {
+    expect(managedDirs(host.hermes)).toEqual(ALL);
+    expect(dirsTask.facts(host)).toEqual(ALL.map((path) => ({ kind: 'path', path })));
+  });
+
+  it('creates every directory on a fresh host, owned hermes:hermes 0750 (no uid needed)', () => {
+    expect(dirsTask.plan(host, makeFacts({ host }), [])).toEqual(
+      ALL.map((path) => ({ kind: 'dir', path, attrs: HERMES_750, before: ABSENT })),
+    );
+  });
+
+  it('is in sync when all exist with the right mode and owner', () => {
+    expect(dirsTask.plan(host, synced(), [])).toEqual([]);
+  });
+
+  it('fixes drifted modes and owners only where they drifted', () => {
+    const facts = synced();
+    const logs = dir({ mode: 0o700, user: 'hermes', group: 'hermes' });
+    const state = dir({ mode: 0o750, user: 'root', group: 'hermes' });
+    facts.paths.set('/var/lib/hermes/.hermes/logs', logs);
+    facts.paths.set('/var/lib/hermes', state);
+    expect(dirsTask.plan(host, facts, [])).toEqual([
+      { kind: 'dir', path: '/var/lib/hermes', attrs: HERMES_750, before: state },
+      { kind: 'dir', path: '/var/lib/hermes/.hermes/logs', attrs: HERMES_750, before: logs },
+    ]);
+  });
+
+  it('manages setuid/sticky bits too', () => {
+    const facts = synced();
+    facts.paths.set('/var/lib/hermes/home', dir({ mode: 0o2750, user: 'hermes', group: 'hermes' }));
+    expect(dirsTask.plan(host, facts, [])).toHaveLength(1);
+  });
+
+  it('refuses a path that exists and is not a directory', () => {
+    const facts = synced();
+    facts.paths.set('/var/lib/hermes/.hermes/cron', file('x', HERMES_750));
+    expect(() => dirsTask.plan(host, facts, [])).toThrow(PlanError);
+    expect(() => dirsTask.plan(host, facts, [])).toThrow(
+      /\/var\/lib\/hermes\/\.hermes\/cron is a regular file/,
+    );
+    facts.paths.set('/var/lib/hermes/.hermes/cron', symlink('/elsewhere'));
+    expect(() => dirsTask.plan(host, facts, [])).toThrow(/symbolic link to \/elsewhere/);
+  });
+
+  it('orders a workingDirectory elsewhere by depth and lists a shared path once', () => {
+    const elsewhere = makeHost({ workingDirectory: '/srv/a/b/c/d/work' });
+    const dirs = managedDirs(elsewhere.hermes);
+    expect(dirs.at(-1)).toBe('/srv/a/b/c/d/work');
+    expect(dirs.indexOf('/var/lib/hermes')).toBe(0);
+    const shared = makeHost({ workingDirectory: '/var/lib/hermes/home/' });
+    expect(managedDirs(shared.hermes)).toHaveLength(7);
+  });
+});

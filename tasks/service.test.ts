@@ -1,0 +1,378 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { UnitFact } from '../src/facts/types.js';
+import type { HermesSettings } from '../src/inventory/types.js';
+import { PlanError } from '../src/plan/types.js';
+import type { Change, TaskPlan } from '../src/plan/types.js';
+import { ABSENT, UNIT_RUNNING, bare, dir, file, makeFacts, symlink } from './fixtures/facts.js';
+import type { FactsInput } from './fixtures/facts.js';
+import { makeHost } from './fixtures/host.js';
+import { UNIT_FILE_ATTRS, serviceTask } from './service.js';
+import { renderNativeUnit } from './unit-file.js';
+
+const BIN = '/opt/hermes/bin/hermes';
+const UNIT = '/etc/systemd/system/hermes-agent.service';
+const LINK = '/usr/local/bin/hermes';
+const EXEC = bare({ mode: 0o755, user: 'root', group: 'root' });
+
+const EXPECTED_UNIT = `# Managed by hermes-fleet (the unit of hermes-agent's NixOS module); edits are overwritten.
+[Unit]
+Description=Hermes Agent Gateway
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+User=hermes
+Group=hermes
+WorkingDirectory=/var/lib/hermes/workspace
+Environment="HOME=/var/lib/hermes"
+Environment="HERMES_HOME=/var/lib/hermes/.hermes"
+Environment="HERMES_MANAGED=true"
+Environment="MESSAGING_CWD=/var/lib/hermes/workspace"
+Environment="PATH=/opt/hermes/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+ExecStart=/opt/hermes/bin/hermes gateway
+Restart=always
+RestartSec=5
+NoNewPrivileges=true
+ProtectSystem=strict
+ProtectHome=false
+ReadWritePaths=/var/lib/hermes
+PrivateTmp=true
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+interface Setup {
+  hermes?: Partial<HermesSettings>;
+  unit?: Partial<UnitFact>;
+  unitText?: string | null;
+  paths?: NonNullable<FactsInput['paths']>;
+  earlier?: TaskPlan[];
+}
+
+function plan(setup: Setup = {}): Change[] {
+  const host = makeHost(setup.hermes);
+  const unitText = setup.unitText === undefined ? renderNativeUnit(host.hermes) : setup.unitText;
+  const facts = makeFacts({
+    host,
+    tasks: [serviceTask],
+    paths: {
+      [BIN]: EXEC,
+      ...(unitText === null ? {} : { [UNIT]: file(unitText, UNIT_FILE_ATTRS) }),
+      ...setup.paths,
+    },
+    unit: setup.unit ?? UNIT_RUNNING,
+  });
+  return serviceTask.plan(host, facts, setup.earlier ?? []);
+}
+
+const kinds = (changes: Change[]) => changes.map((c) => (c.kind === 'systemd' ? c.action : c.kind));
+
+function earlierFile(task: TaskPlan['task'], path: string): TaskPlan {
+  return {
+    task,
+    changes: [{ kind: 'file', path, body: { text: 'x' }, attrs: UNIT_FILE_ATTRS, before: ABSENT }],
+  };
+}
+
+const WAIT = { kind: 'wait-healthy', unit: 'hermes-agent.service', seconds: 3, user: 'hermes' };
+
+describe('service unit file', () => {
+  it('renders the module unit', () => {
+    expect(renderNativeUnit(makeHost().hermes)).toBe(EXPECTED_UNIT);
+  });
+
+  it('quotes hostile extraArgs for systemd', () => {
+    const text = renderNativeUnit(
+      makeHost({
+        extraArgs: ['--name', 'my bot', '$(rm -rf /)', '`id`', '50%', 'a\\b', ';', 'say "hi"'],
+      }).hermes,
+    );
+    expect(text).toContain(
+      'ExecStart=/opt/hermes/bin/hermes gateway --name "my bot" "$$(rm -rf /)" "`id`" "50%%" "a\\\\b" ";" "say \\"hi\\""\n',
+    );
+  });
+
+  it('escapes % in paths and quotes paths with spaces', () => {
+    const text = renderNativeUnit(
+      makeHost({ stateDir: '/srv/my state', workingDirectory: '/srv/100%' }).hermes,
+    );
+    expect(text).toContain('WorkingDirectory=/srv/100%%\n');
+    expect(text).toContain('ReadWritePaths="/srv/my state"\n');
+    expect(text).toContain('Environment="MESSAGING_CWD=/srv/100%%"\n');
+  });
+
+  it('refuses values a unit cannot carry', () => {
+    expect(() => renderNativeUnit(makeHost({ package: 'opt/hermes' }).hermes)).toThrow(/absolute/);
+    expect(() => renderNativeUnit(makeHost({ stateDir: '/srv/"x"' }).hermes)).toThrow(PlanError);
+    expect(() =>
+      renderNativeUnit(makeHost({ workingDirectory: '/srv/a\nExecStartPre=/bin/evil' }).hermes),
+    ).toThrow(PlanError);
+    expect(() => renderNativeUnit(makeHost({ user: 'a b' }).hermes)).toThrow(PlanError);
+    expect(() => renderNativeUnit(makeHost({ restart: 'sometimes' }).hermes)).toThrow(
+      /restart must be one of/,
+    );
+    expect(() => renderNativeUnit(makeHost({ restartSec: -1 }).hermes)).toThrow(PlanError);
+  });
+
+  const analyze = '/usr/bin/systemd-analyze';
+  it.skipIf(!existsSync(analyze))(
+    'is accepted by systemd-analyze verify, hostile arguments included',
+    () => {
+      const root = mkdtempSync(join(tmpdir(), 'unit-'));
+      mkdirSync(join(root, 'pkg/bin'), { recursive: true });
+      writeFileSync(join(root, 'pkg/bin/hermes'), '#!/bin/sh\n');
+      chmodSync(join(root, 'pkg/bin/hermes'), 0o755);
+      const hermes = makeHost({
+        package: join(root, 'pkg'),
+        user: 'root',
+        group: 'root',
+        stateDir: join(root, 'state dir'),
+        workingDirectory: join(root, 'work 100%'),
+        extraArgs: [
+          '--x',
+          'a b',
+          '$(id)',
+          '${HOME}',
+          '`id`',
+          '%h',
+          '\\',
+          ';',
+          '"',
+          "'",
+          'new\nline',
+          '',
+        ],
+      }).hermes;
+      const unitPath = join(root, 'hermes-agent.service');
+      writeFileSync(unitPath, renderNativeUnit(hermes));
+      const out = execFileSync(analyze, ['verify', '--man=no', unitPath], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+      expect(out).toBe('');
+    },
+  );
+});
+
+describe('service plan', () => {
+  it('requests the package binary, the link, the unit file and the unit', () => {
+    expect(serviceTask.facts(makeHost())).toEqual([
+      { kind: 'path', path: BIN },
+      { kind: 'path', path: LINK },
+      { kind: 'path', path: UNIT, content: true },
+      { kind: 'unit', name: 'hermes-agent.service' },
+    ]);
+  });
+
+  it('does nothing when the unit is right, enabled, running, and nothing else changed', () => {
+    expect(plan()).toEqual([]);
+  });
+
+  it('on a fresh host: unit file, daemon-reload, enable, start, wait', () => {
+    const changes = plan({ unitText: null, unit: {} });
+    expect(changes).toEqual([
+      {
+        kind: 'file',
+        path: UNIT,
+        body: { text: EXPECTED_UNIT },
+        attrs: UNIT_FILE_ATTRS,
+        before: ABSENT,
+      },
+      {
+        kind: 'systemd',
+        action: 'daemon-reload',
+        unit: 'hermes-agent.service',
+        reason: 'unit file changed',
+      },
+      { kind: 'systemd', action: 'enable', unit: 'hermes-agent.service', reason: 'start at boot' },
+      {
+        kind: 'systemd',
+        action: 'start',
+        unit: 'hermes-agent.service',
+        reason: 'the unit was not running',
+      },
+      WAIT,
+    ]);
+  });
+
+  it('restarts a running unit when config.yaml, .env, auth.json or a document changed', () => {
+    for (const path of [
+      '/var/lib/hermes/.hermes/config.yaml',
+      '/var/lib/hermes/.hermes/.env',
+      '/var/lib/hermes/.hermes/auth.json',
+      '/var/lib/hermes/workspace/SOUL.md',
+    ]) {
+      const changes = plan({ earlier: [earlierFile('merge', path)] });
+      const name = path.split('/').at(-1) ?? '';
+      expect(changes).toEqual([
+        {
+          kind: 'systemd',
+          action: 'restart',
+          unit: 'hermes-agent.service',
+          reason: `${name} changed`,
+        },
+        WAIT,
+      ]);
+    }
+  });
+
+  it('does not restart for the .managed marker, mode fixes, or files elsewhere', () => {
+    const attrsOnly: TaskPlan = {
+      task: 'merge',
+      changes: [
+        {
+          kind: 'attrs',
+          path: '/var/lib/hermes/.hermes/config.yaml',
+          attrs: UNIT_FILE_ATTRS,
+          before: ABSENT,
+        },
+        {
+          kind: 'dir',
+          path: '/var/lib/hermes/.hermes/logs',
+          attrs: UNIT_FILE_ATTRS,
+          before: ABSENT,
+        },
+      ],
+    };
+    expect(
+      plan({
+        earlier: [
+          earlierFile('merge', '/var/lib/hermes/.hermes/.managed'),
+          attrsOnly,
+          earlierFile('docs', '/etc/x'),
+        ],
+      }),
+    ).toEqual([]);
+  });
+
+  it('names every reason in one restart', () => {
+    const changes = plan({
+      earlier: [
+        earlierFile('merge', '/var/lib/hermes/.hermes/config.yaml'),
+        earlierFile('secrets', '/var/lib/hermes/.hermes/.env'),
+      ],
+    });
+    expect(changes[0]).toMatchObject({
+      action: 'restart',
+      reason: 'config.yaml changed, .env changed',
+    });
+  });
+
+  it('reloads systemd and restarts when the unit file changed', () => {
+    const old = file('[Service]\nExecStart=/old\n', UNIT_FILE_ATTRS);
+    const changes = plan({ paths: { [UNIT]: old } });
+    expect(changes).toEqual([
+      {
+        kind: 'file',
+        path: UNIT,
+        body: { text: EXPECTED_UNIT },
+        attrs: UNIT_FILE_ATTRS,
+        before: old,
+      },
+      {
+        kind: 'systemd',
+        action: 'daemon-reload',
+        unit: 'hermes-agent.service',
+        reason: 'unit file changed',
+      },
+      {
+        kind: 'systemd',
+        action: 'restart',
+        unit: 'hermes-agent.service',
+        reason: 'unit file changed',
+      },
+      WAIT,
+    ]);
+  });
+
+  it('fixes only the unit file mode without reload or restart', () => {
+    const loose = file(EXPECTED_UNIT, { mode: 0o664, user: 'root', group: 'root' });
+    expect(plan({ paths: { [UNIT]: loose } })).toEqual([
+      { kind: 'attrs', path: UNIT, attrs: UNIT_FILE_ATTRS, before: loose },
+    ]);
+  });
+
+  it('starts an inactive or failed unit (and only starts it, even with changes)', () => {
+    for (const activeState of ['inactive', 'failed']) {
+      expect(kinds(plan({ unit: { ...UNIT_RUNNING, activeState } }))).toEqual([
+        'start',
+        'wait-healthy',
+      ]);
+      const withChange = plan({
+        unit: { ...UNIT_RUNNING, activeState },
+        earlier: [earlierFile('merge', '/var/lib/hermes/.hermes/config.yaml')],
+      });
+      expect(kinds(withChange)).toEqual(['start', 'wait-healthy']);
+    }
+    expect(plan({ unit: { ...UNIT_RUNNING, activeState: 'failed' } })[0]).toMatchObject({
+      reason: 'the unit had failed',
+    });
+  });
+
+  it('enables a disabled unit without restarting it', () => {
+    expect(plan({ unit: { ...UNIT_RUNNING, unitFileState: 'disabled' } })).toEqual([
+      { kind: 'systemd', action: 'enable', unit: 'hermes-agent.service', reason: 'start at boot' },
+    ]);
+  });
+
+  it('reloads systemd when the right unit file was never loaded', () => {
+    expect(
+      kinds(plan({ unit: { ...UNIT_RUNNING, loadState: 'not-found', activeState: 'inactive' } })),
+    ).toEqual(['daemon-reload', 'start', 'wait-healthy']);
+  });
+
+  it('passes the health check command and seconds on', () => {
+    const changes = plan({
+      hermes: { healthCheck: { seconds: 10, command: 'hermes status' } },
+      unit: { ...UNIT_RUNNING, activeState: 'inactive' },
+    });
+    expect(changes.at(-1)).toEqual({ ...WAIT, seconds: 10, command: 'hermes status' });
+  });
+
+  it('fails when the package binary is missing or not executable', () => {
+    expect(() => plan({ paths: { [BIN]: ABSENT } })).toThrow(PlanError);
+    expect(() => plan({ paths: { [BIN]: ABSENT } })).toThrow(`${BIN} does not exist`);
+    expect(() =>
+      plan({ paths: { [BIN]: bare({ mode: 0o644, user: 'root', group: 'root' }) } }),
+    ).toThrow(/not executable \(mode 644\)/);
+    expect(() => plan({ paths: { [BIN]: dir() } })).toThrow(/not a regular file/);
+    expect(plan({ paths: { [BIN]: symlink('/nix/store/x/bin/hermes') } })).toEqual([]);
+  });
+
+  it('refuses a masked unit', () => {
+    expect(() => plan({ unit: { ...UNIT_RUNNING, loadState: 'masked' } })).toThrow(/masked/);
+  });
+
+  it('links the CLI into /usr/local/bin with addToSystemPackages, and unlinks it without', () => {
+    expect(plan({ hermes: { addToSystemPackages: true } })).toEqual([
+      { kind: 'symlink', path: LINK, target: BIN, before: ABSENT },
+    ]);
+    expect(
+      plan({ hermes: { addToSystemPackages: true }, paths: { [LINK]: symlink(BIN) } }),
+    ).toEqual([]);
+    const stale = symlink('/opt/old/bin/hermes');
+    expect(plan({ hermes: { addToSystemPackages: true }, paths: { [LINK]: stale } })).toEqual([
+      { kind: 'symlink', path: LINK, target: BIN, before: stale },
+    ]);
+    expect(() => plan({ hermes: { addToSystemPackages: true }, paths: { [LINK]: EXEC } })).toThrow(
+      PlanError,
+    );
+    const ours = symlink(BIN);
+    expect(plan({ paths: { [LINK]: ours } })).toEqual([
+      { kind: 'remove', path: LINK, before: ours },
+    ]);
+    expect(plan({ paths: { [LINK]: stale } })).toEqual([]);
+  });
+
+  it('says container mode is not supported yet', () => {
+    const host = makeHost({ container: { ...makeHost().hermes.container, enable: true } });
+    expect(() => serviceTask.plan(host, makeFacts(), [])).toThrow(
+      'container mode is not supported yet',
+    );
+  });
+});
