@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../runner/types.js';
-import { formatRecap, recapStats } from './recap.js';
+import { ansibleColumns, formatRecap, recapStats } from './recap.js';
 import { changedHost, failedHost, okHost, sampleRun, unreachableHost } from './fixtures.test.js';
 
 const STARS = '*'.repeat(69);
@@ -28,7 +28,8 @@ describe('formatRecap', () => {
   it('is 80 columns wide in its banner, like Ansible off a terminal', () => {
     const banner = formatRecap(sampleRun(), false).split('\n')[1] ?? '';
     expect(banner).toHaveLength(80);
-    expect(formatRecap(sampleRun(), false, 119).split('\n')[1]).toHaveLength(120);
+    expect(formatRecap(sampleRun(), false, ansibleColumns(120)).split('\n')[1]).toHaveLength(120);
+    expect(ansibleColumns(40)).toBe(79);
   });
 
   it('sorts hosts by name and does not cut long names', () => {

@@ -23,8 +23,10 @@ export function recapStats(host: HostResult): RecapStats {
   };
 }
 
-/** Ansible's width when stdout is not a terminal (Display.columns = max(79, tty width - 1)). */
-const ANSIBLE_COLUMNS = 79;
+/** Ansible's banner width: Display.columns = max(79, terminal width - 1), 79 off a terminal. */
+export function ansibleColumns(terminalColumns?: number): number {
+  return Math.max(79, (terminalColumns ?? 0) - 1);
+}
 
 /**
  * Ansible's PLAY RECAP (default callback, v2_playbook_on_stats), byte for byte in its columns:
@@ -32,9 +34,10 @@ const ANSIBLE_COLUMNS = 79;
  * `%-26s : ok=%-4s changed=%-4s unreachable=%-4s failed=%-4s skipped=%-4s`. Ansible goes on with
  * `rescued=` and `ignored=`; hermes-fleet has neither, so the line stops after `skipped` and its
  * trailing padding is dropped. Colours as Ansible's: a count is coloured only when not zero.
- * Under the recap, one line per failed or unreachable host with its task and message.
+ * Under the recap, one line per failed or unreachable host with its task and message (a
+ * multi-line message continues indented). On a terminal pass `ansibleColumns(stdout.columns)`.
  */
-export function formatRecap(result: RunResult, color: boolean, columns = ANSIBLE_COLUMNS): string {
+export function formatRecap(result: RunResult, color: boolean, columns = ansibleColumns()): string {
   const c = palette(color);
   const title = 'PLAY RECAP';
   const out = ['', `${title} ${'*'.repeat(Math.max(3, columns - title.length))}`];
