@@ -2,7 +2,7 @@
 // free high port). It needs root (sshd logs in as the user it runs as) and /usr/sbin/sshd.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,9 +162,21 @@ beforeAll(async () => {
   });
 }, 30_000);
 
-afterAll(() => {
+afterAll(async () => {
+  const exited = [sshd, agent].map(
+    (child) =>
+      new Promise<void>((resolve) => {
+        if (!child || child.exitCode !== null || child.signalCode !== null) resolve();
+        else
+          child.once('exit', () => {
+            resolve();
+          });
+      }),
+  );
   sshd?.kill();
   agent?.kill();
+  await Promise.all(exited);
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
 // sshd here forks every session slowly (~0.2 s, the same with OpenSSH's client): generous timeouts.
@@ -205,6 +217,18 @@ describe.skipIf(!canRun)('connection to a real sshd', { timeout: 60_000 }, () =>
     expect(result.exitCode).toBe(0);
     expect(result.stdout.equals(data)).toBe(true);
     expect(Buffer.concat(chunks).equals(data)).toBe(true);
+  });
+
+  it('fails only the command whose onStdout throws, and ignores unread stdin', async () => {
+    const failing = shared.exec('echo boom; sleep 5', {
+      onStdout: () => {
+        throw new Error('callback broke');
+      },
+    });
+    await expect(failing).rejects.toThrow('callback broke');
+    const unread = await shared.exec('exit 0', { stdin: randomBytes(4 * 1024 * 1024) });
+    expect(unread.exitCode).toBe(0);
+    expect((await shared.exec('echo fine')).stdout.toString()).toBe('fine\n');
   });
 
   it('reports death by signal', async () => {

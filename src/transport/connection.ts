@@ -208,7 +208,18 @@ class SshConnection implements Connection {
         this.stats.channels += 1;
         ch.on('data', (chunk: Buffer) => {
           stdout.push(chunk);
-          options.onStdout?.(chunk);
+          if (!options.onStdout) return;
+          // A throwing callback must fail this command, not the ssh2 parser and the connection.
+          try {
+            options.onStdout(chunk);
+          } catch (callbackError) {
+            kill();
+            settle(() => {
+              reject(
+                callbackError instanceof Error ? callbackError : new Error(String(callbackError)),
+              );
+            });
+          }
         });
         ch.stderr.on('data', (chunk: Buffer) => {
           stderr.push(chunk);
@@ -357,8 +368,13 @@ function forwardThrough(
   });
 }
 
-function hopKey(hops: readonly SshEndpoint[]): string {
-  return hops.map(endpointLabel).join(' > ');
+/**
+ * Bastion connections are shared per chain of `user@host:port`. The host key policy and file are
+ * part of the key so a host configured with checking off never lends an unchecked bastion to a
+ * host configured strict; in the usual fleet they are the same and there is one connection.
+ */
+function hopKey(hops: readonly SshEndpoint[], target: SshTarget): string {
+  return `${hops.map(endpointLabel).join(' > ')} (${target.hostKeyPolicy} ${target.knownHosts})`;
 }
 
 async function connectOnce(
@@ -379,7 +395,7 @@ async function connectOnce(
           : undefined;
         return openClient(hop, settings, { role: 'bastion', ...(sock ? { sock } : {}) });
       };
-      const taken = await acquireHop(hopKey(target.jump.slice(0, index + 1)), open, signal);
+      const taken = await acquireHop(hopKey(target.jump.slice(0, index + 1), target), open, signal);
       acquired.push(taken);
       if (taken.created) stats.connections += 1;
       warnings.push(...taken.hop.warnings);

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   checkHostKey,
   fingerprintSha256,
@@ -32,8 +32,13 @@ function hashName(name: string, salt = randomBytes(20)): string {
   return `|1|${salt.toString('base64')}|${hash.toString('base64')}`;
 }
 
+const root = mkdtempSync(join(tmpdir(), 'hermes-fleet-kh-'));
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'hermes-fleet-kh-'));
+  return mkdtempSync(join(root, 'case-'));
 }
 
 function hasSshKeygen(): boolean {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { UserError } from '../errors.js';
 import type { HostKeyPolicy } from './known-hosts.js';
 
@@ -145,7 +146,14 @@ export function sshConfigFile(): { file: string; explicit: boolean } | undefined
 
 class SshMissingError extends Error {}
 
+// Resolving a large fleet must not start hundreds of ssh processes at once.
+const sshProcesses = pLimit(8);
+
 function runSshG(args: readonly string[]): Promise<string> {
+  return sshProcesses(() => runSshGNow(args));
+}
+
+function runSshGNow(args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'ssh',

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   configValuesFrom,
   expandPathTokens,
@@ -21,12 +21,16 @@ function hasSsh(): boolean {
 }
 
 const me = userInfo().username;
+const root = mkdtempSync(join(tmpdir(), 'hermes-fleet-home-'));
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
 let home: string;
 const saved = { HOME: process.env.HOME, config: process.env[SSH_CONFIG_ENV] };
 
 beforeEach(() => {
   // A home without ~/.ssh/config, so only what a test writes is in effect.
-  home = mkdtempSync(join(tmpdir(), 'hermes-fleet-home-'));
+  home = mkdtempSync(join(root, 'home-'));
   process.env.HOME = home;
   Reflect.deleteProperty(process.env, SSH_CONFIG_ENV);
 });
@@ -39,7 +43,7 @@ afterEach(() => {
 });
 
 function useConfig(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'hermes-fleet-sshcfg-')), 'config');
+  const file = join(mkdtempSync(join(root, 'sshcfg-')), 'config');
   writeFileSync(file, text);
   process.env[SSH_CONFIG_ENV] = file;
   return file;
