@@ -1,5 +1,12 @@
 import { InternalError } from '../src/errors.js';
-import type { GroupFact, HostFacts, PathFact, UnitFact, UserFact } from '../src/facts/types.js';
+import type {
+  ContainerFact,
+  GroupFact,
+  HostFacts,
+  PathFact,
+  UnitFact,
+  UserFact,
+} from '../src/facts/types.js';
 import type { Secret } from '../src/secret.js';
 
 /**
@@ -32,6 +39,25 @@ export function groupFact(facts: HostFacts, name: string): GroupFact | null {
 export function unitFact(facts: HostFacts, name: string): UnitFact {
   const fact = facts.units.get(name);
   if (!fact) throw new InternalError(`unit ${name} was not among the requested facts`);
+  return fact;
+}
+
+export function commandFact(facts: HostFacts, name: string): boolean {
+  const fact = facts.commands.get(name);
+  if (fact === undefined) {
+    throw new InternalError(`command ${name} was not among the requested facts`);
+  }
+  return fact;
+}
+
+export function containerFact(
+  facts: HostFacts,
+  backend: 'docker' | 'podman',
+  name: string,
+): ContainerFact {
+  const fact = facts.containers.get(`${backend}:${name}`);
+  if (!fact)
+    throw new InternalError(`container ${backend}:${name} was not among the requested facts`);
   return fact;
 }
 

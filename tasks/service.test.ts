@@ -368,11 +368,4 @@ describe('service plan', () => {
     ]);
     expect(plan({ paths: { [LINK]: stale } })).toEqual([]);
   });
-
-  it('says container mode is not supported yet', () => {
-    const host = makeHost({ container: { ...makeHost().hermes.container, enable: true } });
-    expect(() => serviceTask.plan(host, makeFacts(), [])).toThrow(
-      'container mode is not supported yet',
-    );
-  });
 });

@@ -4,6 +4,8 @@ import { PlanError } from '../src/plan/types.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
 import { pathFact, unitFact } from './facts-access.js';
 import { SYSTEM_BIN_LINK, UNIT_FILE, UNIT_NAME, hermesPaths } from './layout.js';
+import { containerFacts, planContainerParts, renderContainerUnit } from './container.js';
+import type { ContainerPlan } from './container.js';
 import { planFile } from './plan-file.js';
 import { restartReasons } from './restart-reasons.js';
 import type { Task } from './task.js';
@@ -59,28 +61,38 @@ function planSystemLink(h: HermesSettings, facts: HostFacts): Change[] {
   return [{ kind: 'symlink', path: SYSTEM_BIN_LINK, target, before }];
 }
 
-function startReason(unit: UnitFact): string {
+function describeStopped(unit: UnitFact): string {
   if (unit.activeState === 'failed') return 'the unit had failed';
   if (unit.activeState === 'activating')
     return `the unit was ${unit.subState || 'activating'}, not running`;
   return 'the unit was not running';
 }
 
-function planNative(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan[]): Change[] {
-  const h = host.hermes;
-  checkPackage(h, facts);
+/** What differs between the native and the container unit; the lifecycle is shared. */
+interface Flavour {
+  unitText: string;
+  container?: ContainerPlan;
+}
+
+function planLifecycle(
+  h: HermesSettings,
+  facts: HostFacts,
+  earlier: readonly TaskPlan[],
+  flavour: Flavour,
+): Change[] {
   const unit = unitFact(facts, UNIT_NAME);
   if (unit.loadState === 'masked' || unit.unitFileState === 'masked') {
     throw new PlanError(
       `${UNIT_NAME} is masked on the host: unmask it (systemctl unmask ${UNIT_NAME}) first`,
     );
   }
-  const changes: Change[] = planSystemLink(h, facts);
+  const container = flavour.container;
+  const changes: Change[] = [...planSystemLink(h, facts), ...(container?.files ?? [])];
 
   const unitChange = planFile({
     path: UNIT_FILE,
     fact: pathFact(facts, UNIT_FILE),
-    body: { text: renderNativeUnit(h) },
+    body: { text: flavour.unitText },
     attrs: UNIT_FILE_ATTRS,
     manage: 'content',
   });
@@ -106,15 +118,37 @@ function planNative(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan
     changes.push({ kind: 'systemd', action: 'enable', unit: UNIT_NAME, reason: 'start at boot' });
   }
 
-  const reasons = [...(unitWritten ? ['unit file changed'] : []), ...restartReasons(h, earlier)];
+  let running = RUNNING_STATES.has(unit.activeState);
+  let startReason = describeStopped(unit);
+  if (container?.remove) {
+    // The old container goes while nothing runs in it; the next start creates the new one.
+    if (running) {
+      changes.push({
+        kind: 'systemd',
+        action: 'stop',
+        unit: UNIT_NAME,
+        reason: 'the container is recreated',
+      });
+      running = false;
+      startReason = 'the container is recreated';
+    }
+    changes.push(container.remove);
+  }
+  // Written only once the old container is gone, so an interrupted run retries the removal.
+  if (container?.identity) changes.push(container.identity);
+
+  const reasons = [
+    ...(unitWritten ? ['unit file changed'] : []),
+    ...(container?.reasons ?? []),
+    ...restartReasons(h, earlier),
+  ];
   let action: 'start' | 'restart' | undefined;
-  let reason = '';
-  if (RUNNING_STATES.has(unit.activeState) && reasons.length > 0) {
+  let reason = startReason;
+  if (running && reasons.length > 0) {
     action = 'restart';
     reason = reasons.join(', ');
-  } else if (unit.activeState !== 'active' && unit.activeState !== 'reloading') {
+  } else if (!running || unit.activeState === 'activating') {
     action = 'start';
-    reason = startReason(unit);
   }
   if (action) {
     changes.push({ kind: 'systemd', action, unit: UNIT_NAME, reason });
@@ -130,27 +164,33 @@ function planNative(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan
 }
 
 /**
- * The gateway as a systemd service: the unit, systemd's view of it (loaded, enabled, running),
- * and a restart only when something the gateway reads changed in this run.
+ * The gateway as a systemd service, natively or in a container: the unit, systemd's view of it
+ * (loaded, enabled, running), and a restart only when something the gateway reads changed in
+ * this run.
  */
 export const serviceTask: Task = {
   name: 'service',
 
   facts(host: HostSpec): FactRequest[] {
     const h = host.hermes;
-    if (h.container.enable) return [];
     return [
       { kind: 'path', path: hermesPaths(h).bin },
       { kind: 'path', path: SYSTEM_BIN_LINK },
       { kind: 'path', path: UNIT_FILE, content: true },
       { kind: 'unit', name: UNIT_NAME },
+      ...(h.container.enable ? containerFacts(h) : []),
     ];
   },
 
   plan(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan[]): Change[] {
-    if (host.hermes.container.enable) {
-      throw new PlanError('container mode is not supported yet');
+    const h = host.hermes;
+    checkPackage(h, facts);
+    if (!h.container.enable) {
+      return planLifecycle(h, facts, earlier, { unitText: renderNativeUnit(h) });
     }
-    return planNative(host, facts, earlier);
+    return planLifecycle(h, facts, earlier, {
+      unitText: renderContainerUnit(h),
+      container: planContainerParts(h, facts),
+    });
   },
 };

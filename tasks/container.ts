@@ -1,0 +1,281 @@
+import { createHash } from 'node:crypto';
+import type { Attrs, FactRequest, HostFacts } from '../src/facts/types.js';
+import type { HermesSettings } from '../src/inventory/types.js';
+import { PlanError } from '../src/plan/types.js';
+import type { Change } from '../src/plan/types.js';
+import { commandFact, containerFact, pathFact } from './facts-access.js';
+import { hermesPaths, isUnder } from './layout.js';
+import { attrsDiffer, planFile } from './plan-file.js';
+import { shellQuote } from './shell-quote.js';
+import { systemdQuote } from './systemd-quote.js';
+import { RESTART_POLICIES } from './unit-file.js';
+
+/**
+ * Container mode, as the module's MODE B: the gateway runs in a container `hermes-agent` that a
+ * systemd unit starts (`start -a`) and stops. The container is created by a script the unit runs
+ * before each start, only when it does not exist; it is removed (and so recreated) only when its
+ * identity changed: a hash of everything `create` is given, kept in `<stateDir>/.container-identity`.
+ *
+ * Unlike the module, the entrypoint and the create script live root-owned outside stateDir
+ * (which the service account can write), so the account cannot change what runs as root in the
+ * container; and the entrypoint does not provision apt/uv/venv tools on first boot.
+ */
+
+export const CONTAINER_NAME = 'hermes-agent';
+export const FLEET_LIB_DIR = '/usr/local/lib/hermes-fleet';
+export const ENTRYPOINT_FILE = `${FLEET_LIB_DIR}/container-entrypoint`;
+export const CREATE_FILE = `${FLEET_LIB_DIR}/container-create`;
+/** Bump when the create command changes shape, so every host recreates its container once. */
+export const IDENTITY_SCHEMA = 1;
+
+const LIB_IN_CONTAINER = '/opt/hermes-fleet';
+const DATA_IN_CONTAINER = '/data';
+const HOME_IN_CONTAINER = '/home/hermes';
+const ROOT_EXEC: Attrs = { mode: 0o755, user: 'root', group: 'root' };
+const ROOT_FILE: Attrs = { mode: 0o644, user: 'root', group: 'root' };
+
+export function identityPath(h: HermesSettings): string {
+  return `${hermesPaths(h).stateDir}/.container-identity`;
+}
+
+/** MESSAGING_CWD inside the container: stateDir is `/data`; a path elsewhere needs extraVolumes. */
+export function containerWorkDir(h: HermesSettings): string {
+  const p = hermesPaths(h);
+  return isUnder(p.workingDirectory, p.stateDir) && p.workingDirectory !== p.stateDir
+    ? `${DATA_IN_CONTAINER}/${p.workingDirectory.slice(p.stateDir.length + 1)}`
+    : p.workingDirectory;
+}
+
+/**
+ * Arguments of `<backend> create` that do not depend on the host's state, split where the
+ * account's `--env HERMES_UID/HERMES_GID` (resolved on the host) go: before the image. Each
+ * extraVolumes and extraOptions entry is one argument (the module splits them on spaces).
+ */
+export function containerCreateArgs(h: HermesSettings): { options: string[]; command: string[] } {
+  const p = hermesPaths(h);
+  const pkg = p.bin.slice(0, -'/bin/hermes'.length);
+  const options = [
+    'create',
+    '--name',
+    CONTAINER_NAME,
+    '--network=host',
+    '--entrypoint',
+    `${LIB_IN_CONTAINER}/container-entrypoint`,
+    '--volume',
+    `${pkg}:${pkg}:ro`,
+    '--volume',
+    `${FLEET_LIB_DIR}:${LIB_IN_CONTAINER}:ro`,
+    '--volume',
+    `${p.stateDir}:${DATA_IN_CONTAINER}`,
+    '--volume',
+    `${p.homeDir}:${HOME_IN_CONTAINER}`,
+    ...h.container.extraVolumes.flatMap((v) => ['--volume', v]),
+    '--env',
+    `HERMES_HOME=${DATA_IN_CONTAINER}/.hermes`,
+    '--env',
+    'HERMES_MANAGED=true',
+    '--env',
+    `HOME=${HOME_IN_CONTAINER}`,
+    '--env',
+    `MESSAGING_CWD=${containerWorkDir(h)}`,
+    ...h.container.extraOptions,
+  ];
+  return {
+    options,
+    command: [h.container.image, p.bin, 'gateway', 'run', '--replace', ...h.extraArgs],
+  };
+}
+
+/** The identity of the container `create` would make (the account is resolved on the host). */
+export function containerIdentity(h: HermesSettings): string {
+  const input = JSON.stringify({
+    schema: IDENTITY_SCHEMA,
+    backend: h.container.backend,
+    user: h.user,
+    create: containerCreateArgs(h),
+  });
+  return createHash('sha256').update(input).digest('hex');
+}
+
+/** Run as root by the unit before each start: creates the container when it does not exist. */
+export function renderCreateScript(h: HermesSettings): string {
+  const bin = h.container.backend;
+  const { options, command } = containerCreateArgs(h);
+  return [
+    '#!/bin/sh',
+    '# Managed by hermes-fleet: creates the hermes-agent container when it does not exist.',
+    '# The fleet removes it when its identity changes, so the next start recreates it.',
+    'set -eu',
+    `if ${bin} container inspect ${CONTAINER_NAME} >/dev/null 2>&1; then exit 0; fi`,
+    `HERMES_UID=$(id -u ${shellQuote(h.user)})`,
+    `HERMES_GID=$(id -g ${shellQuote(h.user)})`,
+    `${bin} \\`,
+    ...options.map((a) => `  ${shellQuote(a)} \\`),
+    '  --env "HERMES_UID=$HERMES_UID" \\',
+    '  --env "HERMES_GID=$HERMES_GID" \\',
+    `  ${command.map(shellQuote).join(' ')} >/dev/null`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Runs as root in the container on every start: makes sure a group and a user with the host
+ * account's gid and uid exist, hands HERMES_HOME and the home to them, and drops to that user
+ * (refusing to run the gateway as root when neither setpriv nor su exists).
+ */
+export const ENTRYPOINT_SCRIPT = `#!/bin/sh
+# Managed by hermes-fleet: the hermes-agent container's entrypoint.
+set -eu
+: "\${HERMES_UID:?HERMES_UID must be set}"
+: "\${HERMES_GID:?HERMES_GID must be set}"
+group_name=$(getent group "$HERMES_GID" | cut -d: -f1 || true)
+if [ -z "$group_name" ]; then
+  group_name=hermes
+  if command -v groupadd >/dev/null 2>&1; then
+    groupadd -g "$HERMES_GID" "$group_name"
+  elif command -v addgroup >/dev/null 2>&1; then
+    addgroup -g "$HERMES_GID" "$group_name" 2>/dev/null || true
+  fi
+fi
+entry=$(getent passwd "$HERMES_UID" || true)
+if [ -n "$entry" ]; then
+  user_name=$(echo "$entry" | cut -d: -f1)
+  user_home=$(echo "$entry" | cut -d: -f6)
+else
+  user_name=hermes
+  user_home=${HOME_IN_CONTAINER}
+  if command -v useradd >/dev/null 2>&1; then
+    useradd -u "$HERMES_UID" -g "$HERMES_GID" -M -d "$user_home" -s /bin/sh "$user_name"
+  elif command -v adduser >/dev/null 2>&1; then
+    adduser -u "$HERMES_UID" -D -H -h "$user_home" -s /bin/sh -G "$group_name" "$user_name" 2>/dev/null || true
+  fi
+fi
+mkdir -p "$user_home"
+chown "$HERMES_UID:$HERMES_GID" "$user_home"
+chmod 0750 "$user_home"
+if [ -n "\${HERMES_HOME:-}" ] && [ -d "$HERMES_HOME" ]; then
+  chown -R "$HERMES_UID:$HERMES_GID" "$HERMES_HOME"
+fi
+if command -v setpriv >/dev/null 2>&1; then
+  exec setpriv --reuid="$HERMES_UID" --regid="$HERMES_GID" --init-groups "$@"
+elif command -v su >/dev/null 2>&1; then
+  exec su -s /bin/sh "$user_name" -c 'exec "$0" "$@"' -- "$@"
+fi
+echo "hermes-fleet entrypoint: neither setpriv nor su in the image; refusing to run as root" >&2
+exit 1
+`;
+
+/** The unit that starts and stops the container, as the module's MODE B service. */
+export function renderContainerUnit(h: HermesSettings): string {
+  const bin = h.container.backend;
+  if (!(RESTART_POLICIES as readonly string[]).includes(h.restart)) {
+    throw new PlanError(
+      `restart must be one of ${RESTART_POLICIES.join(', ')}; got ${JSON.stringify(h.restart)}`,
+    );
+  }
+  if (!Number.isInteger(h.restartSec) || h.restartSec < 0) {
+    throw new PlanError(`restartSec must be a whole number of seconds; got ${h.restartSec}`);
+  }
+  // Wants=, not the module's Requires=: podman's docker shim has no docker.service to require.
+  const runtime = bin === 'docker' ? ' docker.service' : '';
+  return [
+    "# Managed by hermes-fleet (the container unit of hermes-agent's NixOS module); edits are overwritten.",
+    '[Unit]',
+    'Description=Hermes Agent Gateway (container)',
+    `After=network-online.target${runtime}`,
+    `Wants=network-online.target${runtime}`,
+    '',
+    '[Service]',
+    'Type=simple',
+    `ExecStartPre=${systemdQuote(CREATE_FILE)}`,
+    `ExecStart=${bin} start -a ${CONTAINER_NAME}`,
+    `ExecStop=-${bin} stop -t 10 ${CONTAINER_NAME}`,
+    `Restart=${h.restart}`,
+    `RestartSec=${h.restartSec}`,
+    'TimeoutStopSec=30',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+export function containerFacts(h: HermesSettings): FactRequest[] {
+  return [
+    { kind: 'command', name: h.container.backend },
+    { kind: 'container', backend: h.container.backend, name: CONTAINER_NAME },
+    { kind: 'path', path: FLEET_LIB_DIR },
+    { kind: 'path', path: ENTRYPOINT_FILE, content: true },
+    { kind: 'path', path: CREATE_FILE, content: true },
+    { kind: 'path', path: identityPath(h), content: true },
+  ];
+}
+
+export interface ContainerPlan {
+  /** The fleet's scripts (and their directory): written before the unit. */
+  files: Change[];
+  /** Set when the existing container must go; the unit must not be running when it does. */
+  remove?: Change;
+  /** The new identity, written only after the old container is gone. */
+  identity?: Change;
+  /** Why a running gateway must restart (a script it runs at start changed). */
+  reasons: string[];
+}
+
+export function planContainerParts(h: HermesSettings, facts: HostFacts): ContainerPlan {
+  const backend = h.container.backend;
+  if (!commandFact(facts, backend)) {
+    throw new PlanError(
+      `container.backend is ${backend}, but ${backend} is not installed on the host`,
+    );
+  }
+  const files: Change[] = [];
+  const reasons: string[] = [];
+  const lib = pathFact(facts, FLEET_LIB_DIR);
+  if (lib.kind === 'absent' || (lib.kind === 'dir' && attrsDiffer(lib, ROOT_EXEC))) {
+    files.push({ kind: 'dir', path: FLEET_LIB_DIR, attrs: ROOT_EXEC, before: lib });
+  } else if (lib.kind !== 'dir') {
+    throw new PlanError(`${FLEET_LIB_DIR} exists and is not a directory`);
+  }
+  for (const [path, text, what] of [
+    [ENTRYPOINT_FILE, ENTRYPOINT_SCRIPT, 'container entrypoint'],
+    [CREATE_FILE, renderCreateScript(h), 'container create script'],
+  ] as const) {
+    const change = planFile({
+      path,
+      fact: pathFact(facts, path),
+      body: { text },
+      attrs: ROOT_EXEC,
+      manage: 'content',
+    });
+    if (change) files.push(change);
+    if (change?.kind === 'file') reasons.push(`${what} changed`);
+  }
+
+  const identity = containerIdentity(h);
+  const idPath = identityPath(h);
+  const idFact = pathFact(facts, idPath);
+  const recorded = idFact.kind === 'file' ? (idFact.text ?? '').trim() : undefined;
+  const container = containerFact(facts, backend, CONTAINER_NAME);
+  const plan: ContainerPlan = { files, reasons };
+  if (container.exists && recorded !== identity) {
+    plan.remove = {
+      kind: 'container-remove',
+      backend,
+      name: CONTAINER_NAME,
+      reason:
+        recorded === undefined
+          ? 'no identity recorded for the existing container'
+          : 'its identity changed (image, volumes, options, arguments or paths)',
+    };
+  }
+  const idChange = planFile({
+    path: idPath,
+    fact: idFact,
+    body: { text: `${identity}\n` },
+    attrs: ROOT_FILE,
+    manage: 'content',
+  });
+  if (idChange) plan.identity = idChange;
+  return plan;
+}
