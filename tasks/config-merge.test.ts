@@ -155,6 +155,11 @@ describe('mergeConfigText', () => {
     expect(written(mergeConfigText('s: yes\n', { s: 'yes' }))).toBe('s: "yes"\n');
   });
 
+  it('reads the current file as PyYAML does (y is a string, 1e3 is a string)', () => {
+    expect(mergeConfigText('a: y\nb: 1e3\n', { a: 'y', b: '1e3' })).toEqual({ kind: 'unchanged' });
+    expect(written(mergeConfigText('b: 1e3\n', { b: 1000 }))).toBe('b: 1000\n');
+  });
+
   it('is deterministic', () => {
     const want = { b: { y: 1, x: 2 }, a: [3] };
     expect(mergeConfigText('z: 1\n', want)).toEqual(mergeConfigText('z: 1\n', want));

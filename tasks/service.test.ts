@@ -243,6 +243,7 @@ describe('service plan', () => {
       plan({
         earlier: [
           earlierFile('merge', '/var/lib/hermes/.hermes/.managed'),
+          earlierFile('merge', '/var/lib/hermes/.hermes/config.yaml.broken'),
           attrsOnly,
           earlierFile('docs', '/etc/x'),
         ],

@@ -28,10 +28,10 @@ function checkPackage(h: HermesSettings, facts: HostFacts): void {
     case 'symlink':
       return;
     case 'file':
-      if ((fact.mode & 0o111) === 0)
-        throw new PlanError(
-          `${bin} is not executable (mode ${(fact.mode & 0o7777).toString(8)}): ${fix}`,
-        );
+      if ((fact.mode & 0o111) === 0) {
+        const mode = (fact.mode & 0o7777).toString(8);
+        throw new PlanError(`${bin} is not executable (mode ${mode}): ${fix}`);
+      }
       return;
     case 'absent':
       throw new PlanError(`${bin} does not exist: ${fix}`);
@@ -63,8 +63,9 @@ function planSystemLink(h: HermesSettings, facts: HostFacts): Change[] {
 
 function describeStopped(unit: UnitFact): string {
   if (unit.activeState === 'failed') return 'the unit had failed';
-  if (unit.activeState === 'activating')
+  if (unit.activeState === 'activating') {
     return `the unit was ${unit.subState || 'activating'}, not running`;
+  }
   return 'the unit was not running';
 }
 
