@@ -53,8 +53,9 @@ host_addr() { echo "127.0.1.$1"; }
 host_dir() { echo "$HOSTS_DIR/host$1"; }
 
 check_index() {
-  [[ $1 =~ ^[0-9]+$ ]] && ((10#$1 >= 1 && 10#$1 <= MAX_HOSTS)) ||
+  if ! [[ $1 =~ ^[0-9]+$ ]] || ((10#$1 < 1 || 10#$1 > MAX_HOSTS)); then
     die 2 "host index must be a number from 1 to $MAX_HOSTS, got '$1'"
+  fi
 }
 
 require_linux_root() {
@@ -220,7 +221,7 @@ remove_old_images() {
   for dir in "$CACHE_DIR"/image-*/; do
     dir=${dir%/}
     [ "$dir" = "$IMAGE_DIR" ] && continue
-    if findmnt -rn -t overlay -o OPTIONS | grep -q "lowerdir=$dir[,:]"; then continue; fi
+    if findmnt -rn -t overlay -o OPTIONS | tr ',' '\n' | grep -qxF "lowerdir=$dir"; then continue; fi
     rm -rf "$dir"
   done
 }
@@ -423,7 +424,7 @@ start_host() {
 remove_cgroups() {
   local cg
   for cg in $(host_cgroups "$1"); do
-    [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    if [ -d "$cg" ]; then find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
 }
 
@@ -496,6 +497,7 @@ wait_host() {
   running) return 0 ;;
   degraded)
     log "host$i is degraded; failed units:"
+    # shellcheck disable=SC2016 # expanded on the host
     ssh_host 20 "$i" -- 'systemctl --failed --no-legend --plain; for u in $(systemctl --failed --no-legend --plain | cut -d" " -f1); do journalctl -b -u "$u" -n 15 --no-pager; done' >&2 || true
     return 1
     ;;
