@@ -6,7 +6,7 @@ import type { Change } from '../src/plan/types.js';
 import { commandFact, containerFact, pathFact } from './facts-access.js';
 import { hermesPaths, isUnder } from './layout.js';
 import { attrsDiffer, planFile } from './plan-file.js';
-import { shellQuote } from './shell-quote.js';
+import { quote as shellQuote } from '../src/transport/quote.js';
 import { systemdQuote } from './systemd-quote.js';
 import { RESTART_POLICIES } from './unit-file.js';
 
