@@ -136,13 +136,16 @@ build_image() {
   rm -rf "$tmp"/var/lib/apt/lists/* "$tmp"/var/cache/apt/*.bin "$tmp"/var/log/*.log "$tmp"/var/log/apt/*
 
   configure_image "$tmp"
-  echo "$RECIPE_VERSION" >"$tmp/.fleet-recipe"
+  # A build id, not just the version: a disk made on another build of the image is wiped.
+  echo "$RECIPE_VERSION-$(date +%s)-$$" >"$tmp/.fleet-recipe"
   rm -rf "$IMAGE_DIR"
   mv "$tmp" "$IMAGE_DIR"
   trap - EXIT
   remove_old_images
   log "base image ready in $(since "$started") s: $IMAGE_DIR ($(du -sh "$IMAGE_DIR" | cut -f1))"
 }
+
+image_id() { cat "$IMAGE_DIR/.fleet-recipe"; }
 
 run_logged() {
   local log_file=$1
@@ -359,9 +362,9 @@ prepare_host() {
   root=$dir/root
   name=$(host_name "$i")
   addr=$(host_addr "$i")
-  if [ -f "$dir/image" ] && [ "$(<"$dir/image")" != "$RECIPE_VERSION" ]; then wipe_host "$i"; fi
+  if [ -f "$dir/image" ] && [ "$(<"$dir/image")" != "$(image_id)" ]; then wipe_host "$i"; fi
   mkdir -p "$dir/upper" "$dir/work" "$root"
-  echo "$RECIPE_VERSION" >"$dir/image"
+  image_id >"$dir/image"
   if ! mountpoint -q "$root"; then
     mount -t overlay overlay -o "lowerdir=$IMAGE_DIR,upperdir=$dir/upper,workdir=$dir/work" "$root"
   fi
@@ -559,7 +562,7 @@ cmd_up() {
   ensure_client_key
   for ((i = 1; i <= n; i++)); do
     if ((!fresh)) && [ -n "$(host_pid "$i")" ] &&
-      [ "$(cat "$(host_dir "$i")/image" 2>/dev/null)" = "$RECIPE_VERSION" ]; then
+      [ "$(cat "$(host_dir "$i")/image" 2>/dev/null)" = "$(image_id)" ]; then
       running+=("$i")
     else
       to_boot+=("$i")
