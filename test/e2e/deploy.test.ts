@@ -44,10 +44,10 @@ describeFleet('deploy on real hosts', () => {
               compression: { enabled: true, threshold: 0.85 },
               hostile,
             },
-            environment: { HERMES_LOG_LEVEL: 'info', HOSTILE_ENV: hostile.replace('\n', ' ') },
+            environment: { HERMES_LOG_LEVEL: 'info', HOSTILE_ENV: hostile.replaceAll('\n', ' ') },
             secrets: { OPENROUTER_API_KEY: { env: 'E2E_OPENROUTER_KEY' } },
             documents: { 'SOUL.md': 'You are a test agent.\n', 'HOSTILE.md': `${hostile}\nEOF\n` },
-            extraArgs: ['--label', hostile.replace('\n', ' ')],
+            extraArgs: ['--label', hostile.replaceAll('\n', ' ')],
           },
         },
       },
@@ -114,8 +114,8 @@ describeFleet('deploy on real hosts', () => {
       });
       // Values arrive byte-for-byte through .env (python-dotenv) and the unit's ExecStart.
       expect(record?.env.OPENROUTER_API_KEY).toBe(sha256Hex(secretValue));
-      expect(record?.env.HOSTILE_ENV).toBe(sha256Hex(hostile.replace('\n', ' ')));
-      expect(record?.args).toEqual(['--label', hostile.replace('\n', ' ')]);
+      expect(record?.env.HOSTILE_ENV).toBe(sha256Hex(hostile.replaceAll('\n', ' ')));
+      expect(record?.args).toEqual(['--label', hostile.replaceAll('\n', ' ')]);
       expect(record?.config.hostile).toBe(hostile);
       expect(await fleet.read(i, '/var/lib/hermes/workspace/HOSTILE.md')).toBe(`${hostile}\nEOF\n`);
       const pwned = await fleet.ssh(
@@ -129,7 +129,7 @@ describeFleet('deploy on real hosts', () => {
   it("keeps a person's own keys and comments; managed keys win", async () => {
     const text = await fleet.read(2, '/var/lib/hermes/.hermes/config.yaml');
     expect(text).toContain('# my own notes');
-    expect(text).toContain('streaming: true  # keep me');
+    expect(text).toMatch(/^streaming: true +# keep me$/m);
     expect(text).toContain('mine: yes');
     const record = await fleet.standinRecord(2);
     expect(record?.config).toMatchObject({
