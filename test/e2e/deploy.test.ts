@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/json-schema.js';
 import {
+  FLEET_NET,
   bootFleet,
   describeFleet,
   sha256Hex,
@@ -214,7 +215,7 @@ describeFleet('deploy on real hosts', () => {
         '      settings: { model: anthropic/claude-sonnet-4 }',
         '      documents: { SOUL.md: "sudo deployed" }',
         '  hosts:',
-        '    host4: { ssh: { host: 127.0.1.4 } }',
+        `    host4: { ssh: { host: ${fleet.hostAddress(4)} } }`,
         '',
       ].join('\n'),
     );
@@ -239,8 +240,8 @@ describeFleet('deploy on real hosts', () => {
         `      knownHosts: ${fleet.paths.knownHosts}`,
         '      connectTimeout: 3',
         '  hosts:',
-        '    host1: { ssh: { host: 127.0.1.1 } }',
-        '    ghost: { ssh: { host: 127.0.1.250 } }',
+        `    host1: { ssh: { host: ${fleet.hostAddress(1)} } }`,
+        `    ghost: { ssh: { host: 127.0.${FLEET_NET}.250 } }`,
         '',
       ].join('\n'),
     );

@@ -2,7 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { fleetPaths, parseStat, parseUnit, shellQuote, writeFleetInventory } from './fleet.js';
+import {
+  FLEET_NET,
+  fleetPaths,
+  parseStat,
+  parseUnit,
+  shellQuote,
+  writeFleetInventory,
+} from './fleet.js';
 
 describe('fleet helpers', () => {
   it('parses stat output into a file stat, and MISSING into null', () => {
@@ -59,6 +66,6 @@ describe('fleet helpers', () => {
       hermes: { settings: { model: 'm' } },
     });
     expect(Object.keys(doc.all.hosts)).toEqual(['host1', 'host2', 'host3']);
-    expect(doc.all.hosts.host3).toEqual({ ssh: { host: '127.0.1.3' } });
+    expect(doc.all.hosts.host3).toEqual({ ssh: { host: `127.0.${FLEET_NET}.3` } });
   });
 });

@@ -10,13 +10,19 @@ shopt -s nullglob
 RECIPE_VERSION=3
 SUITE=bookworm
 
+# FLEET_NET=K (1-254, default 1) runs a separate fleet on 127.0.K.I with its own state, ssh
+# config and cgroups, so several test runs (or developers) can share one machine; the image,
+# client key and known_hosts are shared.
+FLEET_NET=${FLEET_NET:-1}
+case "$FLEET_NET" in ([1-9] | [1-9][0-9] | 1[0-9][0-9] | 2[0-4][0-9] | 25[0-4]) ;; (*) echo "FLEET_NET must be 1-254" >&2; exit 2 ;; esac
+NET_SUFFIX=$([ "$FLEET_NET" = 1 ] || echo "-net$FLEET_NET")
 CACHE_DIR=${FLEET_CACHE_DIR:-/var/cache/hermes-fleet-test}
-STATE_DIR=${FLEET_STATE_DIR:-/var/lib/hermes-fleet-test}
+STATE_DIR=${FLEET_STATE_DIR:-/var/lib/hermes-fleet-test$NET_SUFFIX}
 IMAGE_DIR=$CACHE_DIR/image-$RECIPE_VERSION
 SSH_DIR=$CACHE_DIR/ssh
 KEY=$SSH_DIR/id_ed25519
 KNOWN_HOSTS=$SSH_DIR/known_hosts
-SSH_CONFIG=$SSH_DIR/config
+SSH_CONFIG=$SSH_DIR/config$NET_SUFFIX
 HOSTS_DIR=$STATE_DIR/hosts
 LOCK_FILE=$STATE_DIR/lock
 BOOT_TIMEOUT=${FLEET_BOOT_TIMEOUT:-120}
@@ -49,7 +55,7 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 host_name() { echo "host$1"; }
-host_addr() { echo "127.0.1.$1"; }
+host_addr() { echo "127.0.$FLEET_NET.$1"; }
 host_dir() { echo "$HOSTS_DIR/host$1"; }
 
 check_index() {
@@ -403,7 +409,7 @@ prepare_host() {
 host_cgroups() {
   local base
   for base in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd /sys/fs/cgroup; do
-    [ -f "$base/cgroup.procs" ] && echo "$base/hermes-fleet-test/host$1"
+    [ -f "$base/cgroup.procs" ] && echo "$base/hermes-fleet-test$NET_SUFFIX/host$1"
   done
 }
 
@@ -434,6 +440,9 @@ remove_cgroups() {
 # known_hosts holds one line per host key; a host's lines are replaced whenever it boots.
 write_known_hosts() {
   local tmp i key addrs=''
+  # Fleets on other FLEET_NETs share this file: serialise the rewrite.
+  exec 8>>"$SSH_DIR/.known_hosts.lock"
+  flock 8
   tmp=$(mktemp "$KNOWN_HOSTS.XXXXXX")
   for i in "$@"; do addrs+=" $(host_addr "$i")"; done
   awk -v drop="$addrs" 'BEGIN { n = split(drop, a, " "); for (k = 1; k <= n; k++) skip[a[k]] = 1 }
@@ -445,6 +454,7 @@ write_known_hosts() {
   done >>"$tmp"
   chmod 644 "$tmp"
   mv "$tmp" "$KNOWN_HOSTS"
+  exec 8>&-
 }
 
 write_ssh_config() {

@@ -191,7 +191,10 @@ describeFleet('test fleet', () => {
           ssh: { user: 'root', identityFile: fleet.paths.key, knownHosts: fleet.paths.knownHosts },
           hermes: { settings: { model: 'm' } },
         },
-        hosts: { host1: { ssh: { host: '127.0.1.1' } }, host2: { ssh: { host: '127.0.1.2' } } },
+        hosts: {
+          host1: { ssh: { host: fleet.hostAddress(1) } },
+          host2: { ssh: { host: fleet.hostAddress(2) } },
+        },
       },
     });
   });

@@ -12,12 +12,14 @@ import { stringify } from 'yaml';
 export const FLEET_SH = join(dirname(fileURLToPath(import.meta.url)), 'fleet.sh');
 
 const cacheDir = process.env.FLEET_CACHE_DIR ?? '/var/cache/hermes-fleet-test';
+/** FLEET_NET=K runs this process's fleet on 127.0.K.I (see fleet.sh); default 1. */
+export const FLEET_NET = Number(process.env.FLEET_NET ?? '1');
 
 /** Where fleet.sh keeps the client side of SSH (the same for every fleet on this machine). */
 export const fleetPaths = {
   key: join(cacheDir, 'ssh', 'id_ed25519'),
   knownHosts: join(cacheDir, 'ssh', 'known_hosts'),
-  sshConfig: join(cacheDir, 'ssh', 'config'),
+  sshConfig: join(cacheDir, 'ssh', FLEET_NET === 1 ? 'config' : `config-net${FLEET_NET}`),
 } as const;
 
 export interface ExecResult {
@@ -227,7 +229,7 @@ class SshFleet implements Fleet {
   }
 
   hostAddress(i: number): string {
-    return `127.0.1.${checkIndex(i)}`;
+    return `127.0.${FLEET_NET}.${checkIndex(i)}`;
   }
 
   ssh(i: number, cmd: string, options: SshOptions = {}): Promise<ExecResult> {
@@ -481,7 +483,7 @@ function deepMerge(base: Plain, extra: Plain): Plain {
 export function writeFleetInventory(n: number, extra: object = {}): string {
   checkIndex(n);
   const hosts: Plain = {};
-  for (let i = 1; i <= n; i++) hosts[`host${i}`] = { ssh: { host: `127.0.1.${i}` } };
+  for (let i = 1; i <= n; i++) hosts[`host${i}`] = { ssh: { host: `127.0.${FLEET_NET}.${i}` } };
   const doc = deepMerge(
     {
       all: {
