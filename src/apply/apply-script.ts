@@ -9,23 +9,37 @@
  * the target. A temp file is removed on every exit path (error, hang-up, interrupt).
  * After each operation one line `idx ok`, or `idx fail <base64 message>` and exit 1: the first
  * failure stops the host, and everything before it stays applied whole.
+ *
+ * SIGINT (Ctrl-C on the control machine, sent as an SSH signal) only raises a flag: the
+ * operation in flight finishes, and the batch stops at the next task boundary (`task` lines),
+ * printing `interrupted`. Hang-up and termination remove the temp file and exit at once.
  */
 export const APPLY_SCRIPT = String.raw`
 export LC_ALL=C
 T=$(printf '\t')
 tmp=
 i=-
+stop=
 cleanup() { if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi; }
 trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM HUP PIPE
+trap 'cleanup; exit 129' TERM HUP PIPE
+trap 'stop=1' INT
 fail() { printf '%s\tfail\t%s\n' "$i" "$(printf '%s' "$1" | base64 -w0)"; exit 1; }
 run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
 unit_failure() {
   printf '%s is %s, not active\n--- last log lines ---\n%s' "$1" "$2" \
     "$(journalctl -u "$1" -n 20 --no-pager -o short-iso 2>&1 </dev/null)"
 }
-while IFS="$T" read -r i op a b c d e; do
+retried=
+while :; do
+  if ! IFS="$T" read -r i op a b c d e; then
+    # dash's read returns 1 both at EOF and when the INT trap fires while it waits for input.
+    if [ -n "$stop" ] && [ -z "$retried" ]; then retried=1; continue; fi
+    break
+  fi
   case "$op" in
+  task)
+    if [ -n "$stop" ]; then printf 'interrupted\n'; exit 0; fi ;;
   group)
     getent group -- "$a" >/dev/null </dev/null || run groupadd --system "$a" ;;
   user)
@@ -85,5 +99,5 @@ while IFS="$T" read -r i op a b c d e; do
   printf '%s\tok\n' "$i"
 done
 i=-
-printf 'end\n'
+if [ -n "$stop" ]; then printf 'interrupted\n'; else printf 'end\n'; fi
 `;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import {
   lstatSync,
   mkdtempSync,
@@ -69,9 +70,9 @@ describe('the apply batch (run by a real local shell)', () => {
         timeoutMs: 10_000,
         onOpDone: (i) => seen.push(i),
       });
-      expect(outcome).toMatchObject({ done: 4 });
+      expect(outcome).toMatchObject({ done: 6 });
       expect(outcome.failure).toBeUndefined();
-      expect(seen).toEqual([0, 1, 2, 3]);
+      expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
       expect(readFileSync(target, 'utf8')).toBe(hostile);
       expect(lstatSync(target).mode & 0o7777).toBe(0o640);
       expect(lstatSync(secretPath).mode & 0o7777).toBe(0o600);
@@ -109,7 +110,7 @@ describe('the apply batch (run by a real local shell)', () => {
       commandLine: sh,
       timeoutMs: 10_000,
     });
-    expect(outcome.done).toBe(0);
+    expect(outcome.done).toBe(1);
     expect(outcome.failure?.task).toBe('docs');
     expect(outcome.failure?.message).toMatch(/temporary file/);
     expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('old');
@@ -141,13 +142,67 @@ describe('the apply batch (run by a real local shell)', () => {
       ops,
       { commandLine: sh, timeoutMs: 10_000 },
     );
-    expect(outcome.done).toBe(0);
+    expect(outcome.done).toBe(1);
+    expect(outcome.failure ?? outcome.incomplete).toBeDefined();
     expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('old');
     expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
   });
 
+  it('stops at the next task boundary on SIGINT, finishing the task in flight', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apply-'));
+    const write = (name: string) => ({
+      kind: 'file' as const,
+      path: join(dir, name),
+      body: { text: name },
+      attrs: { mode: 0o644, user: 'root', group: 'root' },
+      before: absent,
+    });
+    const ops = planOps([
+      { task: 'merge', changes: [write('m1'), write('m2')] },
+      { task: 'docs', changes: [write('d1')] },
+    ]);
+    const stdin = encodeOps(ops);
+    // The second task's bytes arrive only after the interrupt, as over a slow link.
+    const splitAt = stdin.indexOf(Buffer.from('3\ttask\tdocs'));
+    const controller = new AbortController();
+    const outcome = await applyOps(
+      {
+        exec: (command, request) => {
+          const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+          child.stdin.write(stdin.subarray(0, splitAt));
+          let out = '';
+          return new Promise((resolve) => {
+            child.stdout.on('data', (chunk: Buffer) => {
+              out += chunk.toString();
+              request?.onStdout?.(chunk);
+              if (out.includes('2\tok\n') && !controller.signal.aborted) {
+                controller.abort();
+                child.kill('SIGINT');
+                setTimeout(() => child.stdin.end(stdin.subarray(splitAt)), 200);
+              }
+            });
+            child.on('close', (code) => { resolve({
+                exitCode: code,
+                stdout: Buffer.from(out),
+                stderr: Buffer.alloc(0),
+                durationMs: 0,
+                timedOut: false,
+              }); },
+            );
+          });
+        },
+      },
+      ops,
+      { commandLine: (script) => script, timeoutMs: 10_000, interrupt: controller.signal },
+    );
+    expect(outcome.interrupted).toBe(true);
+    expect(outcome.done).toBe(3);
+    expect(readFileSync(join(dir, 'm2'), 'utf8')).toBe('m2');
+    expect(readdirSync(dir).sort()).toEqual(['m1', 'm2']);
+  });
+
   it('never shows a file body in an operation summary', () => {
-    const [op] = planOps([
+    const [, op] = planOps([
       {
         task: 'secrets',
         changes: [

@@ -10,6 +10,8 @@ export interface ApplyOutcome {
   failure?: { index: number; task: TaskName; message: string };
   /** The batch never finished (connection lost, timeout, killed). */
   incomplete?: string;
+  /** Stopped at a task boundary after an interrupt (Ctrl-C). */
+  interrupted?: boolean;
   durationMs: number;
 }
 
@@ -18,6 +20,8 @@ export interface ApplyOptions {
   timeoutMs: number;
   /** Called as each operation completes, for live progress. */
   onOpDone?: (index: number) => void;
+  /** Ctrl-C: the batch finishes the operation in flight and stops at the next task. */
+  interrupt?: AbortSignal;
 }
 
 /** Carries out the operations on the host in one round trip, streaming per-op progress. */
@@ -27,14 +31,20 @@ export async function applyOps(
   options: ApplyOptions,
 ): Promise<ApplyOutcome> {
   // Written by the stdout callback as lines arrive.
-  const seen: { done: number; failure?: ApplyOutcome['failure']; ended: boolean } = {
-    done: 0,
-    ended: false,
-  };
+  const seen: {
+    done: number;
+    failure?: ApplyOutcome['failure'];
+    ended: boolean;
+    interrupted: boolean;
+  } = { done: 0, ended: false, interrupted: false };
   let pending = '';
   const onLine = (line: string) => {
     if (line === 'end') {
       seen.ended = true;
+      return;
+    }
+    if (line === 'interrupted') {
+      seen.interrupted = true;
       return;
     }
     const [indexText = '', status, message = ''] = line.split('\t');
@@ -54,6 +64,7 @@ export async function applyOps(
   const result = await executor.exec(options.commandLine(APPLY_SCRIPT), {
     stdin: encodeOps(ops),
     timeoutMs: options.timeoutMs,
+    ...(options.interrupt ? { interrupt: options.interrupt } : {}),
     onStdout: (chunk) => {
       pending += chunk.toString('utf8');
       let newline = pending.indexOf('\n');
@@ -66,7 +77,8 @@ export async function applyOps(
   });
   const outcome: ApplyOutcome = { done: seen.done, durationMs: result.durationMs };
   if (seen.failure) return { ...outcome, failure: seen.failure };
-  if (!seen.ended) {
+  if (seen.interrupted) return { ...outcome, interrupted: true };
+  if (!seen.ended || seen.done < ops.length) {
     const stderr = result.stderr.toString('utf8').trim();
     return {
       ...outcome,

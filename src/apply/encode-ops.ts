@@ -1,10 +1,13 @@
 import { InternalError } from '../errors.js';
 import type { Change, FileBody, TaskName, TaskPlan } from '../plan/types.js';
 
-/** One operation of the apply batch, with the task it belongs to. */
+/**
+ * One operation of the apply batch, with the task it belongs to. A task's operations are
+ * preceded by a marker (no change) where an interrupted batch may stop.
+ */
 export interface Op {
   task: TaskName;
-  change: Change;
+  change?: Change;
   header: string[];
   body?: Buffer;
 }
@@ -83,9 +86,16 @@ function toOp(task: TaskName, change: Change): Op {
   }
 }
 
-/** Every change of every plan, in task order, as operations. */
+/** Every change of every plan, in task order, as operations; each task opens with a marker. */
 export function planOps(plans: readonly TaskPlan[]): Op[] {
-  return plans.flatMap((plan) => plan.changes.map((change) => toOp(plan.task, change)));
+  return plans.flatMap((plan) =>
+    plan.changes.length === 0
+      ? []
+      : [
+          { task: plan.task, header: ['task', plan.task] },
+          ...plan.changes.map((change) => toOp(plan.task, change)),
+        ],
+  );
 }
 
 /** The apply batch's stdin: header lines, each file's bytes right after its header. */

@@ -7,6 +7,8 @@ export interface ExecRequest {
   timeoutMs?: number;
   /** Called with stdout as it arrives (live progress of a batch). */
   onStdout?: (chunk: Buffer) => void;
+  /** When aborted, the command is sent SIGINT and left to stop at its next safe point. */
+  interrupt?: AbortSignal;
 }
 
 export interface ExecOutcome {

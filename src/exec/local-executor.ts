@@ -17,6 +17,9 @@ export const localExecutor: Executor = {
               timedOut = true;
               child.kill('SIGKILL');
             }, request.timeoutMs);
+      const onInterrupt = () => child.kill('SIGINT');
+      if (request.interrupt?.aborted) onInterrupt();
+      request.interrupt?.addEventListener('abort', onInterrupt, { once: true });
       child.stdout.on('data', (chunk: Buffer) => {
         out.push(chunk);
         request.onStdout?.(chunk);
@@ -25,6 +28,7 @@ export const localExecutor: Executor = {
       child.on('error', reject);
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
+        request.interrupt?.removeEventListener('abort', onInterrupt);
         resolve({
           exitCode: code,
           ...(signal ? { signal } : {}),

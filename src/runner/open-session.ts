@@ -28,7 +28,9 @@ export async function openSession(
 /**
  * The command line that runs one of hermes-fleet's constant batch scripts as root: `sudo -n`
  * never prompts (a password prompt would hang a fleet run), so a sudo that wants one fails fast.
+ * `exec` replaces the login shell (dash does not do that by itself), so an SSH signal (Ctrl-C)
+ * reaches sudo, which relays it, or the batch script itself.
  */
 export function scriptCommandLine(script: string, become: boolean): string {
-  return `${become ? 'sudo -n ' : ''}/bin/sh -c ${quote(script)}`;
+  return `exec ${become ? 'sudo -n ' : ''}/bin/sh -c ${quote(script)}`;
 }

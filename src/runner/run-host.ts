@@ -193,7 +193,7 @@ export async function runHost(
     }
 
     observer.hostPhase?.(host.name, 'applying');
-    for (const op of ops) observer.detail?.(host.name, 2, opSummary(op));
+    for (const op of ops) if (op.change) observer.detail?.(host.name, 2, opSummary(op));
     const lastOpOf = new Map<TaskName, number>();
     ops.forEach((op, i) => lastOpOf.set(op.task, i));
     const results = new Map<TaskName, TaskResult>();
@@ -221,19 +221,40 @@ export async function runHost(
       }
     };
     advance(-1);
-    let opsDone = 0;
-    let outcome: { failure?: { message: string }; incomplete?: string; lost?: boolean };
+    let changesDone = 0;
+    let outcome: {
+      failure?: { message: string };
+      incomplete?: string;
+      lost?: boolean;
+      interrupted?: boolean;
+    };
     try {
       outcome = await applyOps(session, ops, {
         commandLine,
         timeoutMs: options.applyTimeoutMs ?? 300_000,
+        interrupt: options.signal,
         onOpDone: (index) => {
-          opsDone = index + 1;
+          if (ops[index]?.change) changesDone++;
           advance(index);
         },
       });
     } catch (error) {
       outcome = { incomplete: message(error), lost: isUnreachable(error) };
+    }
+    if (outcome.interrupted) {
+      // Ctrl-C: the batch finished the task in flight and started no other.
+      const all = plans.map(
+        (p): TaskResult =>
+          results.get(p.task) ?? {
+            task: p.task,
+            status: 'skipped',
+            durationMs: 0,
+            changes: [],
+            message: 'interrupted',
+          },
+      );
+      for (const r of all) if (!results.has(r.task)) observer.taskFinished?.(host.name, r);
+      return finish({ status: hostStatus(all), tasks: all, stats: session.stats });
     }
     const stopped = outcome.failure ?? (outcome.incomplete !== undefined ? outcome : undefined);
     if (!stopped) {
@@ -266,7 +287,7 @@ export async function runHost(
     const failed = all[next];
     if (failed) observer.taskFinished?.(host.name, failed);
     // A host lost before its first change is unreachable; after it, it failed half-way.
-    const lostBeforeChange = outcome.lost === true && opsDone === 0;
+    const lostBeforeChange = outcome.lost === true && changesDone === 0;
     return finish({
       status: lostBeforeChange ? 'unreachable' : 'failed',
       tasks: all,

@@ -21,6 +21,12 @@ export interface ExecOptions {
   onStdout?: (chunk: Buffer) => void;
   /** Abort: the command is killed and exec rejects with an AbortError. */
   signal?: AbortSignal;
+  /**
+   * Interrupt: the command is sent SIGINT over the channel (an SSH `signal` request) and is
+   * left to finish as it sees fit; exec resolves as usual. Ctrl-C uses it to let a batch stop
+   * at its next safe point instead of being killed half-way.
+   */
+  interrupt?: AbortSignal;
 }
 
 export interface ExecResult {
@@ -148,6 +154,7 @@ class SshConnection implements Connection {
         clearTimeout(timer);
         this.#inFlight.delete(onLost);
         options.signal?.removeEventListener('abort', onAbort);
+        options.interrupt?.removeEventListener('abort', onInterrupt);
         finish();
       };
       const kill = (): void => {
@@ -175,8 +182,16 @@ class SshConnection implements Connection {
           reject(new AbortedError('command aborted'));
         });
       };
+      const onInterrupt = (): void => {
+        try {
+          channel?.signal('INT');
+        } catch {
+          /* already gone */
+        }
+      };
       this.#inFlight.add(onLost);
       options.signal?.addEventListener('abort', onAbort, { once: true });
+      options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
       if (options.timeoutMs !== undefined) {
         timer = setTimeout(() => {
           kill();
@@ -206,6 +221,7 @@ class SshConnection implements Connection {
         }
         channel = ch;
         this.stats.channels += 1;
+        if (options.interrupt?.aborted) onInterrupt();
         ch.on('data', (chunk: Buffer) => {
           stdout.push(chunk);
           if (!options.onStdout) return;
