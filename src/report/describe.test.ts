@@ -10,7 +10,7 @@ import {
   envChange,
   expectNoSecret,
   fileFact,
-} from './fixtures.test.js';
+} from './fixtures.js';
 
 const ROOT = { mode: 0o644, user: 'root', group: 'root' };
 

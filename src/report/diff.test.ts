@@ -13,7 +13,7 @@ import {
   envChange,
   expectNoSecret,
   fileFact,
-} from './fixtures.test.js';
+} from './fixtures.js';
 
 const plain = { color: false };
 const ENV_ATTRS = { mode: 0o600, user: 'hermes', group: 'hermes' };

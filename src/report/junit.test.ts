@@ -7,7 +7,7 @@ import {
   failedHost,
   sampleRun,
   unreachableHost,
-} from './fixtures.test.js';
+} from './fixtures.js';
 
 interface XmlElement {
   name: string;

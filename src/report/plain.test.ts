@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPlainObserver, type PlainOptions } from './plain.js';
-import { expectNoSecret, failedHost, replay, sampleRun, unreachableHost } from './fixtures.test.js';
+import { expectNoSecret, failedHost, replay, sampleRun, unreachableHost } from './fixtures.js';
 
 function run(options: PlainOptions, result = sampleRun()): string {
   const writes: string[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../runner/types.js';
-import { ansibleColumns, formatRecap, recapStats } from './recap.js';
-import { changedHost, failedHost, okHost, sampleRun, unreachableHost } from './fixtures.test.js';
+import { CHECK_MODE_NOTE, ansibleColumns, formatRecap, recapStats } from './recap.js';
+import { changedHost, failedHost, okHost, sampleRun, unreachableHost } from './fixtures.js';
 
 const STARS = '*'.repeat(69);
 
@@ -80,6 +80,12 @@ describe('formatRecap', () => {
     expect(text).toContain(
       'Interrupted: hosts finished the task they were in and started no other.',
     );
+  });
+
+  it('says after a check that nothing was applied, and only then', () => {
+    const check = formatRecap(sampleRun('check'), false).split('\n');
+    expect(check.slice(-3)).toEqual(['', CHECK_MODE_NOTE, '']);
+    expect(formatRecap(sampleRun('run'), false)).not.toContain('CHECK MODE');
   });
 
   it('escapes control characters in host messages', () => {
