@@ -10,6 +10,7 @@ import type {
   PathFact,
   UnitFact,
   UserFact,
+  VersionFact,
 } from './types.js';
 
 /** A field that goes on a request line must not break the line protocol. */
@@ -35,6 +36,8 @@ function requestKey(r: FactRequest): string {
       return `container\t${r.backend}\t${r.name}`;
     case 'image':
       return `image\t${r.backend}\t${r.image}`;
+    case 'version':
+      return `version\t${r.path}`;
   }
 }
 
@@ -73,6 +76,8 @@ export function encodeRequests(requests: readonly FactRequest[]): string {
           return `${i}\tcontainer\t${r.backend}\t${field(r.name)}`;
         case 'image':
           return `${i}\timage\t${r.backend}\t${field(r.image)}`;
+        case 'version':
+          return `${i}\tversion\t${field(r.path)}\t`;
       }
     })
     .map((line) => `${line}\n`)
@@ -88,6 +93,7 @@ export function emptyFacts(): HostFacts {
     commands: new Map(),
     containers: new Map(),
     images: new Map(),
+    versions: new Map(),
   };
 }
 
@@ -147,6 +153,16 @@ function parseUnit(encoded: string): UnitFact {
     activeEnterTimestampUs: since?.[1] ? Number(since[1]) * 1_000_000 : 0,
     mainPid: Number(props.get('MainPID') ?? 0),
     nRestarts: Number(props.get('NRestarts') ?? 0),
+  };
+}
+
+function parseVersion(fields: readonly string[]): VersionFact {
+  if (fields[0] !== 'version') return { kind: 'absent' };
+  const code = Number(fields[2]);
+  return {
+    kind: 'ran',
+    exitCode: Number.isInteger(code) && fields[2] !== '' ? code : -1,
+    output: fromBase64(fields[1] ?? ''),
   };
 }
 
@@ -224,6 +240,9 @@ export function parseFacts(
       }
       case 'image':
         facts.images.set(`${request.backend}:${request.image}`, found);
+        break;
+      case 'version':
+        facts.versions?.set(request.path, parseVersion(fields));
         break;
     }
   }

@@ -44,6 +44,13 @@ while IFS="$T" read -r i k a b; do
   image)
     if command -v "$a" >/dev/null 2>&1 && "$a" image inspect -- "$b" </dev/null >/dev/null 2>&1; then printf '%s\tfound\n' "$i"
     else printf '%s\tabsent\n' "$i"; fi ;;
+  version)
+    # fd 3 carries the exit code out of the pipeline (POSIX sh has no pipefail), fd 4 the
+    # output; the program gets neither, so it cannot hold the answer open.
+    if [ -e "$a" ]; then
+      r=$( { c=$( { { timeout -k 2 5 "$a" --version </dev/null 2>&1 3>&- 4>&-; printf '%s' "$?" >&3; } | head -c 2048 | base64 -w0 >&4; } 3>&1 ); printf '\t%s' "$c"; } 4>&1 )
+      printf '%s\tversion\t%s\n' "$i" "$r"
+    else printf '%s\tabsent\n' "$i"; fi ;;
   *) printf '%s\tunknown\n' "$i" ;;
   esac
 done

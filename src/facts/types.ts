@@ -12,7 +12,9 @@ export type FactRequest =
   /** `<backend> inspect <name>`: does the container exist, its id, is it running. */
   | { kind: 'container'; backend: 'docker' | 'podman'; name: string }
   /** Does `<backend> image inspect <image>` find the image on the host. */
-  | { kind: 'image'; backend: 'docker' | 'podman'; image: string };
+  | { kind: 'image'; backend: 'docker' | 'podman'; image: string }
+  /** `<path> --version` (stdin /dev/null, 5 s at most): what a program says it is. */
+  | { kind: 'version'; path: string };
 
 export interface Attrs {
   /** Permission bits, e.g. 0o640. */
@@ -68,6 +70,12 @@ export interface ContainerFact {
   image?: string;
 }
 
+/**
+ * What `<path> --version` said: the start of its output (stdout and stderr together, at most
+ * 2 KiB) and its exit code (124 when it ran out of time), or `absent` when nothing is at path.
+ */
+export type VersionFact = { kind: 'absent' } | { kind: 'ran'; exitCode: number; output: string };
+
 /** Everything read from one host, keyed by the request that asked for it. */
 export interface HostFacts {
   paths: Map<string, PathFact>;
@@ -79,4 +87,9 @@ export interface HostFacts {
   containers: Map<string, ContainerFact>;
   /** Keyed by `${backend}:${image}`. */
   images: Map<string, boolean>;
+  /**
+   * Keyed by path. Optional because no task asks for a version (`status` does), so a task's
+   * fixture facts need not carry it.
+   */
+  versions?: Map<string, VersionFact>;
 }

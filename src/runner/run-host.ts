@@ -1,12 +1,11 @@
 import { applyOps } from '../apply/apply.js';
 import { opSummary, planOps } from '../apply/encode-ops.js';
-import { gatherFacts } from '../facts/gather.js';
-import type { HostFacts } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
-import { PlanError, type TaskName, type TaskPlan } from '../plan/types.js';
+import type { TaskName, TaskPlan } from '../plan/types.js';
 import type { Executor } from '../exec/executor.js';
-import { ConnectionLostError, UnreachableError } from '../transport/ssh-errors.js';
 import type { Task } from '../../tasks/task.js';
+import { isUnreachable } from './host-errors.js';
+import { readAndPlan } from './read-and-plan.js';
 import type { HostResult, RunObserver, TaskResult, TransportStats } from './types.js';
 
 /** What the host runner needs from a connection: the executor, its counters, and close. */
@@ -33,10 +32,7 @@ export interface HostRunOptions {
 
 const zeroStats: TransportStats = { roundTrips: 0, channels: 0, connections: 0 };
 
-/** Could not log in, or the connection dropped: the host is unreachable, not broken. */
-export function isUnreachable(error: unknown): boolean {
-  return error instanceof UnreachableError || error instanceof ConnectionLostError;
-}
+export { isUnreachable } from './host-errors.js';
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -96,71 +92,21 @@ export async function runHost(
 
   async function converge(): Promise<HostResult> {
     observer.hostPhase?.(host.name, 'reading facts');
-    let facts: HostFacts & { uid: number };
-    try {
-      const active = tasks.filter((t) => options.selected.has(t.name));
-      facts = await gatherFacts(
-        session,
-        active.flatMap((t) => t.facts(host)),
-        { commandLine },
-      );
-    } catch (error) {
+    const read = await readAndPlan(session, host, tasks, {
+      selected: options.selected,
+      commandLine,
+    });
+    if (!read.ok) {
+      for (const r of read.tasks) observer.taskFinished?.(host.name, r);
       return finish({
-        status: isUnreachable(error) ? 'unreachable' : 'failed',
-        tasks: [],
-        message: `reading the host's state: ${message(error)}`,
+        status: read.status,
+        tasks: read.tasks,
+        ...(read.failedTask !== undefined ? { failedTask: read.failedTask } : {}),
+        message: read.message,
         stats: session.stats,
       });
     }
-    if (facts.uid !== 0) {
-      return finish({
-        status: 'failed',
-        tasks: [],
-        message: `commands run as uid ${facts.uid}, not root: log in as root, or set ssh.become: sudo`,
-        stats: session.stats,
-      });
-    }
-
-    // Plan every task against the facts read before anything is applied.
-    const plans: TaskPlan[] = [];
-    for (const task of tasks) {
-      if (!options.selected.has(task.name)) {
-        plans.push({ task: task.name, changes: [] });
-        continue;
-      }
-      try {
-        plans.push({ task: task.name, changes: task.plan(host, facts, plans) });
-      } catch (error) {
-        if (!(error instanceof PlanError)) throw error;
-        // Nothing is applied on a host whose plan cannot be completed.
-        const results: TaskResult[] = tasks.map((t) => {
-          if (t.name === task.name) {
-            return {
-              task: t.name,
-              status: 'failed',
-              durationMs: 0,
-              changes: [],
-              message: error.message,
-            };
-          }
-          return {
-            task: t.name,
-            status: 'skipped',
-            durationMs: 0,
-            changes: [],
-            message: `not applied: ${task.name} failed`,
-          };
-        });
-        for (const r of results) observer.taskFinished?.(host.name, r);
-        return finish({
-          status: 'failed',
-          tasks: results,
-          failedTask: task.name,
-          message: error.message,
-          stats: session.stats,
-        });
-      }
-    }
+    const { plans } = read;
 
     const resultOf = (plan: TaskPlan, durationMs: number): TaskResult =>
       options.selected.has(plan.task)
