@@ -181,14 +181,15 @@ describe('the apply batch (run by a real local shell)', () => {
                 setTimeout(() => child.stdin.end(stdin.subarray(splitAt)), 200);
               }
             });
-            child.on('close', (code) => { resolve({
+            child.on('close', (code) => {
+              resolve({
                 exitCode: code,
                 stdout: Buffer.from(out),
                 stderr: Buffer.alloc(0),
                 durationMs: 0,
                 timedOut: false,
-              }); },
-            );
+              });
+            });
           });
         },
       },

@@ -245,7 +245,6 @@ export function sampleRun(mode: RunResult['mode'] = 'run'): RunResult {
   };
 }
 
-
 /** Feeds a run's results to an observer in the order the runner would, one host after another. */
 export function replay(observer: RunObserver, result: RunResult): void {
   for (const host of result.hosts) {
