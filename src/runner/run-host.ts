@@ -92,10 +92,16 @@ export async function runHost(
 
   async function converge(): Promise<HostResult> {
     observer.hostPhase?.(host.name, 'reading facts');
+    const readStarted = Date.now();
     const read = await readAndPlan(session, host, tasks, {
       selected: options.selected,
       commandLine,
     });
+    observer.detail?.(
+      host.name,
+      1,
+      `read the host's state: 1 round trip, ${Date.now() - readStarted} ms`,
+    );
     if (!read.ok) {
       for (const r of read.tasks) observer.taskFinished?.(host.name, r);
       return finish({
@@ -174,6 +180,7 @@ export async function runHost(
       lost?: boolean;
       interrupted?: boolean;
     };
+    const applyStarted = Date.now();
     try {
       outcome = await applyOps(session, ops, {
         commandLine,
@@ -187,6 +194,11 @@ export async function runHost(
     } catch (error) {
       outcome = { incomplete: message(error), lost: isUnreachable(error) };
     }
+    observer.detail?.(
+      host.name,
+      1,
+      `applied ${changesDone} of ${ops.filter((op) => op.change).length} changes: 1 round trip, ${Date.now() - applyStarted} ms`,
+    );
     if (outcome.interrupted) {
       // Ctrl-C: the batch finished the task in flight and started no other.
       const all = plans.map(
