@@ -144,13 +144,17 @@ function parseUnit(encoded: string): UnitFact {
     const eq = line.indexOf('=');
     if (eq > 0) props.set(line.slice(0, eq), line.slice(eq + 1));
   }
-  const since = /^@(\d+)/.exec(props.get('ActiveEnterTimestamp') ?? '');
+  const micros = (name: string): number => {
+    const seconds = /^@(\d+)/.exec(props.get(name) ?? '')?.[1];
+    return seconds ? Number(seconds) * 1_000_000 : 0;
+  };
   return {
     loadState: props.get('LoadState') ?? 'not-found',
     activeState: props.get('ActiveState') ?? 'inactive',
     subState: props.get('SubState') ?? 'dead',
     unitFileState: props.get('UnitFileState') ?? '',
-    activeEnterTimestampUs: since?.[1] ? Number(since[1]) * 1_000_000 : 0,
+    activeEnterTimestampUs: micros('ActiveEnterTimestamp'),
+    stateChangeTimestampUs: micros('StateChangeTimestamp'),
     mainPid: Number(props.get('MainPID') ?? 0),
     nRestarts: Number(props.get('NRestarts') ?? 0),
   };

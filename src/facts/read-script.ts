@@ -34,7 +34,7 @@ while IFS="$T" read -r i k a b; do
     if e=$(getent group -- "$a" </dev/null); then printf '%s\tfound\t%s\n' "$i" "$e"
     else printf '%s\tabsent\n' "$i"; fi ;;
   unit)
-    printf '%s\tunit\t%s\n' "$i" "$(systemctl show --timestamp=unix -p LoadState,ActiveState,SubState,UnitFileState,ActiveEnterTimestamp,MainPID,NRestarts -- "$a" </dev/null 2>/dev/null | base64 -w0)" ;;
+    printf '%s\tunit\t%s\n' "$i" "$(systemctl show --timestamp=unix -p LoadState,ActiveState,SubState,UnitFileState,ActiveEnterTimestamp,StateChangeTimestamp,MainPID,NRestarts -- "$a" </dev/null 2>/dev/null | base64 -w0)" ;;
   command)
     if command -v "$a" >/dev/null 2>&1; then printf '%s\tfound\n' "$i"; else printf '%s\tabsent\n' "$i"; fi ;;
   container)

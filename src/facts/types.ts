@@ -59,6 +59,8 @@ export interface UnitFact {
   unitFileState: string;
   /** Microseconds since the epoch of the last entry into `active`; 0 when never. */
   activeEnterTimestampUs: number;
+  /** Microseconds since the epoch of the last change of state (any state); 0 when never. */
+  stateChangeTimestampUs?: number;
   mainPid: number;
   nRestarts: number;
 }

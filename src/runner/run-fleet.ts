@@ -57,11 +57,19 @@ export async function runFleet(
   for (const batch of batches) {
     if (stoppedBy !== undefined || options.signal.aborted) {
       for (const host of batch) {
+        const why = stoppedBy ?? 'interrupted';
+        // Every task listed as skipped, so the recap counts them as Ansible would.
         const skipped: HostResult = {
           host: host.name,
           status: 'skipped',
-          tasks: [],
-          message: stoppedBy ?? 'interrupted',
+          tasks: tasks.map((t) => ({
+            task: t.name,
+            status: 'skipped',
+            durationMs: 0,
+            changes: [],
+            message: why,
+          })),
+          message: why,
           durationMs: 0,
           stats: { roundTrips: 0, channels: 0, connections: 0 },
         };

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { registerInventory } from './inventory.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
+import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
 
 /** Registers every command on the yargs instance; `setExit` carries a command's exit code out. */
@@ -10,4 +11,5 @@ export function registerCommands(cli: Argv, setExit: (code: number) => void): vo
   registerValidate(cli);
   registerInventory(cli);
   registerSchema(cli);
+  registerStatus(cli, setExit);
 }

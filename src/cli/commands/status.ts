@@ -1,0 +1,91 @@
+import pLimit from 'p-limit';
+import type { Argv } from 'yargs';
+import { UserError } from '../../errors.js';
+import { loadInventory } from '../../inventory/load.js';
+import { selectHosts } from '../../inventory/limit.js';
+import { readHostStatus, statusExitCode } from '../../runner/host-status.js';
+import { openSession, scriptCommandLine } from '../../runner/open-session.js';
+import { hostSelectionOptions } from '../options.js';
+
+export interface StatusArgs {
+  inventory: string[];
+  limit?: string | undefined;
+  extraVars?: string[] | undefined;
+  forks: number;
+  json: boolean;
+}
+
+/**
+ * Per host: reachable, the unit's state and since when, the hermes version, and whether the
+ * host is in sync with the inventory, by the same read and plan as `run --check`. Read-only,
+ * one round trip per host. Returns the exit code (see statusExitCode).
+ */
+export async function statusCommand(args: StatusArgs): Promise<number> {
+  if (!(args.forks >= 1)) throw new UserError(`--forks ${args.forks}: must be at least 1`);
+  // Secrets are resolved as for a check: .env is in sync only if its values are the inventory's.
+  const inventory = await loadInventory(args.inventory, {
+    ...(args.extraVars ? { extraVars: args.extraVars } : {}),
+    resolveSecrets: true,
+  });
+  const hosts = selectHosts(inventory, args.limit);
+  const { TASKS } = await import('../../../tasks/index.js');
+  const started = new Date();
+  const signal = new AbortController().signal;
+  const limit = pLimit(args.forks);
+  const entries = await Promise.all(
+    hosts.map((host) =>
+      limit(() =>
+        readHostStatus(host, TASKS, {
+          open: (h) => openSession(h, signal),
+          commandLine: scriptCommandLine,
+        }),
+      ),
+    ),
+  );
+  const exitCode = statusExitCode(entries);
+  const { formatStatusTable, toStatusReport } = await import('../../report/status-view.js');
+  if (args.json) {
+    const report = toStatusReport(entries, {
+      checkedAt: started,
+      durationMs: Date.now() - started.getTime(),
+      exitCode,
+    });
+    const { refuseSecrets } = await import('../../report/json.js');
+    process.stdout.write(`${JSON.stringify(report, refuseSecrets, 2)}\n`);
+  } else {
+    const color = process.stdout.isTTY && !process.env.NO_COLOR;
+    process.stdout.write(formatStatusTable(entries, { color, now: new Date() }));
+  }
+  return exitCode;
+}
+
+export function registerStatus(cli: Argv, setExit: (code: number) => void): void {
+  cli.command(
+    'status',
+    'per host: reachable, service state and since when, hermes version, config in sync (read-only)',
+    (y) =>
+      hostSelectionOptions(y)
+        .option('forks', {
+          alias: 'f',
+          type: 'number',
+          default: 50,
+          description: 'hosts in parallel',
+        })
+        .option('json', {
+          type: 'boolean',
+          default: false,
+          description: 'print one JSON document on stdout instead of the table',
+        }),
+    async (argv) => {
+      setExit(
+        await statusCommand({
+          inventory: argv.inventory,
+          limit: argv.limit,
+          extraVars: argv['extra-vars'],
+          forks: argv.forks,
+          json: argv.json,
+        }),
+      );
+    },
+  );
+}

@@ -1,0 +1,200 @@
+import type { UnitFact, VersionFact } from '../facts/types.js';
+import type { HostSpec } from '../inventory/types.js';
+import { TASK_NAMES, type TaskName } from '../plan/types.js';
+import { describeChange } from '../report/describe.js';
+import { oneLine } from '../report/text.js';
+import { hermesPaths, UNIT_NAME } from '../../tasks/layout.js';
+import type { Task } from '../../tasks/task.js';
+import { isUnreachable } from './host-errors.js';
+import { readAndPlan, type ReadAndPlanOutcome } from './read-and-plan.js';
+import type { HostSession } from './run-host.js';
+import type { TransportStats } from './types.js';
+
+/**
+ * One host's answer to `status`, worst first: `unreachable` (no login), `failed` (the read or
+ * the plan failed: nothing can be said about drift), `not-running` (the unit is not active),
+ * `drift` (a check would change something), `ok`.
+ */
+export type HostHealth = 'ok' | 'drift' | 'not-running' | 'failed' | 'unreachable';
+
+export interface ServiceState {
+  loadState: string;
+  activeState: string;
+  subState: string;
+  unitFileState: string;
+  /** When the unit entered its current state (ISO 8601); null when it never did. */
+  since: string | null;
+}
+
+export interface TaskDrift {
+  task: TaskName;
+  /** What a run would do, one line per change (never a file's content). */
+  changes: string[];
+}
+
+export interface HostStatusEntry {
+  host: string;
+  status: HostHealth;
+  reachable: boolean;
+  /** Null when the host could not be read. */
+  service: ServiceState | null;
+  /** First line of `<package>/bin/hermes --version`; null when it could not be had. */
+  version: string | null;
+  /** Why there is no version (absent binary, non-zero exit, timeout). */
+  versionError?: string;
+  /** `unknown` when the read or the plan failed. */
+  config: 'in-sync' | 'drift' | 'unknown';
+  /** The tasks a check would report as changed, in task order. */
+  drift: TaskDrift[];
+  /** Why the host is unreachable or failed, for people. */
+  message?: string;
+  durationMs: number;
+  stats: TransportStats;
+}
+
+const zeroStats: TransportStats = { roundTrips: 0, channels: 0, connections: 0 };
+const RUNNING = new Set(['active', 'reloading']);
+
+function isoFromMicros(us: number | undefined): string | null {
+  return us !== undefined && us > 0 ? new Date(us / 1000).toISOString() : null;
+}
+
+export function serviceState(unit: UnitFact): ServiceState {
+  // An active unit has been up since it became active; any other state since it last changed.
+  const since = RUNNING.has(unit.activeState)
+    ? unit.activeEnterTimestampUs
+    : (unit.stateChangeTimestampUs ?? 0);
+  return {
+    loadState: unit.loadState,
+    activeState: unit.activeState,
+    subState: unit.subState,
+    unitFileState: unit.unitFileState,
+    since: isoFromMicros(since),
+  };
+}
+
+/** The first non-empty line a program printed, short, with control characters shown as `\xNN`. */
+function firstLine(output: string): string {
+  const line = output.split('\n').find((l) => l.trim() !== '') ?? '';
+  return oneLine(line.trim()).slice(0, 120);
+}
+
+export function versionOf(
+  bin: string,
+  fact: VersionFact | undefined,
+): { version: string | null; versionError?: string } {
+  if (fact === undefined) return { version: null, versionError: `${bin} --version was not read` };
+  if (fact.kind === 'absent') return { version: null, versionError: `${bin} does not exist` };
+  const line = firstLine(fact.output);
+  if (fact.exitCode === 0 && line !== '') return { version: line };
+  if (fact.exitCode === 124) {
+    return { version: null, versionError: `${bin} --version did not answer within 5 s` };
+  }
+  return {
+    version: null,
+    versionError: `${bin} --version exited with ${fact.exitCode}${line ? `: ${line}` : ''}`,
+  };
+}
+
+/**
+ * A host's status from the read-and-plan outcome, the same as `run --check` computes: in sync
+ * when every task plans no change; the drifted tasks are those a check reports as changed.
+ */
+export function statusFromRead(
+  host: HostSpec,
+  read: ReadAndPlanOutcome,
+  stats: TransportStats,
+  durationMs: number,
+): HostStatusEntry {
+  const bin = hermesPaths(host.hermes).bin;
+  const facts = read.facts;
+  const unit = facts?.units.get(UNIT_NAME);
+  const service = unit ? serviceState(unit) : null;
+  const version = facts ? versionOf(bin, facts.versions?.get(bin)) : { version: null };
+  const base = { host: host.name, reachable: read.ok || read.status !== 'unreachable' };
+  if (!read.ok) {
+    return {
+      ...base,
+      status: read.status,
+      service,
+      ...version,
+      config: 'unknown',
+      drift: [],
+      message: read.failedTask ? `${read.failedTask}: ${read.message}` : read.message,
+      durationMs,
+      stats,
+    };
+  }
+  const drift = read.plans
+    .filter((p) => p.changes.length > 0)
+    .map((p) => ({ task: p.task, changes: p.changes.map(describeChange) }));
+  const running = service !== null && RUNNING.has(service.activeState);
+  return {
+    ...base,
+    status: !running ? 'not-running' : drift.length > 0 ? 'drift' : 'ok',
+    service,
+    ...version,
+    config: drift.length > 0 ? 'drift' : 'in-sync',
+    drift,
+    durationMs,
+    stats,
+  };
+}
+
+export interface HostStatusOptions {
+  open: (host: HostSpec) => Promise<{ session: HostSession; become: boolean }>;
+  commandLine: (script: string, become: boolean) => string;
+}
+
+/**
+ * Logs in and reads the host once: the facts every task needs plus the version, planned as a
+ * check plans them. Read-only: nothing is applied, whatever the plan says.
+ */
+export async function readHostStatus(
+  host: HostSpec,
+  tasks: readonly Task[],
+  options: HostStatusOptions,
+): Promise<HostStatusEntry> {
+  const started = Date.now();
+  let opened: { session: HostSession; become: boolean };
+  try {
+    opened = await options.open(host);
+  } catch (error) {
+    const unreachable = isUnreachable(error);
+    return {
+      host: host.name,
+      status: unreachable ? 'unreachable' : 'failed',
+      reachable: !unreachable,
+      service: null,
+      version: null,
+      config: 'unknown',
+      drift: [],
+      message: error instanceof Error ? error.message : String(error),
+      durationMs: Date.now() - started,
+      stats: zeroStats,
+    };
+  }
+  const { session, become } = opened;
+  try {
+    const read = await readAndPlan(session, host, tasks, {
+      selected: new Set(TASK_NAMES),
+      commandLine: (script) => options.commandLine(script, become),
+      extraFacts: [{ kind: 'version', path: hermesPaths(host.hermes).bin }],
+    });
+    return statusFromRead(host, read, { ...session.stats }, Date.now() - started);
+  } finally {
+    session.close();
+  }
+}
+
+/**
+ * `status`'s exit code: 2 when a host could not be read (or planned), else 4 when one was
+ * unreachable, else 3 when one drifted or its service is not running, else 0.
+ */
+export function statusExitCode(entries: readonly HostStatusEntry[]): number {
+  const any = (s: HostHealth) => entries.some((e) => e.status === s);
+  if (any('failed')) return 2;
+  if (any('unreachable')) return 4;
+  if (any('not-running') || any('drift')) return 3;
+  return 0;
+}
