@@ -5,7 +5,13 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Client, ClientChannel } from 'ssh2';
 import type { TransportStats } from '../runner/types.js';
 import { acquireHop, type Acquired } from './bastion-pool.js';
-import { endpointLabel, openClient, type HopSettings } from './ssh-client.js';
+import {
+  endpointLabel,
+  KEEPALIVE_COUNT_MAX,
+  KEEPALIVE_INTERVAL_MS,
+  openClient,
+  type HopSettings,
+} from './ssh-client.js';
 import { AbortedError, ConnectionLostError, UnreachableError } from './ssh-errors.js';
 import type { SshEndpoint, SshTarget } from './ssh-target.js';
 
@@ -91,10 +97,10 @@ class SshConnection implements Connection {
     });
     client.on('close', () => {
       if (!this.#closed) {
-        const why = this.#lastError ? `: ${this.#lastError.message}` : '';
-        this.#lost = new ConnectionLostError(`${this.#label()}: connection lost${why}`, {
-          cause: this.#lastError,
-        });
+        this.#lost = new ConnectionLostError(
+          `${this.#label()}: connection lost: ${lostReason(this.#lastError)}`,
+          { cause: this.#lastError },
+        );
         this.#failInFlight(this.#lost);
       }
       this.#releaseHops();
@@ -294,6 +300,19 @@ class SshConnection implements Connection {
   }
 }
 
+/** Why a logged-in connection went away, in the person's terms. */
+export function lostReason(error: (Error & { code?: unknown }) | undefined): string {
+  if (error === undefined) {
+    return 'the host closed the connection (sshd stopped, or the host shut down or rebooted)';
+  }
+  if (/keepalive timeout/i.test(error.message)) {
+    const seconds = (KEEPALIVE_INTERVAL_MS * (KEEPALIVE_COUNT_MAX + 1)) / 1000;
+    return `no answer to ${KEEPALIVE_COUNT_MAX} keepalives in ${seconds} s (the host is down or the network between is)`;
+  }
+  if (error.code === 'ECONNRESET') return 'connection reset by the host';
+  return error.message;
+}
+
 function hopSettings(target: SshTarget): HopSettings {
   return {
     knownHosts: target.knownHosts,
@@ -442,12 +461,21 @@ export async function connect(
 ): Promise<Connection> {
   const stats: TransportStats = { roundTrips: 0, channels: 0, connections: 0 };
   const retries = options.retries ?? DEFAULT_RETRIES;
+  const started = performance.now();
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await connectOnce(target, stats, options.signal);
     } catch (error) {
-      const retry = error instanceof UnreachableError && error.retryable && attempt < retries;
-      if (!retry) throw error;
+      const retryable = error instanceof UnreachableError && error.retryable;
+      if (!retryable || attempt >= retries) {
+        if (!retryable || attempt === 0) throw error;
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        throw new UnreachableError(
+          error.reason,
+          `${error.message} (gave up after ${attempt + 1} attempts in ${seconds} s)`,
+          { cause: error },
+        );
+      }
       const delay = RETRY_DELAYS_MS[attempt] ?? RETRY_DELAYS_MS[RETRY_DELAYS_MS.length - 1] ?? 1000;
       try {
         await sleep(delay, undefined, options.signal ? { signal: options.signal } : {});

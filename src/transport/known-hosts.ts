@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { quote } from './quote.js';
+import { transportWarning } from './warnings.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'off';
 
@@ -203,10 +204,11 @@ function failure(check: HostKeyCheck, name: string, verdict: Verdict): HostKeyRe
         message: [
           `REMOTE HOST IDENTIFICATION HAS CHANGED for ${name}!`,
           `Someone could be eavesdropping on you right now (man-in-the-middle attack), or the host key has just been changed.`,
-          `The ${label} key sent by the remote host has fingerprint ${offered}.`,
-          `The known ${label} key in ${where(verdict.entry)} has fingerprint ${fingerprintOf(verdict.entry)}.`,
+          `The fingerprint for the ${label} key sent by the remote host is ${offered}.`,
+          `Offending ${label} key in ${where(verdict.entry)} (fingerprint ${fingerprintOf(verdict.entry)}).`,
           `If the change is expected, remove the old key with: ${removeHint(name, check.file)}`,
           `and connect again (with hostKeyPolicy accept-new the new key is recorded).`,
+          `Host key verification failed.`,
         ].join('\n'),
       };
     case 'other-types': {
@@ -285,9 +287,10 @@ export async function checkHostKey(check: HostKeyCheck): Promise<HostKeyResult> 
   if (check.policy === 'off') {
     return {
       ok: true,
-      warning:
+      warning: transportWarning(
         `host key checking is off for ${name}: its ${keyLabel(keyType)} key ` +
-        `${fingerprintSha256(check.keyBlob)} was accepted without verification`,
+          `${fingerprintSha256(check.keyBlob)} was accepted without verification`,
+      ),
     };
   }
   const keyBase64 = check.keyBlob.toString('base64');

@@ -14,6 +14,11 @@ import { checkHostKey, knownHostKeyTypes, type HostKeyPolicy } from './known-hos
 import { AbortedError, UnreachableError, type UnreachableReason } from './ssh-errors.js';
 import type { SshEndpoint } from './ssh-target.js';
 
+// A peer that stops answering (powered off, network gone) is given up on after about
+// interval × (count + 1): ssh2 counts unanswered keepalives and fails on the one after the last.
+export const KEEPALIVE_INTERVAL_MS = 5000;
+export const KEEPALIVE_COUNT_MAX = 3;
+
 /** Settings every hop of one target shares. */
 export interface HopSettings {
   knownHosts: string;
@@ -274,8 +279,8 @@ export async function openClient(
       port: endpoint.port,
       username: endpoint.user,
       readyTimeout: settings.connectTimeout * 1000,
-      keepaliveInterval: 5000,
-      keepaliveCountMax: 3,
+      keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+      keepaliveCountMax: KEEPALIVE_COUNT_MAX,
       algorithms: { serverHostKey: hostKeyAlgorithmOrder(knownTypes) },
       authHandler,
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void): void => {

@@ -8,6 +8,8 @@ import { runFleet } from '../../runner/run-fleet.js';
 import { openSession, scriptCommandLine } from '../../runner/open-session.js';
 import { selectShard } from '../../runner/shard.js';
 import type { RunObserver, RunResult } from '../../runner/types.js';
+import { collectTransportWarnings } from '../../transport/warnings.js';
+import { forksForThisProcess } from '../open-files.js';
 import { hostSelectionOptions } from '../options.js';
 
 export interface RunArgs {
@@ -75,6 +77,10 @@ export async function runCommand(args: RunArgs): Promise<number> {
   let hosts = selectHosts(inventory, args.limit);
   if (args.shard !== undefined) hosts = selectShard(hosts, args.shard);
   const { TASKS } = await import('../../../tasks/index.js');
+  // One socket per host in flight: --forks beyond what `ulimit -n` allows is lowered, with a
+  // warning, before any host is contacted (README, "## SSH").
+  const fit = forksForThisProcess(args.forks, hosts.length);
+  if (fit.warning !== undefined) process.stderr.write(`${fit.warning}\n`);
 
   const tty = process.stdout.isTTY && !args.json;
   const color = tty && !process.env.NO_COLOR;
@@ -94,6 +100,10 @@ export async function runCommand(args: RunArgs): Promise<number> {
       observer = createPlainObserver(process.stdout, { verbose: args.verbose, diff: args.diff });
     }
   }
+
+  // Transport warnings (host key checking off, …) are shown on every run, not only under -v.
+  const transportWarnings = collectTransportWarnings(observer);
+  observer = transportWarnings.observer;
 
   // Ctrl-C: hosts finish the step they are in and start nothing new; a second Ctrl-C exits.
   const controller = new AbortController();
@@ -115,7 +125,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
       signal: controller.signal,
       open: (host) => openSession(host, controller.signal),
       commandLine: scriptCommandLine,
-      forks: args.forks,
+      forks: fit.forks,
       ...(args.serial !== undefined ? { serial: args.serial } : {}),
       ...(pct !== undefined ? { maxFailPercentage: pct } : {}),
       detailedExitcode: args.detailedExitcode,
@@ -124,6 +134,10 @@ export async function runCommand(args: RunArgs): Promise<number> {
     process.off('SIGINT', onSigint);
   }
   await finishView();
+  if (args.verbose < 1 || args.json) {
+    for (const w of transportWarnings.warnings)
+      process.stderr.write(`warning: ${w.host}: ${w.text}\n`);
+  }
   if (args.verbose >= 2) process.stderr.write(`${statsLine(result)}\n`);
 
   if (args.json) {
