@@ -26,9 +26,9 @@ trap 'cleanup; exit 129' TERM HUP PIPE
 trap 'stop=1' INT
 fail() { printf '%s\tfail\t%s\n' "$i" "$(printf '%s' "$1" | base64 -w0)"; exit 1; }
 run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
+journal() { journalctl -u "$1" -n 20 --no-pager -o short-iso 2>&1 </dev/null; }
 unit_failure() {
-  printf '%s is %s, not active\n--- last log lines ---\n%s' "$1" "$2" \
-    "$(journalctl -u "$1" -n 20 --no-pager -o short-iso 2>&1 </dev/null)"
+  printf '%s is %s, not active\n--- last log lines ---\n%s' "$1" "$2" "$(journal "$1")"
 }
 retried=
 while :; do
@@ -91,7 +91,8 @@ while :; do
       fail "$(unit_failure "$a" "$s (it did not stay up for $b s)")"
     fi
     if [ -n "$cmd" ]; then
-      o=$(cd / && runuser -u "$c" -- /bin/sh -c "$cmd" </dev/null 2>&1) || fail "health check command failed as $c: $o"
+      o=$(cd / && runuser -u "$c" -- /bin/sh -c "$cmd" </dev/null 2>&1) ||
+        fail "$(printf 'health check command failed as %s: %s\n--- last log lines ---\n%s' "$c" "$o" "$(journal "$a")")"
     fi ;;
   *)
     fail "unknown operation $op" ;;

@@ -78,8 +78,10 @@ function toOp(task: TaskName, change: Change): Op {
       return op(['container-rm', change.backend, change.name]);
     case 'wait-healthy': {
       const body = Buffer.from(change.command ?? '', 'utf8');
+      // `-` fills the unused field: tab is IFS white space, so `read` would merge an empty
+      // field into its neighbour and the command's length would land in the wrong variable.
       return op(
-        ['wait', change.unit, String(change.seconds), change.user, '', String(body.length)],
+        ['wait', change.unit, String(change.seconds), change.user, '-', String(body.length)],
         body.length > 0 ? body : undefined,
       );
     }
