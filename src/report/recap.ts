@@ -28,6 +28,10 @@ export function ansibleColumns(terminalColumns?: number): number {
   return Math.max(79, (terminalColumns ?? 0) - 1);
 }
 
+/** Under a check's recap: its `changed` counts are what a run would change. */
+export const CHECK_MODE_NOTE =
+  'CHECK MODE: nothing was changed on any host; "changed" counts what a run would change.';
+
 /**
  * Ansible's PLAY RECAP (default callback, v2_playbook_on_stats), byte for byte in its columns:
  * a blank line, `PLAY RECAP ` with stars to `columns`, then per host (sorted, as Ansible does)
@@ -35,7 +39,8 @@ export function ansibleColumns(terminalColumns?: number): number {
  * `rescued=` and `ignored=`; hermes-fleet has neither, so the line stops after `skipped` and its
  * trailing padding is dropped. Colours as Ansible's: a count is coloured only when not zero.
  * Under the recap, one line per failed or unreachable host with its task and message (a
- * multi-line message continues indented). On a terminal pass `ansibleColumns(stdout.columns)`.
+ * multi-line message continues indented), and after a check a note that nothing was applied.
+ * On a terminal pass `ansibleColumns(stdout.columns)`.
  */
 export function formatRecap(result: RunResult, color: boolean, columns = ansibleColumns()): string {
   const c = palette(color);
@@ -66,6 +71,10 @@ export function formatRecap(result: RunResult, color: boolean, columns = ansible
   const problems = hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
   if (problems.length > 0) out.push('');
   for (const host of problems) out.push(c.red(problemLine(host)));
+  if (result.mode === 'check') {
+    // Ansible also says `changed` in check mode; the recap says once that nothing was applied.
+    out.push('', c.cyan(CHECK_MODE_NOTE));
+  }
   if (result.interrupted) {
     out.push(
       '',
