@@ -91,8 +91,11 @@ while :; do
       fail "$(unit_failure "$a" "$s (it did not stay up for $b s)")"
     fi
     if [ -n "$cmd" ]; then
-      o=$(cd / && runuser -u "$c" -- /bin/sh -c "$cmd" </dev/null 2>&1) ||
-        fail "$(printf 'health check command failed as %s: %s\n--- last log lines ---\n%s' "$c" "$o" "$(journal "$a")")"
+      o=$(cd / && runuser -u "$c" -- /bin/sh -c "$cmd" </dev/null 2>&1) || {
+        rc=$?
+        [ -z "$o" ] || o=": $o"
+        fail "$(printf 'health check command failed as %s (exit %s)%s\n--- last log lines ---\n%s' "$c" "$rc" "$o" "$(journal "$a")")"
+      }
     fi ;;
   *)
     fail "unknown operation $op" ;;

@@ -63,7 +63,18 @@ describe('the health wait (apply batch, local shell)', () => {
     expect(readFileSync(join(system.dir, 'ran-as'), 'utf8')).toBe('hermes');
     expect(outcome.failure?.task).toBe('service');
     expect(outcome.failure?.message).toBe(
-      'health check command failed as hermes: not ready\n--- last log lines ---\ngateway said: listening',
+      'health check command failed as hermes (exit 1): not ready\n--- last log lines ---\ngateway said: listening',
+    );
+  });
+
+  it('says the exit code when the command printed nothing', async () => {
+    const system = fakeSystem();
+    const outcome = await applyOps(localExecutor, planOps(waitPlan('exit 7')), {
+      commandLine: system.commandLine,
+      timeoutMs: 10_000,
+    });
+    expect(outcome.failure?.message).toBe(
+      'health check command failed as hermes (exit 7)\n--- last log lines ---\ngateway said: listening',
     );
   });
 
