@@ -47,9 +47,18 @@ const summary = (changes: Change[]) =>
     return `${c.kind} ${c.path}`;
   });
 
+/** A fresh host with the runtime installed and the image imported. */
 function fresh(host: HostSpec): HostFacts {
-  return freshFacts(host, { commands: { [host.hermes.container.backend]: true } });
+  const facts = freshFacts(host, { commands: { [host.hermes.container.backend]: true } });
+  const { backend, image } = host.hermes.container;
+  facts.images.set(`${backend}:${image}`, true);
+  return facts;
 }
+
+const reasonOf = (changes: Change[], action: string): string | undefined => {
+  const change = changes.find((c) => c.kind === 'systemd' && c.action === action);
+  return change?.kind === 'systemd' ? change.reason : undefined;
+};
 
 describe('container mode', () => {
   const host = containerHost();
@@ -59,6 +68,7 @@ describe('container mode', () => {
       expect.arrayContaining([
         { kind: 'command', name: 'docker' },
         { kind: 'container', backend: 'docker', name: 'hermes-agent' },
+        { kind: 'image', backend: 'docker', image: 'ubuntu:24.04' },
         { kind: 'path', path: FLEET_LIB_DIR },
         { kind: 'path', path: ENTRYPOINT_FILE, content: true },
         { kind: 'path', path: CREATE_FILE, content: true },
@@ -85,13 +95,37 @@ describe('container mode', () => {
       'start',
       'wait-healthy',
     ]);
+    expect(reasonOf(serviceTask.plan(host, facts, []), 'start')).toBe(
+      'the unit was not running; the start creates container hermes-agent from ubuntu:24.04',
+    );
     const after = converge(host, facts);
     expect(planAll(host, after).flatMap((p) => p.changes)).toEqual([]);
+  });
+
+  it('fails when the image is not on the host, naming it and how to provide it', () => {
+    const facts = fresh(host);
+    facts.images.set('docker:ubuntu:24.04', false);
+    expect(() => serviceTask.plan(host, facts, [])).toThrow(PlanError);
+    expect(() => serviceTask.plan(host, facts, [])).toThrow(
+      /container image ubuntu:24\.04 is not on the host.*`docker pull ubuntu:24\.04`.*`docker load -i ARCHIVE\.tar`/,
+    );
+    // The same when a recreation would need it; the running container is left alone.
+    const synced = converge(host, fresh(host));
+    synced.images.set('docker:debian:12', false);
+    const other = containerHost({}, { image: 'debian:12' });
+    expect(() => serviceTask.plan(other, synced, [])).toThrow(/container image debian:12/);
+  });
+
+  it('keeps a running container whose image is gone (nothing to create)', () => {
+    const synced = converge(host, fresh(host));
+    synced.images.set('docker:ubuntu:24.04', false);
+    expect(serviceTask.plan(host, synced, [])).toEqual([]);
   });
 
   it('recreates the container when its identity changes: stop, remove, record, start', () => {
     const synced = converge(host, fresh(host));
     const newImage = containerHost({}, { image: 'debian:12' });
+    synced.images.set('docker:debian:12', true);
     const changes = serviceTask.plan(newImage, synced, []);
     expect(summary(changes)).toEqual([
       `file ${CREATE_FILE}`,
@@ -101,9 +135,13 @@ describe('container mode', () => {
       'start',
       'wait-healthy',
     ]);
-    expect(changes.find((c) => c.kind === 'systemd' && c.action === 'start')).toMatchObject({
-      reason: 'the container is recreated',
+    const why = 'the container is recreated: container.image ubuntu:24.04 → debian:12';
+    expect(reasonOf(changes, 'stop')).toBe(why);
+    expect(reasonOf(changes, 'start')).toBe(why);
+    expect(changes.find((c) => c.kind === 'container-remove')).toMatchObject({
+      reason: 'recreated: container.image ubuntu:24.04 → debian:12',
     });
+    synced.images.set('docker:debian:12', true);
     const after = applyChanges(synced, changes);
     expect(serviceTask.plan(newImage, after, [])).toEqual([]);
   });
@@ -111,13 +149,37 @@ describe('container mode', () => {
   it('removes a container that has no recorded identity', () => {
     const synced = converge(host, fresh(host));
     synced.paths.set(IDENTITY, { kind: 'absent' });
-    expect(summary(serviceTask.plan(host, synced, []))).toEqual([
+    const changes = serviceTask.plan(host, synced, []);
+    expect(summary(changes)).toEqual([
       'stop',
       'container-remove',
       `file ${IDENTITY}`,
       'start',
       'wait-healthy',
     ]);
+    expect(reasonOf(changes, 'stop')).toBe(
+      'the container is recreated: no identity was recorded for it',
+    );
+  });
+
+  it('names each identity input that changed, lists by name only', () => {
+    const synced = converge(host, fresh(host));
+    const other = containerHost(
+      { extraArgs: ['--verbose'] },
+      { extraOptions: ['--memory=1g'], extraVolumes: ['/srv:/srv'] },
+    );
+    expect(reasonOf(serviceTask.plan(other, synced, []), 'stop')).toBe(
+      'the container is recreated: container.extraVolumes changed, container.extraOptions changed, extraArgs changed',
+    );
+  });
+
+  it('restarts the same container, not a new one, when an environment value changes', () => {
+    const withEnv = containerHost({ environment: { A: 'a' } });
+    const synced = converge(withEnv, fresh(withEnv));
+    const other = containerHost({ environment: { A: 'b' } });
+    const changes = planAll(other, synced).flatMap((p) => p.changes);
+    expect(changes.some((c) => c.kind === 'container-remove')).toBe(false);
+    expect(summary(changes.filter((c) => c.kind === 'systemd'))).toEqual(['restart']);
   });
 
   it('only restarts for a .env or config change (no recreation)', () => {
@@ -227,6 +289,7 @@ WantedBy=multi-user.target
       'create',
       '--name',
       'hermes-agent',
+      '--pull=never',
       '--network=host',
       '--entrypoint',
       '/opt/hermes-fleet/container-entrypoint',
@@ -261,5 +324,67 @@ WantedBy=multi-user.target
       '--name',
       "it's $(id) `x` ;",
     ]);
+  });
+
+  it('switching to native mode stops the container unit, then removes the container and its files', () => {
+    const podman = containerHost({}, { backend: 'podman' });
+    const synced = converge(podman, fresh(podman));
+    const native = makeHost({ container: { ...podman.hermes.container, enable: false } });
+    const changes = serviceTask.plan(native, synced, []);
+    expect(summary(changes)).toEqual([
+      'stop',
+      'file /etc/systemd/system/hermes-agent.service',
+      'daemon-reload',
+      'container-remove',
+      `remove ${IDENTITY}`,
+      `remove ${ENTRYPOINT_FILE}`,
+      `remove ${CREATE_FILE}`,
+      'start',
+      'wait-healthy',
+    ]);
+    // The backend recorded in the identity, whatever the inventory says now.
+    expect(changes.find((c) => c.kind === 'container-remove')).toMatchObject({
+      backend: 'podman',
+      reason: 'switching from container to native mode',
+    });
+    expect(reasonOf(changes, 'start')).toBe('switching from container to native mode');
+    const after = applyChanges(synced, changes);
+    expect(serviceTask.plan(native, after, [])).toEqual([]);
+  });
+
+  it('a native unit that already runs is not stopped to clear a leftover container', () => {
+    const native = makeHost();
+    const synced = converge(native, freshFacts(native));
+    synced.paths.set(IDENTITY, file('x\n', { mode: 0o644, user: 'root', group: 'root' }));
+    expect(summary(serviceTask.plan(native, synced, []))).toEqual([
+      'container-remove',
+      `remove ${IDENTITY}`,
+    ]);
+  });
+
+  it('switching to container mode restarts the unit, which creates the container', () => {
+    const native = makeHost();
+    const synced = converge(native, freshFacts(native));
+    for (const r of serviceTask.facts(host)) {
+      if (r.kind === 'path' && !synced.paths.has(r.path))
+        synced.paths.set(r.path, { kind: 'absent' });
+    }
+    synced.commands.set('docker', true);
+    synced.containers.set('docker:hermes-agent', { exists: false });
+    synced.images.set('docker:ubuntu:24.04', true);
+    const changes = serviceTask.plan(host, synced, []);
+    expect(summary(changes)).toEqual([
+      `dir ${FLEET_LIB_DIR}`,
+      `file ${ENTRYPOINT_FILE}`,
+      `file ${CREATE_FILE}`,
+      'file /etc/systemd/system/hermes-agent.service',
+      'daemon-reload',
+      `file ${IDENTITY}`,
+      'restart',
+      'wait-healthy',
+    ]);
+    expect(reasonOf(changes, 'restart')).toBe(
+      'unit file changed, container entrypoint changed, container create script changed; the start creates container hermes-agent from ubuntu:24.04',
+    );
   });
 });

@@ -1,10 +1,17 @@
-import { createHash } from 'node:crypto';
+import { InternalError } from '../src/errors.js';
 import type { Attrs, FactRequest, HostFacts } from '../src/facts/types.js';
 import type { HermesSettings } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
 import { commandFact, containerFact, pathFact } from './facts-access.js';
 import { hermesPaths, isUnder } from './layout.js';
+import {
+  describeIdentityChange,
+  identityHash,
+  identityInputs,
+  parseIdentity,
+  renderIdentity,
+} from './container-identity.js';
 import { attrsDiffer, planFile } from './plan-file.js';
 import { quote as shellQuote } from '../src/transport/quote.js';
 import { systemdQuote } from './systemd-quote.js';
@@ -18,15 +25,15 @@ import { RESTART_POLICIES } from './unit-file.js';
  *
  * Unlike the module, the entrypoint and the create script live root-owned outside stateDir
  * (which the service account can write), so the account cannot change what runs as root in the
- * container; and the entrypoint does not provision apt/uv/venv tools on first boot.
+ * container; and the entrypoint does not provision apt/uv/venv tools on first boot: no network
+ * is assumed inside the container, so the image must already hold what the gateway needs.
+ * Nothing is pulled either: the image must be on the host before the run (the plan checks).
  */
 
 export const CONTAINER_NAME = 'hermes-agent';
 export const FLEET_LIB_DIR = '/usr/local/lib/hermes-fleet';
 export const ENTRYPOINT_FILE = `${FLEET_LIB_DIR}/container-entrypoint`;
 export const CREATE_FILE = `${FLEET_LIB_DIR}/container-create`;
-/** Bump when the create command changes shape, so every host recreates its container once. */
-export const IDENTITY_SCHEMA = 1;
 
 const LIB_IN_CONTAINER = '/opt/hermes-fleet';
 const DATA_IN_CONTAINER = '/data';
@@ -58,6 +65,8 @@ export function containerCreateArgs(h: HermesSettings): { options: string[]; com
     'create',
     '--name',
     CONTAINER_NAME,
+    // The plan refused a missing image; a start must not wait on a registry either.
+    '--pull=never',
     '--network=host',
     '--entrypoint',
     `${LIB_IN_CONTAINER}/container-entrypoint`,
@@ -86,15 +95,9 @@ export function containerCreateArgs(h: HermesSettings): { options: string[]; com
   };
 }
 
-/** The identity of the container `create` would make (the account is resolved on the host). */
+/** The identity hash of the container `create` would make (see container-identity.ts). */
 export function containerIdentity(h: HermesSettings): string {
-  const input = JSON.stringify({
-    schema: IDENTITY_SCHEMA,
-    backend: h.container.backend,
-    user: h.user,
-    create: containerCreateArgs(h),
-  });
-  return createHash('sha256').update(input).digest('hex');
+  return identityHash(identityInputs(h));
 }
 
 /** Run as root by the unit before each start: creates the container when it does not exist. */
@@ -109,11 +112,15 @@ export function renderCreateScript(h: HermesSettings): string {
     `if ${bin} container inspect ${CONTAINER_NAME} >/dev/null 2>&1; then exit 0; fi`,
     `HERMES_UID=$(id -u ${shellQuote(h.user)})`,
     `HERMES_GID=$(id -g ${shellQuote(h.user)})`,
-    `${bin} \\`,
+    `if ! ${bin} \\`,
     ...options.map((a) => `  ${shellQuote(a)} \\`),
     '  --env "HERMES_UID=$HERMES_UID" \\',
     '  --env "HERMES_GID=$HERMES_GID" \\',
-    `  ${command.map(shellQuote).join(' ')} >/dev/null`,
+    `  ${command.map(shellQuote).join(' ')} >/dev/null; then`,
+    '  # A create that failed half-way must not leave a container the next start would run.',
+    `  ${bin} rm -f ${CONTAINER_NAME} >/dev/null 2>&1 || true`,
+    '  exit 1',
+    'fi',
     '',
   ].join('\n');
 }
@@ -201,9 +208,11 @@ export function renderContainerUnit(h: HermesSettings): string {
 }
 
 export function containerFacts(h: HermesSettings): FactRequest[] {
+  const backend = h.container.backend;
   return [
-    { kind: 'command', name: h.container.backend },
-    { kind: 'container', backend: h.container.backend, name: CONTAINER_NAME },
+    { kind: 'command', name: backend },
+    { kind: 'container', backend, name: CONTAINER_NAME },
+    { kind: 'image', backend, image: h.container.image },
     { kind: 'path', path: FLEET_LIB_DIR },
     { kind: 'path', path: ENTRYPOINT_FILE, content: true },
     { kind: 'path', path: CREATE_FILE, content: true },
@@ -211,15 +220,60 @@ export function containerFacts(h: HermesSettings): FactRequest[] {
   ];
 }
 
+/**
+ * In native mode: what container mode may have left. No container is inspected: the identity
+ * file is the mark that this fleet ran a container here (and which backend it used).
+ */
+export function containerLeftoverFacts(h: HermesSettings): FactRequest[] {
+  return [
+    { kind: 'path', path: ENTRYPOINT_FILE },
+    { kind: 'path', path: CREATE_FILE },
+    { kind: 'path', path: identityPath(h), content: true },
+  ];
+}
+
+function imageFact(facts: HostFacts, backend: string, image: string): boolean {
+  const fact = facts.images.get(`${backend}:${image}`);
+  if (fact === undefined) {
+    throw new InternalError(`image ${backend}:${image} was not among the requested facts`);
+  }
+  return fact;
+}
+
+function missingImage(backend: string, image: string): PlanError {
+  return new PlanError(
+    `container image ${image} is not on the host (${backend} image inspect finds no such image), ` +
+      `and hermes-fleet does not pull images: provide it on the host with \`${backend} pull ${image}\`, ` +
+      `or copy an image archive there and \`${backend} load -i ARCHIVE.tar\`; then run again`,
+  );
+}
+
+/** Removal of the container, and the stop it needs when the unit runs it. */
+export interface ContainerTeardown {
+  /** Why, for the stop and the start that follow. */
+  why: string;
+  changes: Change[];
+  /** `always`: the running unit runs the container; `unit-changes`: only if the unit is rewritten. */
+  stop: 'always' | 'unit-changes';
+}
+
 export interface ContainerPlan {
   /** The fleet's scripts (and their directory): written before the unit. */
   files: Change[];
   /** Set when the existing container must go; the unit must not be running when it does. */
-  remove?: Change;
+  teardown?: ContainerTeardown;
   /** The new identity, written only after the old container is gone. */
-  identity?: Change;
+  after: Change[];
+  /** Set when the next start creates the container: said in the start's reason. */
+  creates?: string;
   /** Why a running gateway must restart (a script it runs at start changed). */
   reasons: string[];
+}
+
+function recordedIdentity(facts: HostFacts, h: HermesSettings) {
+  const fact = pathFact(facts, identityPath(h));
+  if (fact.kind !== 'file') return undefined;
+  return parseIdentity(fact.text ?? '');
 }
 
 export function planContainerParts(h: HermesSettings, facts: HostFacts): ContainerPlan {
@@ -252,30 +306,65 @@ export function planContainerParts(h: HermesSettings, facts: HostFacts): Contain
     if (change?.kind === 'file') reasons.push(`${what} changed`);
   }
 
-  const identity = containerIdentity(h);
-  const idPath = identityPath(h);
-  const idFact = pathFact(facts, idPath);
-  const recorded = idFact.kind === 'file' ? (idFact.text ?? '').trim() : undefined;
+  const inputs = identityInputs(h);
+  const recorded = recordedIdentity(facts, h);
   const container = containerFact(facts, backend, CONTAINER_NAME);
-  const plan: ContainerPlan = { files, reasons };
-  if (container.exists && recorded !== identity) {
-    plan.remove = {
-      kind: 'container-remove',
-      backend,
-      name: CONTAINER_NAME,
-      reason:
-        recorded === undefined
-          ? 'no identity recorded for the existing container'
-          : 'its identity changed (image, volumes, options, arguments or paths)',
+  const plan: ContainerPlan = { files, reasons, after: [] };
+  if (container.exists && recorded?.hash !== identityHash(inputs)) {
+    const detail = describeIdentityChange(recorded, inputs);
+    plan.teardown = {
+      why: `the container is recreated: ${detail}`,
+      stop: 'always',
+      changes: [
+        { kind: 'container-remove', backend, name: CONTAINER_NAME, reason: `recreated: ${detail}` },
+      ],
     };
+  } else if (!container.exists) {
+    plan.creates = `the start creates container ${CONTAINER_NAME} from ${h.container.image}`;
+  }
+  // Checked only when a create is coming: a running container needs no image to keep running.
+  if ((plan.teardown || plan.creates) && !imageFact(facts, backend, h.container.image)) {
+    throw missingImage(backend, h.container.image);
   }
   const idChange = planFile({
-    path: idPath,
-    fact: idFact,
-    body: { text: `${identity}\n` },
+    path: identityPath(h),
+    fact: pathFact(facts, identityPath(h)),
+    body: { text: renderIdentity(inputs) },
     attrs: ROOT_FILE,
     manage: 'content',
   });
-  if (idChange) plan.identity = idChange;
+  if (idChange) plan.after.push(idChange);
+  return plan;
+}
+
+/**
+ * Native mode on a host where container mode ran: the container goes (with the unit stopped if
+ * it still runs it), and so do the identity and the scripts. `rm -f` of a container that is
+ * already gone is a no-op, so the identity file alone is enough to decide.
+ */
+export function planContainerLeftovers(h: HermesSettings, facts: HostFacts): ContainerPlan {
+  const plan: ContainerPlan = { files: [], reasons: [], after: [] };
+  const idPath = identityPath(h);
+  const idFact = pathFact(facts, idPath);
+  if (idFact.kind === 'file') {
+    const recordedBackend = recordedIdentity(facts, h)?.inputs?.['container.backend'];
+    const backend =
+      recordedBackend === 'docker' || recordedBackend === 'podman'
+        ? recordedBackend
+        : h.container.backend;
+    const why = 'switching from container to native mode';
+    plan.teardown = {
+      why,
+      stop: 'unit-changes',
+      changes: [
+        { kind: 'container-remove', backend, name: CONTAINER_NAME, reason: why },
+        { kind: 'remove', path: idPath, before: idFact },
+      ],
+    };
+  }
+  for (const path of [ENTRYPOINT_FILE, CREATE_FILE]) {
+    const fact = pathFact(facts, path);
+    if (fact.kind === 'file') plan.after.push({ kind: 'remove', path, before: fact });
+  }
   return plan;
 }

@@ -160,12 +160,16 @@ describe('service unit file', () => {
 });
 
 describe('service plan', () => {
-  it('requests the package binary, the link, the unit file and the unit', () => {
+  it('requests the package binary, the link, the unit file, the unit and container leftovers', () => {
     expect(serviceTask.facts(makeHost())).toEqual([
       { kind: 'path', path: BIN },
       { kind: 'path', path: LINK },
       { kind: 'path', path: UNIT, content: true },
       { kind: 'unit', name: 'hermes-agent.service' },
+      // What container mode leaves, so switching back to native mode removes it.
+      { kind: 'path', path: '/usr/local/lib/hermes-fleet/container-entrypoint' },
+      { kind: 'path', path: '/usr/local/lib/hermes-fleet/container-create' },
+      { kind: 'path', path: '/var/lib/hermes/.container-identity', content: true },
     ]);
   });
 

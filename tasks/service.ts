@@ -4,7 +4,13 @@ import { PlanError } from '../src/plan/types.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
 import { pathFact, unitFact } from './facts-access.js';
 import { SYSTEM_BIN_LINK, UNIT_FILE, UNIT_NAME, hermesPaths } from './layout.js';
-import { containerFacts, planContainerParts, renderContainerUnit } from './container.js';
+import {
+  containerFacts,
+  containerLeftoverFacts,
+  planContainerLeftovers,
+  planContainerParts,
+  renderContainerUnit,
+} from './container.js';
 import type { ContainerPlan } from './container.js';
 import { planFile } from './plan-file.js';
 import { restartReasons } from './restart-reasons.js';
@@ -72,7 +78,7 @@ function describeStopped(unit: UnitFact): string {
 /** What differs between the native and the container unit; the lifecycle is shared. */
 interface Flavour {
   unitText: string;
-  container?: ContainerPlan;
+  container: ContainerPlan;
 }
 
 function planLifecycle(
@@ -87,8 +93,8 @@ function planLifecycle(
       `${UNIT_NAME} is masked on the host: unmask it (systemctl unmask ${UNIT_NAME}) first`,
     );
   }
-  const container = flavour.container;
-  const changes: Change[] = [...planSystemLink(h, facts), ...(container?.files ?? [])];
+  const { container } = flavour;
+  const changes: Change[] = [...planSystemLink(h, facts), ...container.files];
 
   const unitChange = planFile({
     path: UNIT_FILE,
@@ -98,6 +104,18 @@ function planLifecycle(
     manage: 'content',
   });
   const unitWritten = unitChange?.kind === 'file';
+
+  let running = RUNNING_STATES.has(unit.activeState);
+  let startReason = describeStopped(unit);
+  const teardown = container.teardown;
+  if (teardown && running && (teardown.stop === 'always' || unitWritten)) {
+    // Stopped before the unit file changes, so the definition that started the container (its
+    // ExecStop) is the one that stops it; the container goes only once nothing runs in it.
+    changes.push({ kind: 'systemd', action: 'stop', unit: UNIT_NAME, reason: teardown.why });
+    running = false;
+    startReason = teardown.why;
+  }
+
   if (unitChange) changes.push(unitChange);
   if (unitWritten) {
     changes.push({
@@ -119,28 +137,13 @@ function planLifecycle(
     changes.push({ kind: 'systemd', action: 'enable', unit: UNIT_NAME, reason: 'start at boot' });
   }
 
-  let running = RUNNING_STATES.has(unit.activeState);
-  let startReason = describeStopped(unit);
-  if (container?.remove) {
-    // The old container goes while nothing runs in it; the next start creates the new one.
-    if (running) {
-      changes.push({
-        kind: 'systemd',
-        action: 'stop',
-        unit: UNIT_NAME,
-        reason: 'the container is recreated',
-      });
-      running = false;
-      startReason = 'the container is recreated';
-    }
-    changes.push(container.remove);
-  }
-  // Written only once the old container is gone, so an interrupted run retries the removal.
-  if (container?.identity) changes.push(container.identity);
+  if (teardown) changes.push(...teardown.changes);
+  // The new identity only once the old container is gone, so an interrupted run retries.
+  changes.push(...container.after);
 
   const reasons = [
     ...(unitWritten ? ['unit file changed'] : []),
-    ...(container?.reasons ?? []),
+    ...container.reasons,
     ...restartReasons(h, earlier),
   ];
   let action: 'start' | 'restart' | undefined;
@@ -151,6 +154,7 @@ function planLifecycle(
   } else if (!running || unit.activeState === 'activating') {
     action = 'start';
   }
+  if (action && container.creates && !teardown) reason = `${reason}; ${container.creates}`;
   if (action) {
     changes.push({ kind: 'systemd', action, unit: UNIT_NAME, reason });
     changes.push({
@@ -179,7 +183,7 @@ export const serviceTask: Task = {
       { kind: 'path', path: SYSTEM_BIN_LINK },
       { kind: 'path', path: UNIT_FILE, content: true },
       { kind: 'unit', name: UNIT_NAME },
-      ...(h.container.enable ? containerFacts(h) : []),
+      ...(h.container.enable ? containerFacts(h) : containerLeftoverFacts(h)),
     ];
   },
 
@@ -187,7 +191,10 @@ export const serviceTask: Task = {
     const h = host.hermes;
     checkPackage(h, facts);
     if (!h.container.enable) {
-      return planLifecycle(h, facts, earlier, { unitText: renderNativeUnit(h) });
+      return planLifecycle(h, facts, earlier, {
+        unitText: renderNativeUnit(h),
+        container: planContainerLeftovers(h, facts),
+      });
     }
     return planLifecycle(h, facts, earlier, {
       unitText: renderContainerUnit(h),
