@@ -387,4 +387,39 @@ WantedBy=multi-user.target
       'unit file changed, container entrypoint changed, container create script changed; the start creates container hermes-agent from ubuntu:24.04',
     );
   });
+
+  it('a backend switch removes the old container through the runtime that made it', () => {
+    const podman = containerHost({}, { backend: 'podman' });
+    const synced = converge(podman, fresh(podman));
+    // Real docker beside podman: separate stores, so docker does not see podman's container.
+    synced.commands.set('docker', true);
+    synced.containers.set('docker:hermes-agent', { exists: false });
+    synced.images.set('docker:ubuntu:24.04', true);
+    const changes = serviceTask.plan(host, synced, []);
+    expect(summary(changes)).toEqual([
+      `file ${CREATE_FILE}`,
+      'stop',
+      'file /etc/systemd/system/hermes-agent.service',
+      'daemon-reload',
+      'container-remove',
+      `file ${IDENTITY}`,
+      'start',
+      'wait-healthy',
+    ]);
+    expect(changes.find((c) => c.kind === 'container-remove')).toMatchObject({
+      backend: 'podman',
+      reason: 'recreated: container.backend podman → docker',
+    });
+    // With podman-docker both names reach one store: the container goes through both (rm -f).
+    synced.containers.set('docker:hermes-agent', { exists: true, running: true });
+    const shared = serviceTask.plan(host, synced, []).filter((c) => c.kind === 'container-remove');
+    expect(shared.map((c) => c.backend)).toEqual(['podman', 'docker']);
+  });
+
+  it('has an entrypoint that assumes no network: no package managers, no downloads', () => {
+    expect(ENTRYPOINT_SCRIPT).not.toMatch(/apt|curl|wget|pip|uv |apk|dnf|yum/);
+    expect(ENTRYPOINT_SCRIPT).toMatch(/useradd/);
+    expect(ENTRYPOINT_SCRIPT).toMatch(/adduser/);
+    expect(ENTRYPOINT_SCRIPT).toMatch(/setpriv --reuid/);
+  });
 });

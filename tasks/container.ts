@@ -12,6 +12,7 @@ import {
   parseIdentity,
   renderIdentity,
 } from './container-identity.js';
+import type { RecordedIdentity } from './container-identity.js';
 import { attrsDiffer, planFile } from './plan-file.js';
 import { quote as shellQuote } from '../src/transport/quote.js';
 import { systemdQuote } from './systemd-quote.js';
@@ -270,10 +271,17 @@ export interface ContainerPlan {
   reasons: string[];
 }
 
-function recordedIdentity(facts: HostFacts, h: HermesSettings) {
+type Backend = HermesSettings['container']['backend'];
+
+function recordedIdentity(facts: HostFacts, h: HermesSettings): RecordedIdentity | undefined {
   const fact = pathFact(facts, identityPath(h));
   if (fact.kind !== 'file') return undefined;
   return parseIdentity(fact.text ?? '');
+}
+
+function recordedBackend(recorded: RecordedIdentity | undefined): Backend | undefined {
+  const backend = recorded?.inputs?.['container.backend'];
+  return backend === 'docker' || backend === 'podman' ? backend : undefined;
 }
 
 export function planContainerParts(h: HermesSettings, facts: HostFacts): ContainerPlan {
@@ -310,13 +318,24 @@ export function planContainerParts(h: HermesSettings, facts: HostFacts): Contain
   const recorded = recordedIdentity(facts, h);
   const container = containerFact(facts, backend, CONTAINER_NAME);
   const plan: ContainerPlan = { files, reasons, after: [] };
-  if (container.exists && recorded?.hash !== identityHash(inputs)) {
+  // A container made through the other runtime lives in its own store (unless podman-docker
+  // shares it); it goes through that runtime, or it would run on beside the new one.
+  const oldBackend = recordedBackend(recorded);
+  const foreign = oldBackend !== undefined && oldBackend !== backend ? oldBackend : undefined;
+  if ((container.exists || foreign) && recorded?.hash !== identityHash(inputs)) {
     const detail = describeIdentityChange(recorded, inputs);
+    const remove = (b: Backend): Change => ({
+      kind: 'container-remove',
+      backend: b,
+      name: CONTAINER_NAME,
+      reason: `recreated: ${detail}`,
+    });
     plan.teardown = {
       why: `the container is recreated: ${detail}`,
       stop: 'always',
       changes: [
-        { kind: 'container-remove', backend, name: CONTAINER_NAME, reason: `recreated: ${detail}` },
+        ...(foreign ? [remove(foreign)] : []),
+        ...(container.exists ? [remove(backend)] : []),
       ],
     };
   } else if (!container.exists) {
@@ -347,11 +366,7 @@ export function planContainerLeftovers(h: HermesSettings, facts: HostFacts): Con
   const idPath = identityPath(h);
   const idFact = pathFact(facts, idPath);
   if (idFact.kind === 'file') {
-    const recordedBackend = recordedIdentity(facts, h)?.inputs?.['container.backend'];
-    const backend =
-      recordedBackend === 'docker' || recordedBackend === 'podman'
-        ? recordedBackend
-        : h.container.backend;
+    const backend = recordedBackend(recordedIdentity(facts, h)) ?? h.container.backend;
     const why = 'switching from container to native mode';
     plan.teardown = {
       why,
