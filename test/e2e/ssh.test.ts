@@ -4,7 +4,7 @@
 // a run (sshd killed, power pulled, frozen), Ctrl-C, and --forks against `ulimit -n`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -259,6 +259,8 @@ describeFleet('ssh on real hosts', () => {
   afterAll(() => {
     for (const agent of agents) agent.kill('SIGTERM');
     for (const i of frozen) freeze(i, false);
+    // Test keys (one encrypted, one unencrypted) and inventories.
+    rmSync(work, { recursive: true, force: true });
   });
 
   // --------------------------------------------------------------------------------------------
