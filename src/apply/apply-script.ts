@@ -69,7 +69,10 @@ while :; do
   systemctl)
     if [ "$a" = daemon-reload ]; then run systemctl daemon-reload; else run systemctl "$a" -- "$b"; fi ;;
   container-rm)
-    "$a" rm -f -- "$b" >/dev/null 2>&1 </dev/null || true ;;
+    # rm -f of a container that is already gone may fail; one that is still there must not
+    # pass, or the next start would run the old container under the new identity.
+    o=$("$a" rm -f -- "$b" 2>&1 </dev/null) ||
+      if "$a" container inspect -- "$b" >/dev/null 2>&1 </dev/null; then fail "$a rm -f $b failed: $o"; fi ;;
   wait)
     cmd=
     if [ "$e" -gt 0 ]; then cmd=$(head -c "$e"); fi

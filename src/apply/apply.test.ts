@@ -218,7 +218,7 @@ describe('the apply batch (run by a real local shell)', () => {
       },
     ]);
     expect(op && opSummary(op)).toBe(
-      'write /var/lib/hermes/.hermes/.env 0600 hermes hermes <9 bytes on stdin>',
+      'write /var/lib/hermes/.hermes/.env 0600 hermes hermes <secret on stdin>',
     );
   });
 });

@@ -113,6 +113,9 @@ export function encodeOps(ops: readonly Op[]): Buffer {
 /** What -vv shows of an operation: its header, never a body (a body may be a secret). */
 export function opSummary(op: Op): string {
   const [name, ...args] = op.header;
-  const shown = op.body ? [...args.slice(0, -1), `<${op.body.length} bytes on stdin>`] : args;
+  // Not even a secret's length is shown: it narrows down what the value can be.
+  const secret = op.change?.kind === 'file' && 'secret' in op.change.body;
+  const body = secret ? '<secret on stdin>' : `<${op.body?.length ?? 0} bytes on stdin>`;
+  const shown = op.body ? [...args.slice(0, -1), body] : args;
   return [name, ...shown].join(' ');
 }

@@ -259,6 +259,13 @@ const cases: Case[] = [
     hint: /export NOT_SET_HERE=/,
   },
   {
+    name: 'empty secret (e.g. a CI secret that is not available)',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        secrets:\n          K: { command: "printf \'\'" }\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.secrets.K',
+    message: /the secret from command printf '' is empty/,
+  },
+  {
     name: 'failing secret command: status and stderr, not stdout',
     yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        secrets:\n          K: { command: "echo sk-leaked-stdout; echo vault sealed >&2; exit 3" }\n',
     line: 6,

@@ -56,7 +56,18 @@ export class LocalReader {
     const key = `${origin.dir}\0${source}`;
     let pending = this.#secrets.get(key);
     if (!pending) {
-      pending = this.#evaluate(ref, origin).then((value) => new Secret(value, source));
+      pending = this.#evaluate(ref, origin).then((value) => {
+        // An empty secret is almost always a mistake (in CI an unavailable secret reads as an
+        // empty variable): deploying it would replace a working key with nothing.
+        if (value === '') {
+          throw new UserError(
+            `the secret from ${source} is empty`,
+            origin.location,
+            'set it to the real value; an empty secret is refused so a missing one cannot be deployed',
+          );
+        }
+        return new Secret(value, source);
+      });
       this.#secrets.set(key, pending);
     }
     return pending;
