@@ -156,6 +156,12 @@ describeFleet('deploy on real hosts', () => {
       // One connection, one round trip: the batched read; nothing to apply.
       expect(host.stats).toMatchObject({ connections: 1, roundTrips: 1 });
     }
+    // A check costs the same single round trip.
+    const check = await runCli(['run', '-i', inventory, '--check', '--json'], { env: env() });
+    expect(check.code, check.all).toBe(0);
+    for (const host of report(check.stdout).hosts) {
+      expect(host.stats).toMatchObject({ connections: 1, roundTrips: 1, channels: 1 });
+    }
     const after = await Promise.all([1, 2, 3, 4, 5].map((i) => snapshot(fleet, i, MANAGED_PATHS)));
     expect(after).toEqual(before);
     const unitsAfter = await Promise.all(
