@@ -562,12 +562,24 @@ take_lock() {
   fi
 }
 
+# Every host's systemd (and journald, udev, …) takes inotify instances from the same root user:
+# the kernel's default of 128 runs out at about ten hosts, and hosts then boot degraded.
+raise_kernel_limits() {
+  local key want have
+  for key in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=1048576; do
+    want=${key#*=}
+    have=$(sysctl -n "${key%%=*}" 2>/dev/null || echo 0)
+    if ((have < want)); then sysctl -qw "$key" || log "could not raise ${key%%=*} (hosts may boot degraded)"; fi
+  done
+}
+
 cmd_up() {
   local n=${1:-} fresh=0 started i to_boot=() running=()
   [ "${2:-}" = --fresh ] && fresh=1
   [ -n "$n" ] || die 2 "usage: fleet.sh up N [--fresh]"
   check_index "$n"
   started=$(now)
+  raise_kernel_limits
   build_image
   ensure_client_key
   for ((i = 1; i <= n; i++)); do
