@@ -3,16 +3,23 @@
  * stdin. The SSH connection provides it; tests of the batch scripts use a local shell.
  */
 export interface ExecRequest {
+  /** Written to the command's stdin, then EOF. Without it the command gets EOF at once. */
   stdin?: string | Buffer;
+  /** Kill the command after this long; the result then has `timedOut: true`. */
   timeoutMs?: number;
   /** Called with stdout as it arrives (live progress of a batch). */
   onStdout?: (chunk: Buffer) => void;
-  /** When aborted, the command is sent SIGINT and left to stop at its next safe point. */
+  /**
+   * When aborted, the command is sent SIGINT (over SSH: a `signal` channel request) and left to
+   * stop at its next safe point; exec resolves as usual. Ctrl-C uses it.
+   */
   interrupt?: AbortSignal;
 }
 
 export interface ExecOutcome {
+  /** Null when the command was killed by a signal or timed out. */
   exitCode: number | null;
+  /** `SIGKILL`, … when the command died of a signal. */
   signal?: string;
   stdout: Buffer;
   stderr: Buffer;

@@ -14,37 +14,21 @@ import {
 } from './ssh-client.js';
 import { AbortedError, ConnectionLostError, UnreachableError } from './ssh-errors.js';
 import type { SshEndpoint, SshTarget } from './ssh-target.js';
+import type { ExecOutcome, ExecRequest } from '../exec/executor.js';
 
 export { AbortedError, ConnectionLostError, UnreachableError } from './ssh-errors.js';
 export type { UnreachableReason } from './ssh-errors.js';
 
-export interface ExecOptions {
-  /** Written to the command's stdin, then EOF. Without it the command gets EOF at once. */
-  stdin?: string | Buffer;
-  /** Kill the command after this long; the result then has `timedOut: true`. */
-  timeoutMs?: number;
-  /** Each stdout chunk as it arrives (it is also collected into the result). */
-  onStdout?: (chunk: Buffer) => void;
-  /** Abort: the command is killed and exec rejects with an AbortError. */
+/**
+ * What exec takes: the engine's ExecRequest (stdin, timeout, streaming stdout, interrupt) plus
+ * `signal`, which kills the command and rejects with an AbortError.
+ */
+export interface ExecOptions extends ExecRequest {
   signal?: AbortSignal;
-  /**
-   * Interrupt: the command is sent SIGINT over the channel (an SSH `signal` request) and is
-   * left to finish as it sees fit; exec resolves as usual. Ctrl-C uses it to let a batch stop
-   * at its next safe point instead of being killed half-way.
-   */
-  interrupt?: AbortSignal;
 }
 
-export interface ExecResult {
-  /** Null when the command was killed by a signal or timed out. */
-  exitCode: number | null;
-  /** `SIGKILL`, … when the command died of a signal. */
-  signal?: string;
-  stdout: Buffer;
-  stderr: Buffer;
-  durationMs: number;
-  timedOut: boolean;
-}
+/** One command's result; `exitCode` is null when it was killed or timed out. */
+export type ExecResult = ExecOutcome;
 
 export interface Connection {
   readonly target: SshTarget;
