@@ -424,7 +424,7 @@ start_host() {
       echo "$BASHPID" >"$cg/cgroup.procs"
     done
     SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 exec setsid systemd-nspawn -D "$dir/root" --register=no \
-      --keep-unit -b --console=pipe -M "$(host_name "$i")" --capability=all \
+      --keep-unit -b --console=pipe -M "$(host_name "$i")$NET_SUFFIX" --hostname="$(host_name "$i")" --capability=all \
       --system-call-filter='@keyring @mount @privileged bpf'
   ) </dev/null >"$dir/console.log" 2>&1 9>&- &
   echo $! >"$dir/nspawn.pid"
