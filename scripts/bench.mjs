@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'hermes-fleet');
 const cache = '/var/cache/hermes-fleet-test/ssh';
+// FLEET_NET=K benches a fleet on 127.0.K.I (test/fleet/fleet.sh), beside other fleets.
+const net = Number(process.env.FLEET_NET ?? '1');
 const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
 const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
@@ -47,7 +49,7 @@ const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
 function inventory(n, model) {
   const hosts = Array.from(
     { length: n },
-    (_, i) => `    host${i + 1}: { ssh: { host: 127.0.1.${i + 1} } }`,
+    (_, i) => `    host${i + 1}: { ssh: { host: 127.0.${net}.${i + 1} } }`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'hermes-fleet-bench-'));
   const file = join(dir, 'hosts.yaml');
@@ -105,7 +107,7 @@ async function floor(n) {
         'ControlMaster=no',
         '-o',
         'ControlPath=none',
-        `root@127.0.1.${i + 1}`,
+        `root@127.0.${net}.${i + 1}`,
         'true',
       ]),
     ),
