@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../runner/types.js';
 import { escapeXmlAttr, escapeXmlText, toJUnitXml } from './junit.js';
-import {
-  changedHost,
-  expectNoSecret,
-  failedHost,
-  sampleRun,
-  unreachableHost,
-} from './fixtures.js';
+import { changedHost, expectNoSecret, failedHost, sampleRun, unreachableHost } from './fixtures.js';
 
 interface XmlElement {
   name: string;
