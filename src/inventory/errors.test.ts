@@ -165,6 +165,14 @@ const cases: Case[] = [
     message: /plain file name/,
   },
   {
+    // A tab would reach the host's tab-separated request stream (an internal error there).
+    name: 'document name with a tab',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          "A\\tB.md": hi\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.documents["A\\tB.md"]',
+    message: /plain file name/,
+  },
+  {
     name: 'relative stateDir',
     yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        stateDir: var/lib/hermes\n',
     line: 5,

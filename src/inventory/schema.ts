@@ -19,9 +19,9 @@ const LOCAL_PATH_MESSAGE = 'must be a non-empty path without newline, tab or NUL
 const ACCOUNT = /^[a-z_][a-z0-9_-]{0,31}$/;
 const ACCOUNT_MESSAGE =
   'must be a system account name: lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters';
-const DOCUMENT_NAME = /^(?!\.\.?$)[^/\0\n\r]+$/;
+const DOCUMENT_NAME = /^(?!\.\.?$)[^/\0\n\r\t]+$/;
 const DOCUMENT_NAME_MESSAGE =
-  'must be a plain file name: no "/", not "." or "..", no newline or NUL';
+  'must be a plain file name: no "/", not "." or "..", no newline, tab or NUL';
 const ONE_LINE = /^[^\n\r\0]*$/;
 const ONE_LINE_MESSAGE = 'must not contain a newline or NUL';
 /** Host-name keys as written, ranges included (`web[01:20]`); ranges are expanded later. */
