@@ -46,7 +46,10 @@ while :; do
     getent passwd -- "$a" >/dev/null </dev/null ||
       run useradd --system --gid "$b" --home-dir "$c" --no-create-home --shell "$d" "$a" ;;
   dir)
-    run install -d -m "$b" -o "$c" -g "$d" -- "$a" ;;
+    # The extra leading 0 makes GNU install/chmod clear a directory's setgid bit too (which a
+    # directory inherits from a setgid parent); with 4 digits they keep it, and the mode never
+    # converges.
+    run install -d -m "0$b" -o "$c" -g "$d" -- "$a" ;;
   write)
     tmp=$(mktemp -- "$(dirname -- "$a")/.hermes-fleet.XXXXXX" </dev/null 2>&1) || { o=$tmp; tmp=; fail "cannot create a temporary file next to $a: $o"; }
     run chown -- "$c:$d" "$tmp"
@@ -57,7 +60,7 @@ while :; do
     run mv -f -- "$tmp" "$a"
     tmp= ;;
   attrs)
-    run chmod -- "$b" "$a"
+    run chmod -- "0$b" "$a"
     run chown -h -- "$c:$d" "$a" ;;
   symlink)
     tmp="$(dirname -- "$a")/.hermes-fleet.link.$$"

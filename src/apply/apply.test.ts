@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import {
+  chmodSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -79,6 +81,37 @@ describe('the apply batch (run by a real local shell)', () => {
       expect(lstatSync(join(dir, 'sub')).mode & 0o7777).toBe(0o750);
       expect(readlinkSync(join(dir, 'link'))).toBe('/opt/x y');
       expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
+    },
+  );
+
+  it.skipIf(!isRoot)(
+    'clears a setgid bit on directories (GNU chmod/install keep it on a 4-digit mode)',
+    async () => {
+      // A directory under a setgid parent inherits the bit; with `chmod 0750` it stays 2750,
+      // so every later run would plan the same mode change again.
+      const dir = mkdtempSync(join(tmpdir(), 'apply-'));
+      chmodSync(dir, 0o2755);
+      const existing = join(dir, 'existing');
+      mkdirSync(existing);
+      chmodSync(existing, 0o2750);
+      const fresh = join(dir, 'fresh');
+      const attrs = { mode: 0o750, ...root };
+      const outcome = await applyOps(
+        localExecutor,
+        planOps([
+          {
+            task: 'dirs',
+            changes: [
+              { kind: 'dir', path: existing, attrs, before: absent },
+              { kind: 'dir', path: fresh, attrs, before: absent },
+            ],
+          },
+        ]),
+        { commandLine: sh, timeoutMs: 10_000 },
+      );
+      expect(outcome.failure).toBeUndefined();
+      expect(lstatSync(existing).mode & 0o7777).toBe(0o750);
+      expect(lstatSync(fresh).mode & 0o7777).toBe(0o750);
     },
   );
 
