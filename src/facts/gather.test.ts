@@ -68,6 +68,35 @@ describe('gatherFacts (the read script run by a real local shell)', () => {
     expect(facts.commands.get('no-such-command-xyz')).toBe(false);
   });
 
+  it('reads a unit on a systemd without --timestamp=unix (before 247)', async () => {
+    // A stub systemctl that refuses the option, as systemd 245 (Ubuntu 20.04) or 239 (EL8) do.
+    const bin = mkdtempSync(join(tmpdir(), 'old-systemd-'));
+    const stub = join(bin, 'systemctl');
+    writeFileSync(
+      stub,
+      [
+        '#!/bin/sh',
+        'for a in "$@"; do case "$a" in --timestamp*) echo "unrecognized option" >&2; exit 1;; esac; done',
+        'printf "LoadState=loaded\\nActiveState=active\\nSubState=running\\nUnitFileState=enabled\\nMainPID=42\\n"',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(stub, 0o755);
+    const facts = await gatherFacts(
+      localExecutor,
+      [{ kind: 'unit', name: 'hermes-agent.service' }],
+      {
+        commandLine: (script) => `PATH=${quote(bin)}:"$PATH" sh -c ${quote(script)}`,
+      },
+    );
+    expect(facts.units.get('hermes-agent.service')).toMatchObject({
+      loadState: 'loaded',
+      activeState: 'active',
+      unitFileState: 'enabled',
+      mainPid: 42,
+    });
+  });
+
   it('refuses request fields that would break the line protocol', async () => {
     await expect(
       gatherFacts(localExecutor, [{ kind: 'path', path: '/tmp/a\nb' }], { commandLine: sh }),

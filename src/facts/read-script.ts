@@ -34,7 +34,12 @@ while IFS="$T" read -r i k a b; do
     if e=$(getent group -- "$a" </dev/null); then printf '%s\tfound\t%s\n' "$i" "$e"
     else printf '%s\tabsent\n' "$i"; fi ;;
   unit)
-    printf '%s\tunit\t%s\n' "$i" "$(systemctl show --timestamp=unix -p LoadState,ActiveState,SubState,UnitFileState,ActiveEnterTimestamp,StateChangeTimestamp,MainPID,NRestarts -- "$a" </dev/null 2>/dev/null | base64 -w0)" ;;
+    # systemd before 247 has no --timestamp=: without the fallback every unit would read as
+    # not-found, and every run would reload, enable and start it again.
+    p=LoadState,ActiveState,SubState,UnitFileState,ActiveEnterTimestamp,StateChangeTimestamp,MainPID,NRestarts
+    u=$(systemctl show --timestamp=unix -p "$p" -- "$a" </dev/null 2>/dev/null) ||
+      u=$(systemctl show -p "$p" -- "$a" </dev/null 2>/dev/null)
+    printf '%s\tunit\t%s\n' "$i" "$(printf '%s' "$u" | base64 -w0)" ;;
   command)
     if command -v "$a" >/dev/null 2>&1; then printf '%s\tfound\n' "$i"; else printf '%s\tabsent\n' "$i"; fi ;;
   container)
