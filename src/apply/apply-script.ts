@@ -26,6 +26,20 @@ trap 'cleanup; exit 129' TERM HUP PIPE
 trap 'stop=1' INT
 fail() { printf '%s\tfail\t%s\n' "$i" "$(printf '%s' "$1" | base64 -w0)"; exit 1; }
 run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
+# The service account owns the directories written into, so it can swap any name for a link at
+# any moment. Mode, owner and content therefore go through fd 5, opened on the name and checked
+# to be the very inode the name holds now (a link, or a swap between open and check, differs;
+# protected_hardlinks keeps a hard link to another's file out), never through the name again.
+open5() {
+  bad="$2 changed under hermes-fleet (it is not the file that was opened, or not a regular file): not following it"
+  # Checked first too, so a link planted before the run is never even opened.
+  [ -f "$1" ] && [ ! -L "$1" ] || fail "$bad"
+  # Through "command": a failed redirection of a plain exec ends the shell without a fail line.
+  command exec 5<>"$1" || fail "cannot open $2"
+  [ -f /proc/self/fd/5 ] && [ ! -L "$1" ] &&
+    [ "$(stat -L -c '%d:%i' /proc/self/fd/5)" = "$(stat -c '%d:%i' -- "$1" </dev/null)" ] ||
+    { exec 5>&-; fail "$bad"; }
+}
 journal() { journalctl -u "$1" -n 20 --no-pager -o short-iso 2>&1 </dev/null; }
 unit_failure() {
   printf '%s is %s, not active\n--- last log lines ---\n%s' "$1" "$2" "$(journal "$1")"
@@ -52,16 +66,20 @@ while :; do
     run install -d -m "0$b" -o "$c" -g "$d" -- "$a" ;;
   write)
     tmp=$(mktemp -- "$(dirname -- "$a")/.hermes-fleet.XXXXXX" </dev/null 2>&1) || { o=$tmp; tmp=; fail "cannot create a temporary file next to $a: $o"; }
-    run chown -- "$c:$d" "$tmp"
-    run chmod -- "$b" "$tmp"
-    head -c "$e" >"$tmp" || fail "writing $a failed"
-    [ "$(stat -c %s -- "$tmp")" = "$e" ] || fail "$a: the content arrived incomplete; the old file is unchanged"
-    sync -- "$tmp" 2>/dev/null </dev/null || true
+    open5 "$tmp" "the temporary file for $a"
+    run chown -- "$c:$d" /proc/self/fd/5
+    run chmod -- "$b" /proc/self/fd/5
+    head -c "$e" >&5 || fail "writing $a failed"
+    [ "$(stat -L -c %s /proc/self/fd/5)" = "$e" ] || fail "$a: the content arrived incomplete; the old file is unchanged"
+    sync -- /proc/self/fd/5 2>/dev/null </dev/null || true
+    exec 5>&-
     run mv -f -- "$tmp" "$a"
     tmp= ;;
   attrs)
-    run chmod -- "0$b" "$a"
-    run chown -h -- "$c:$d" "$a" ;;
+    open5 "$a" "$a"
+    run chmod -- "0$b" /proc/self/fd/5
+    run chown -- "$c:$d" /proc/self/fd/5
+    exec 5>&- ;;
   symlink)
     tmp="$(dirname -- "$a")/.hermes-fleet.link.$$"
     run ln -sfn -- "$b" "$tmp"
