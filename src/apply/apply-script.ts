@@ -30,13 +30,15 @@ run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
 # any moment. Mode, owner and content therefore go through fd 5, opened on the name and checked
 # to be the very inode the name holds now (a link, or a swap between open and check, differs;
 # protected_hardlinks keeps a hard link to another's file out), never through the name again.
+# $3 is what the name must be: f (a regular file) or d (a directory).
 open5() {
-  bad="$2 changed under hermes-fleet (it is not the file that was opened, or not a regular file): not following it"
+  if [ "$3" = d ]; then what='a directory'; else what='a regular file'; fi
+  bad="$2 changed under hermes-fleet (it is not the file that was opened, or not $what): not following it"
   # Checked first too, so a link planted before the run is never even opened.
-  [ -f "$1" ] && [ ! -L "$1" ] || fail "$bad"
+  [ "-$3" "$1" ] && [ ! -L "$1" ] || fail "$bad"
   # Through "command": a failed redirection of a plain exec ends the shell without a fail line.
-  command exec 5<>"$1" || fail "cannot open $2"
-  [ -f /proc/self/fd/5 ] && [ ! -L "$1" ] &&
+  if [ "$3" = d ]; then command exec 5<"$1"; else command exec 5<>"$1"; fi || fail "cannot open $2"
+  [ "-$3" /proc/self/fd/5 ] && [ ! -L "$1" ] &&
     [ "$(stat -L -c '%d:%i' /proc/self/fd/5)" = "$(stat -c '%d:%i' -- "$1" </dev/null)" ] ||
     { exec 5>&-; fail "$bad"; }
 }
@@ -60,13 +62,20 @@ while :; do
     getent passwd -- "$a" >/dev/null </dev/null ||
       run useradd --system --gid "$b" --home-dir "$c" --no-create-home --shell "$d" "$a" ;;
   dir)
-    # The extra leading 0 makes GNU install/chmod clear a directory's setgid bit too (which a
-    # directory inherits from a setgid parent); with 4 digits they keep it, and the mode never
-    # converges.
-    run install -d -m "0$b" -o "$c" -g "$d" -- "$a" ;;
+    # Never install -d: on a link it chmods and chowns the link's target. Parents the plan does
+    # not manage are made root's, as install -d made them.
+    p=$(dirname -- "$a")
+    [ -d "$p" ] || run mkdir -p -- "$p"
+    [ -e "$a" ] || [ -L "$a" ] || run mkdir -m 0700 -- "$a"
+    open5 "$a" "$a" d
+    run chown -- "$c:$d" /proc/self/fd/5
+    # The extra leading 0 makes GNU chmod clear a directory's setgid bit too (which a directory
+    # inherits from a setgid parent); with 4 digits it keeps it, and the mode never converges.
+    run chmod -- "0$b" /proc/self/fd/5
+    exec 5>&- ;;
   write)
     tmp=$(mktemp -- "$(dirname -- "$a")/.hermes-fleet.XXXXXX" </dev/null 2>&1) || { o=$tmp; tmp=; fail "cannot create a temporary file next to $a: $o"; }
-    open5 "$tmp" "the temporary file for $a"
+    open5 "$tmp" "the temporary file for $a" f
     run chown -- "$c:$d" /proc/self/fd/5
     run chmod -- "$b" /proc/self/fd/5
     head -c "$e" >&5 || fail "writing $a failed"
@@ -76,7 +85,7 @@ while :; do
     run mv -f -- "$tmp" "$a"
     tmp= ;;
   attrs)
-    open5 "$a" "$a"
+    open5 "$a" "$a" f
     run chmod -- "0$b" /proc/self/fd/5
     run chown -- "$c:$d" /proc/self/fd/5
     exec 5>&- ;;

@@ -1,6 +1,8 @@
 import {
   chmodSync,
+  existsSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -41,12 +43,43 @@ function victim(dir: string): string {
   return path;
 }
 
+function victimDir(dir: string): string {
+  const path = join(dir, 'victim-dir');
+  mkdirSync(path);
+  chmodSync(path, 0o700);
+  return path;
+}
+
 async function apply(plans: TaskPlan[], prefix = '') {
   return applyOps(localExecutor, planOps(plans), {
     commandLine: (script) => `${prefix}sh -c ${quote(script)}`,
     timeoutMs: 10_000,
   });
 }
+
+/**
+ * The batch run by bash with a DEBUG trap that, right before the script opens a name on fd 5,
+ * replaces that name (`$1` of the helper that opens it) with a symbolic link to `to`: the
+ * service account winning the race between the script's checks and its open, every time.
+ */
+async function applyRaced(plans: TaskPlan[], to: string) {
+  const trap = [
+    'set -T',
+    `trap 'case $BASH_COMMAND in "command exec 5"*) if [ -z "$swapped" ]; then swapped=1; rm -rf -- "$1"; ln -s -- ${quote(to)} "$1"; fi ;; esac' DEBUG`,
+    '',
+  ].join('\n');
+  return applyOps(localExecutor, planOps(plans), {
+    commandLine: (script) => `bash -c ${quote(trap + script)}`,
+    timeoutMs: 10_000,
+  });
+}
+
+const dirChange = (path: string) => ({
+  kind: 'dir' as const,
+  path,
+  attrs: { mode: 0o750, ...owner },
+  before: { ...fileFact, kind: 'dir' as const, mode: 0o700 },
+});
 
 describe.skipIf(!isRoot)('apply never follows a link swapped in by the service account', () => {
   it('attrs: a file replaced by a symlink since the read is refused, its target untouched', async () => {
@@ -107,5 +140,63 @@ describe.skipIf(!isRoot)('apply never follows a link swapped in by the service a
     expect(st.uid).toBe(0);
     expect(readFileSync(target, 'utf8')).toBe('root only');
     expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
+  });
+
+  it('dir: a directory replaced by a symlink since the read is refused, its target untouched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swap-'));
+    const target = victimDir(dir);
+    const managed = join(dir, '.hermes');
+    symlinkSync(target, managed);
+    const outcome = await apply([{ task: 'dirs', changes: [dirChange(managed)] }]);
+    expect(outcome.failure?.message).toMatch(/changed under/);
+    const st = lstatSync(target);
+    expect(st.mode & 0o7777).toBe(0o700);
+    expect(st.uid).toBe(0);
+  });
+
+  it('dir: a directory swapped for a symlink between the check and the open is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swap-'));
+    const target = victimDir(dir);
+    const managed = join(dir, '.hermes');
+    mkdirSync(managed);
+    const outcome = await applyRaced([{ task: 'dirs', changes: [dirChange(managed)] }], target);
+    expect(outcome.failure?.message).toMatch(/changed under/);
+    const st = lstatSync(target);
+    expect(st.mode & 0o7777).toBe(0o700);
+    expect(st.uid).toBe(0);
+  });
+
+  it('dir: a new directory swapped for a symlink right after mkdir is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swap-'));
+    const target = victimDir(dir);
+    const bin = mkdtempSync(join(tmpdir(), 'swap-bin-'));
+    writeFileSync(
+      join(bin, 'mkdir'),
+      `#!/bin/sh\n/bin/mkdir "$@" || exit 1\nfor last; do :; done\nrmdir "$last"\nln -s ${quote(target)} "$last"\n`,
+    );
+    chmodSync(join(bin, 'mkdir'), 0o755);
+    const managed = join(dir, 'workspace');
+    const outcome = await apply(
+      [{ task: 'dirs', changes: [{ ...dirChange(managed), before: { kind: 'absent' } }] }],
+      `PATH=${quote(bin)}:$PATH `,
+    );
+    expect(outcome.failure?.message).toMatch(/changed under/);
+    const st = lstatSync(target);
+    expect(st.mode & 0o7777).toBe(0o700);
+    expect(st.uid).toBe(0);
+  });
+
+  it('dir: creates missing parents and the directory itself, owned and moded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swap-'));
+    const managed = join(dir, 'a', 'b', 'work');
+    const outcome = await apply([
+      { task: 'dirs', changes: [{ ...dirChange(managed), before: { kind: 'absent' } }] },
+    ]);
+    expect(outcome.failure).toBeUndefined();
+    const st = lstatSync(managed);
+    expect(st.isDirectory()).toBe(true);
+    expect(st.mode & 0o7777).toBe(0o750);
+    expect(st.uid).not.toBe(0);
+    expect(existsSync(join(dir, 'a', 'b'))).toBe(true);
   });
 });
