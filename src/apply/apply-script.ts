@@ -37,7 +37,9 @@ open5() {
   # Checked first too, so a link planted before the run is never even opened.
   [ "-$3" "$1" ] && [ ! -L "$1" ] || fail "$bad"
   # Through "command": a failed redirection of a plain exec ends the shell without a fail line.
-  if [ "$3" = d ]; then command exec 5<"$1"; else command exec 5<>"$1"; fi || fail "cannot open $2"
+  # Read-only, because every opening for writing creates a missing file, through a dangling
+  # link too (a name swapped for a link to /etc/nologin would have root create that).
+  command exec 5<"$1" || fail "cannot open $2"
   [ "-$3" /proc/self/fd/5 ] && [ ! -L "$1" ] &&
     [ "$(stat -L -c '%d:%i' /proc/self/fd/5)" = "$(stat -c '%d:%i' -- "$1" </dev/null)" ] ||
     { exec 5>&-; fail "$bad"; }
@@ -78,7 +80,9 @@ while :; do
     open5 "$tmp" "the temporary file for $a" f
     run chown -- "$c:$d" /proc/self/fd/5
     run chmod -- "$b" /proc/self/fd/5
-    head -c "$e" >&5 || fail "writing $a failed"
+    # Reopened for writing through fd 5's /proc link, which holds the checked inode: it cannot
+    # dangle, and names nothing the service account can swap.
+    head -c "$e" >/proc/self/fd/5 || fail "writing $a failed"
     [ "$(stat -L -c %s /proc/self/fd/5)" = "$e" ] || fail "$a: the content arrived incomplete; the old file is unchanged"
     sync -- /proc/self/fd/5 2>/dev/null </dev/null || true
     exec 5>&-

@@ -199,4 +199,55 @@ describe.skipIf(!isRoot)('apply never follows a link swapped in by the service a
     expect(st.uid).not.toBe(0);
     expect(existsSync(join(dir, 'a', 'b'))).toBe(true);
   });
+
+  it('attrs: a file swapped for a dangling link before the open creates nothing', async () => {
+    // A dangling link to /etc/nologin would have root create that file and lock logins out.
+    const dir = mkdtempSync(join(tmpdir(), 'swap-'));
+    const managed = join(dir, 'config.yaml');
+    writeFileSync(managed, 'x');
+    const created = join(dir, 'nologin');
+    const outcome = await applyRaced(
+      [
+        {
+          task: 'merge',
+          changes: [
+            {
+              kind: 'attrs',
+              path: managed,
+              attrs: { mode: 0o644, ...owner },
+              before: { ...fileFact, ...owner },
+            },
+          ],
+        },
+      ],
+      created,
+    );
+    expect(outcome.failure?.message).toMatch(/cannot open|changed under/);
+    expect(existsSync(created)).toBe(false);
+  });
+
+  it('write: a temp file swapped for a dangling link before the open creates nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swap-'));
+    const created = join(dir, 'nologin');
+    const outcome = await applyRaced(
+      [
+        {
+          task: 'merge',
+          changes: [
+            {
+              kind: 'file',
+              path: join(dir, 'config.yaml'),
+              body: { text: 'content\n' },
+              attrs: { mode: 0o644, ...owner },
+              before: { kind: 'absent' },
+            },
+          ],
+        },
+      ],
+      created,
+    );
+    expect(outcome.failure?.message).toMatch(/cannot open|changed under/);
+    expect(existsSync(created)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
+  });
 });
