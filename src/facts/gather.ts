@@ -124,6 +124,11 @@ function parsePath(request: Extract<FactRequest, { kind: 'path' }>, fields: stri
       if (extra === '!') {
         throw new HostReadError(`cannot read ${request.path} (permission denied?)`);
       }
+      if (extra === '~') {
+        throw new HostReadError(
+          `${request.path} changed while it was read (replaced by a link or another file?); not using what it holds`,
+        );
+      }
       const text = fromBase64(extra ?? '');
       return request.secret
         ? { kind: 'file', ...attrs, secret: new Secret(text, `host file ${request.path}`) }

@@ -9,17 +9,32 @@ export const READ_SCRIPT = String.raw`
 export LC_ALL=C
 T=$(printf '\t')
 st() { stat -c '%a %u %g %U %G %.9Y %s' -- "$1" </dev/null; }
-b64() { base64 -w0 </dev/null -- "$1"; }
+# The service account can swap a name it owns for a link at any moment, also between the checks
+# below and the read: content comes from fd 6, opened on the name and checked to be the regular
+# file the name holds, so a link's target (/etc/shadow, say) never comes back as the file's
+# content, into --diff and the reports. A file that changed so is answered with ~.
+file6() {
+  if ! command exec 6<"$a"; then printf '%s\tfile\t%s\t!\n' "$i" "$(st "$a")"; return; fi
+  if [ -f /proc/self/fd/6 ] && [ ! -L "$a" ] &&
+    [ "$(stat -L -c '%d:%i' /proc/self/fd/6)" = "$(stat -c '%d:%i' -- "$a" </dev/null)" ]; then
+    printf '%s\tfile\t%s\t' "$i" "$(stat -L -c '%a %u %g %U %G %.9Y %s' /proc/self/fd/6)"
+    base64 -w0 <&6 || printf '!'
+    printf '\n'
+  else
+    printf '%s\tfile\t%s\t~\n' "$i" "$(st "$a")"
+  fi
+  exec 6<&-
+}
 printf 'whoami\t%s\n' "$(id -u </dev/null)"
 while IFS="$T" read -r i k a b; do
   case "$k" in
   path)
     if [ -L "$a" ]; then
       printf '%s\tsymlink\t%s\t%s\n' "$i" "$(st "$a")" "$(printf '%s' "$(readlink -- "$a" </dev/null)" | base64 -w0)"
+    elif [ -f "$a" ] && [ "$b" = 1 ]; then
+      file6
     elif [ -f "$a" ]; then
-      printf '%s\tfile\t%s\t' "$i" "$(st "$a")"
-      if [ "$b" = 1 ]; then b64 "$a" || printf '!'; fi
-      printf '\n'
+      printf '%s\tfile\t%s\t\n' "$i" "$(st "$a")"
     elif [ -d "$a" ]; then
       printf '%s\tdir\t%s\n' "$i" "$(st "$a")"
     elif [ -e "$a" ]; then
