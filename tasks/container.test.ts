@@ -198,7 +198,11 @@ describe('container mode', () => {
         ],
       },
     ];
-    expect(summary(serviceTask.plan(host, synced, earlier))).toEqual(['restart', 'wait-healthy']);
+    expect(summary(serviceTask.plan(host, synced, earlier))).toEqual([
+      'restart',
+      'wait-healthy',
+      'restart-pending /run/hermes-fleet-restart-pending',
+    ]);
   });
 
   it('restarts when the entrypoint changed (it runs at every container start)', () => {

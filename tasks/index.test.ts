@@ -84,7 +84,11 @@ describe('TASKS', () => {
         'dir /var/lib/hermes/.hermes/logs',
         'dir /var/lib/hermes/.hermes/memories',
       ],
-      merge: ['file /var/lib/hermes/.hermes/config.yaml', 'file /var/lib/hermes/.hermes/.managed'],
+      merge: [
+        'restart-pending /run/hermes-fleet-restart-pending',
+        'file /var/lib/hermes/.hermes/config.yaml',
+        'file /var/lib/hermes/.hermes/.managed',
+      ],
       secrets: ['file /var/lib/hermes/.hermes/.env', 'file /var/lib/hermes/.hermes/auth.json'],
       docs: ['file /var/lib/hermes/workspace/SOUL.md', 'file /var/lib/hermes/workspace/USER.md'],
       service: [
@@ -94,6 +98,7 @@ describe('TASKS', () => {
         'enable',
         'start',
         'wait-healthy',
+        'restart-pending /run/hermes-fleet-restart-pending',
       ],
     });
     const owners = plans
@@ -148,9 +153,11 @@ describe('TASKS', () => {
     const plans = planAll(host, facts);
     expect(summary(plans.flatMap((p) => p.changes))).toEqual([
       'dir /var/lib/hermes/.hermes/logs',
+      'restart-pending /run/hermes-fleet-restart-pending',
       `file ${config}`,
       'restart',
       'wait-healthy',
+      'restart-pending /run/hermes-fleet-restart-pending',
     ]);
     const merged = plans.flatMap((p) => p.changes).find((c) => c.kind === 'file');
     expect(merged?.kind === 'file' && 'text' in merged.body && merged.body.text).toMatch(

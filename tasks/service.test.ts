@@ -12,6 +12,7 @@ import type { FactsInput } from './fixtures/facts.js';
 import { makeHost } from './fixtures/host.js';
 import { UNIT_FILE_ATTRS, serviceTask } from './service.js';
 import { renderNativeUnit } from './unit-file.js';
+import { RESTART_PENDING, markRestartPending } from './restart-pending.js';
 
 const BIN = '/opt/hermes/bin/hermes';
 const UNIT = '/etc/systemd/system/hermes-agent.service';
@@ -80,6 +81,7 @@ function earlierFile(task: TaskPlan['task'], path: string): TaskPlan {
 }
 
 const WAIT = { kind: 'wait-healthy', unit: 'hermes-agent.service', seconds: 3, user: 'hermes' };
+const CLEAR_PENDING = { kind: 'restart-pending', action: 'clear', path: RESTART_PENDING };
 
 describe('service unit file', () => {
   it('renders the module unit', () => {
@@ -166,6 +168,7 @@ describe('service plan', () => {
       { kind: 'path', path: LINK },
       { kind: 'path', path: UNIT, content: true },
       { kind: 'unit', name: 'hermes-agent.service' },
+      { kind: 'path', path: RESTART_PENDING },
       // What container mode leaves, so switching back to native mode removes it.
       { kind: 'path', path: '/usr/local/lib/hermes-fleet/container-entrypoint' },
       { kind: 'path', path: '/usr/local/lib/hermes-fleet/container-create' },
@@ -221,6 +224,7 @@ describe('service plan', () => {
           reason: `${name} changed`,
         },
         WAIT,
+        CLEAR_PENDING,
       ]);
     }
   });
@@ -312,7 +316,7 @@ describe('service plan', () => {
         unit: { ...UNIT_RUNNING, activeState },
         earlier: [earlierFile('merge', '/var/lib/hermes/.hermes/config.yaml')],
       });
-      expect(kinds(withChange)).toEqual(['start', 'wait-healthy']);
+      expect(kinds(withChange)).toEqual(['start', 'wait-healthy', 'restart-pending']);
     }
     expect(plan({ unit: { ...UNIT_RUNNING, activeState: 'failed' } })[0]).toMatchObject({
       reason: 'the unit had failed',
@@ -372,5 +376,45 @@ describe('service plan', () => {
       { kind: 'remove', path: LINK, before: ours },
     ]);
     expect(plan({ paths: { [LINK]: stale } })).toEqual([]);
+  });
+});
+
+describe('a restart owed by an earlier run', () => {
+  it('is noted ahead of the first write the gateway reads, and cleared after the restart', () => {
+    const host = makeHost();
+    const facts = makeFacts({
+      host,
+      tasks: [serviceTask],
+      paths: { [BIN]: EXEC },
+      unit: UNIT_RUNNING,
+    });
+    const plans: TaskPlan[] = [
+      { task: 'dirs', changes: [] },
+      earlierFile('merge', '/var/lib/hermes/.hermes/config.yaml'),
+      earlierFile('docs', '/var/lib/hermes/workspace/SOUL.md'),
+    ];
+    const marked = markRestartPending(host.hermes, facts, plans);
+    expect(marked[0]).toEqual(plans[0]);
+    expect(marked[1]?.changes[0]).toEqual({
+      kind: 'restart-pending',
+      action: 'set',
+      path: RESTART_PENDING,
+    });
+    expect(marked[1]?.changes).toHaveLength(2);
+    expect(marked[2]).toEqual(plans[2]);
+    // Nothing the gateway reads changes: no note.
+    expect(markRestartPending(host.hermes, facts, [{ task: 'dirs', changes: [] }])).toEqual([
+      { task: 'dirs', changes: [] },
+    ]);
+  });
+
+  it('restarts a running gateway when the note is there, though nothing changes now', () => {
+    const changes = plan({
+      paths: { [RESTART_PENDING]: file('x', { mode: 0o600, user: 'root', group: 'root' }) },
+    });
+    expect(kinds(changes)).toEqual(['restart', 'wait-healthy', 'restart-pending']);
+    expect(changes[0]).toMatchObject({
+      reason: 'an earlier run changed what it reads and did not restart it',
+    });
   });
 });

@@ -14,6 +14,12 @@ import {
 import type { ContainerPlan } from './container.js';
 import { planFile } from './plan-file.js';
 import { restartReasons } from './restart-reasons.js';
+import {
+  clearRestartPending,
+  markRestartPending,
+  restartIsPending,
+  restartPendingFacts,
+} from './restart-pending.js';
 import type { Task } from './task.js';
 import { renderNativeUnit } from './unit-file.js';
 
@@ -141,10 +147,13 @@ function planLifecycle(
   // The new identity only once the old container is gone, so an interrupted run retries.
   changes.push(...container.after);
 
+  const pending = restartIsPending(facts);
+  const changedHere = restartReasons(h, earlier);
   const reasons = [
     ...(unitWritten ? ['unit file changed'] : []),
     ...container.reasons,
-    ...restartReasons(h, earlier),
+    ...changedHere,
+    ...(pending ? ['an earlier run changed what it reads and did not restart it'] : []),
   ];
   let action: 'start' | 'restart' | undefined;
   let reason = startReason;
@@ -164,6 +173,7 @@ function planLifecycle(
       user: h.user,
       ...(h.healthCheck.command !== undefined ? { command: h.healthCheck.command } : {}),
     });
+    if (pending || changedHere.length > 0) changes.push(clearRestartPending());
   }
   return changes;
 }
@@ -183,8 +193,13 @@ export const serviceTask: Task = {
       { kind: 'path', path: SYSTEM_BIN_LINK },
       { kind: 'path', path: UNIT_FILE, content: true },
       { kind: 'unit', name: UNIT_NAME },
+      ...restartPendingFacts(),
       ...(h.container.enable ? containerFacts(h) : containerLeftoverFacts(h)),
     ];
+  },
+
+  amend(host: HostSpec, facts: HostFacts, plans: readonly TaskPlan[]): TaskPlan[] {
+    return markRestartPending(host.hermes, facts, plans);
   },
 
   plan(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan[]): Change[] {

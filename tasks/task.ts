@@ -15,4 +15,10 @@ export interface Task {
    * Throws PlanError when the host cannot be converged.
    */
   plan(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan[]): Change[];
+  /**
+   * Called once every task has planned (also when this task is not selected by --tags), to
+   * return the plans with anything this task must add to other tasks' plans: the service task
+   * records a pending restart before the first write the gateway reads. Pure, like `plan`.
+   */
+  amend?(host: HostSpec, facts: HostFacts, plans: readonly TaskPlan[]): TaskPlan[];
 }

@@ -72,6 +72,11 @@ function toOp(task: TaskName, change: Change): Op {
       return op(['symlink', change.path, change.target]);
     case 'remove':
       return op(['remove', change.path]);
+    case 'restart-pending': {
+      if (change.action === 'clear') return op(['remove', change.path]);
+      const body = Buffer.from('hermes-agent.service must restart (hermes-fleet)\n', 'utf8');
+      return op(['write', change.path, '0600', 'root', 'root', String(body.length)], body);
+    }
     case 'systemd':
       return op(['systemctl', change.action, change.action === 'daemon-reload' ? '' : change.unit]);
     case 'container-remove':

@@ -34,6 +34,11 @@ export type Change =
    * is set it must also exit 0, run on the host as `user`.
    */
   | { kind: 'wait-healthy'; unit: string; seconds: number; command?: string; user: string }
+  /**
+   * `set` records, before the first write the gateway reads, that it must restart; `clear`
+   * forgets it once a restart passed its health check (see tasks/restart-pending.ts).
+   */
+  | { kind: 'restart-pending'; action: 'set' | 'clear'; path: string }
   | {
       kind: 'container-remove';
       backend: 'docker' | 'podman';

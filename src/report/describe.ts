@@ -115,5 +115,9 @@ function describe(change: Change): string {
     }
     case 'container-remove':
       return `remove ${change.backend} container ${change.name} (${change.reason})`;
+    case 'restart-pending':
+      return change.action === 'set'
+        ? `note that hermes-agent.service must restart (${change.path}, until a restart succeeds)`
+        : `clear the pending-restart note ${change.path}`;
   }
 }

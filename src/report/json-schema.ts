@@ -30,6 +30,7 @@ export const reportChangeSchema = z
       'remove',
       'systemd',
       'wait-healthy',
+      'restart-pending',
       'container-remove',
     ]),
     path: z.string().optional().describe('The path on the host, for path changes'),

@@ -105,5 +105,11 @@ export async function readAndPlan(
       };
     }
   }
-  return { ok: true, facts, plans };
+  // Tasks may add to each other's plans once all have planned (the service task's pending
+  // restart marker goes ahead of the first write the gateway reads).
+  const amended = tasks.reduce<TaskPlan[]>(
+    (current, task) => (task.amend ? task.amend(host, facts, current) : current),
+    plans,
+  );
+  return { ok: true, facts, plans: amended };
 }

@@ -1,0 +1,43 @@
+import type { FactRequest, HostFacts } from '../src/facts/types.js';
+import type { HermesSettings } from '../src/inventory/types.js';
+import type { Change, TaskPlan } from '../src/plan/types.js';
+import { pathFact } from './facts-access.js';
+import { restartReasons } from './restart-reasons.js';
+
+/**
+ * A restart owed to the gateway survives a run that stops half-way: before the first write the
+ * gateway reads (config.yaml, .env, auth.json, a document), the batch records it here, and only
+ * a restart that passed its health check clears it. Without it, a run that wrote config.yaml and
+ * then failed, was interrupted or ran with `--tags merge` would leave the gateway on the old
+ * config for good: the next run finds the files right and sees nothing to restart for. It lives
+ * in /run (root's, and gone after a reboot, which restarts the gateway anyway).
+ */
+export const RESTART_PENDING = '/run/hermes-fleet-restart-pending';
+
+export function restartPendingFacts(): FactRequest[] {
+  return [{ kind: 'path', path: RESTART_PENDING }];
+}
+
+export function restartIsPending(facts: HostFacts): boolean {
+  return pathFact(facts, RESTART_PENDING).kind !== 'absent';
+}
+
+/** The plans with the marker written ahead of the first change that needs a restart. */
+export function markRestartPending(
+  h: HermesSettings,
+  facts: HostFacts,
+  plans: readonly TaskPlan[],
+): TaskPlan[] {
+  if (restartIsPending(facts)) return [...plans];
+  const first = plans.findIndex((plan) => restartReasons(h, [plan]).length > 0);
+  if (first < 0) return [...plans];
+  const mark: Change = { kind: 'restart-pending', action: 'set', path: RESTART_PENDING };
+  return plans.map((plan, i) =>
+    i === first ? { ...plan, changes: [mark, ...plan.changes] } : plan,
+  );
+}
+
+/** Clears the marker once the restart it asked for has passed its health check. */
+export function clearRestartPending(): Change {
+  return { kind: 'restart-pending', action: 'clear', path: RESTART_PENDING };
+}
