@@ -77,7 +77,7 @@ export function encodeRequests(requests: readonly FactRequest[]): string {
         case 'image':
           return `${i}\timage\t${r.backend}\t${field(r.image)}`;
         case 'version':
-          return `${i}\tversion\t${field(r.path)}\t`;
+          return `${i}\tversion\t${field(r.path)}\t${field(r.user)}`;
       }
     })
     .map((line) => `${line}\n`)
@@ -165,7 +165,11 @@ function parseUnit(encoded: string): UnitFact {
   };
 }
 
-function parseVersion(fields: readonly string[]): VersionFact {
+function parseVersion(
+  request: Extract<FactRequest, { kind: 'version' }>,
+  fields: readonly string[],
+): VersionFact {
+  if (fields[0] === 'no-user') return { kind: 'no-user', user: request.user };
   if (fields[0] !== 'version') return { kind: 'absent' };
   const code = Number(fields[2]);
   return {
@@ -251,7 +255,7 @@ export function parseFacts(
         facts.images.set(`${request.backend}:${request.image}`, found);
         break;
       case 'version':
-        facts.versions?.set(request.path, parseVersion(fields));
+        facts.versions?.set(request.path, parseVersion(request, fields));
         break;
     }
   }

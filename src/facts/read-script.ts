@@ -65,12 +65,15 @@ while IFS="$T" read -r i k a b; do
     if command -v "$a" >/dev/null 2>&1 && "$a" image inspect -- "$b" </dev/null >/dev/null 2>&1; then printf '%s\tfound\n' "$i"
     else printf '%s\tabsent\n' "$i"; fi ;;
   version)
+    # As the service user $b, never as root: the package directory may be writable by it.
     # fd 3 carries the exit code out of the pipeline (POSIX sh has no pipefail), fd 4 the
     # output; the program gets neither, so it cannot hold the answer open.
-    if [ -e "$a" ]; then
-      r=$( { c=$( { { timeout -k 2 5 "$a" --version </dev/null 2>&1 3>&- 4>&-; printf '%s' "$?" >&3; } | head -c 2048 | base64 -w0 >&4; } 3>&1 ); printf '\t%s' "$c"; } 4>&1 )
+    if [ ! -e "$a" ]; then printf '%s\tabsent\n' "$i"
+    elif ! getent passwd -- "$b" >/dev/null </dev/null; then printf '%s\tno-user\n' "$i"
+    else
+      r=$( { c=$( { { cd / && runuser -u "$b" -- timeout -k 2 5 "$a" --version </dev/null 2>&1 3>&- 4>&-; printf '%s' "$?" >&3; } | head -c 2048 | base64 -w0 >&4; } 3>&1 ); printf '\t%s' "$c"; } 4>&1 )
       printf '%s\tversion\t%s\n' "$i" "$r"
-    else printf '%s\tabsent\n' "$i"; fi ;;
+    fi ;;
   *) printf '%s\tunknown\n' "$i" ;;
   esac
 done

@@ -13,8 +13,11 @@ export type FactRequest =
   | { kind: 'container'; backend: 'docker' | 'podman'; name: string }
   /** Does `<backend> image inspect <image>` find the image on the host. */
   | { kind: 'image'; backend: 'docker' | 'podman'; image: string }
-  /** `<path> --version` (stdin /dev/null, 5 s at most): what a program says it is. */
-  | { kind: 'version'; path: string };
+  /**
+   * `<path> --version` run as `user` (in /, stdin /dev/null, 5 s at most): what a program says
+   * it is. Never as root: the program's directory may be writable by that user.
+   */
+  | { kind: 'version'; path: string; user: string };
 
 export interface Attrs {
   /** Permission bits, e.g. 0o640. */
@@ -74,9 +77,13 @@ export interface ContainerFact {
 
 /**
  * What `<path> --version` said: the start of its output (stdout and stderr together, at most
- * 2 KiB) and its exit code (124 when it ran out of time), or `absent` when nothing is at path.
+ * 2 KiB) and its exit code (124 when it ran out of time), or `absent` when nothing is at path,
+ * or `no-user` when the user to run it as does not exist (so it was not run).
  */
-export type VersionFact = { kind: 'absent' } | { kind: 'ran'; exitCode: number; output: string };
+export type VersionFact =
+  | { kind: 'absent' }
+  | { kind: 'no-user'; user: string }
+  | { kind: 'ran'; exitCode: number; output: string };
 
 /** Everything read from one host, keyed by the request that asked for it. */
 export interface HostFacts {

@@ -8,6 +8,9 @@ import { gatherFacts } from './gather.js';
 import type { FactRequest } from './types.js';
 
 const sh = (script: string) => `sh -c ${quote(script)}`;
+const isRoot = process.getuid?.() === 0;
+/** The service user the program runs as; root is needed to switch to it. */
+const USER = 'nobody';
 
 function program(dir: string, name: string, body: string): string {
   const path = join(dir, name);
@@ -16,19 +19,20 @@ function program(dir: string, name: string, body: string): string {
   return path;
 }
 
-describe('the version fact (the read script run by a real local shell)', () => {
+describe.skipIf(!isRoot)('the version fact (the read script run by a real local shell)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'version-fact-'));
+  chmodSync(dir, 0o755);
   const hostileDir = join(dir, "it's $(touch pwned) `id` dir");
-  mkdirSync(hostileDir);
+  mkdirSync(hostileDir, { mode: 0o755 });
 
   it('runs `<path> --version` with the path as data, in the same round trip as other facts', async () => {
     const good = program(hostileDir, 'hermes', 'echo "hermes-agent 1.2.3 ($1)"; cat');
     const broken = program(dir, 'broken', 'echo "boom" >&2; exit 3');
     const requests: FactRequest[] = [
-      { kind: 'version', path: good },
+      { kind: 'version', path: good, user: USER },
       { kind: 'path', path: good },
-      { kind: 'version', path: broken },
-      { kind: 'version', path: join(dir, 'missing') },
+      { kind: 'version', path: broken, user: USER },
+      { kind: 'version', path: join(dir, 'missing'), user: USER },
     ];
     let calls = 0;
     const facts = await gatherFacts(
@@ -56,9 +60,13 @@ describe('the version fact (the read script run by a real local shell)', () => {
 
   it('keeps at most 2 KiB of what a program prints', async () => {
     const chatty = program(dir, 'chatty', 'printf "v9\\n"; head -c 100000 /dev/zero | tr "\\0" x');
-    const facts = await gatherFacts(localExecutor, [{ kind: 'version', path: chatty }], {
-      commandLine: sh,
-    });
+    const facts = await gatherFacts(
+      localExecutor,
+      [{ kind: 'version', path: chatty, user: USER }],
+      {
+        commandLine: sh,
+      },
+    );
     const fact = facts.versions?.get(chatty);
     expect(fact?.kind).toBe('ran');
     if (fact?.kind === 'ran') {
@@ -70,10 +78,36 @@ describe('the version fact (the read script run by a real local shell)', () => {
   it('gives up on a program that hangs', { timeout: 30_000 }, async () => {
     const hangs = program(dir, 'hangs', 'exec sleep 60');
     const started = Date.now();
-    const facts = await gatherFacts(localExecutor, [{ kind: 'version', path: hangs }], {
+    const facts = await gatherFacts(localExecutor, [{ kind: 'version', path: hangs, user: USER }], {
       commandLine: sh,
     });
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(facts.versions?.get(hangs)).toMatchObject({ kind: 'ran', exitCode: 124 });
+  });
+
+  it('runs the program as the service user, in /, never as root', async () => {
+    // The package directory may be writable by the service account: as root, its program
+    // would be code execution as root.
+    const who = program(dir, 'who', 'echo "$(id -un) $(pwd)"');
+    const facts = await gatherFacts(localExecutor, [{ kind: 'version', path: who, user: USER }], {
+      commandLine: sh,
+    });
+    expect(facts.versions?.get(who)).toEqual({
+      kind: 'ran',
+      exitCode: 0,
+      output: `${USER} /\n`,
+    });
+  });
+
+  it('runs nothing when the service user does not exist', async () => {
+    const marker = join(dir, 'ran');
+    const touch = program(dir, 'touch-marker', `touch ${quote(marker)}; echo v1`);
+    const facts = await gatherFacts(
+      localExecutor,
+      [{ kind: 'version', path: touch, user: 'no-such-user-xyz' }],
+      { commandLine: sh },
+    );
+    expect(facts.versions?.get(touch)).toEqual({ kind: 'no-user', user: 'no-such-user-xyz' });
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { UNIT_NAME } from '../../tasks/layout.js';
 import {
   serviceState,
   statusExitCode,
+  statusFactRequests,
   statusFromRead,
   versionOf,
   type HostStatusEntry,
@@ -143,6 +144,19 @@ describe('versionOf', () => {
     expect(versionOf(BIN, { kind: 'ran', exitCode: 0, output: 'v1 \u001b[31mred' }).version).toBe(
       'v1 \\x1b[31mred',
     );
+    expect(versionOf(BIN, { kind: 'no-user', user: 'hermes' })).toEqual({
+      version: null,
+      versionError: `user hermes does not exist, so ${BIN} --version was not run`,
+    });
+  });
+});
+
+describe('statusFactRequests', () => {
+  it('asks for the version as the service user, never as root', () => {
+    const host = makeHost({ user: 'agent', package: '/srv/hermes' });
+    expect(statusFactRequests(host)).toEqual([
+      { kind: 'version', path: '/srv/hermes/bin/hermes', user: 'agent' },
+    ]);
   });
 });
 

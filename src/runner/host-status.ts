@@ -1,4 +1,4 @@
-import type { UnitFact, VersionFact } from '../facts/types.js';
+import type { FactRequest, UnitFact, VersionFact } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
 import { TASK_NAMES, type TaskName } from '../plan/types.js';
 import { describeChange } from '../report/describe.js';
@@ -85,6 +85,12 @@ export function versionOf(
 ): { version: string | null; versionError?: string } {
   if (fact === undefined) return { version: null, versionError: `${bin} --version was not read` };
   if (fact.kind === 'absent') return { version: null, versionError: `${bin} does not exist` };
+  if (fact.kind === 'no-user') {
+    return {
+      version: null,
+      versionError: `user ${fact.user} does not exist, so ${bin} --version was not run`,
+    };
+  }
   const line = firstLine(fact.output);
   if (fact.exitCode === 0 && line !== '') return { version: line };
   if (fact.exitCode === 124) {
@@ -141,6 +147,14 @@ export function statusFromRead(
   };
 }
 
+/**
+ * What `status` reads on top of the tasks' facts: the version, asked of the program as the
+ * service user (the package directory may be writable by it; as root that is code execution).
+ */
+export function statusFactRequests(host: HostSpec): FactRequest[] {
+  return [{ kind: 'version', path: hermesPaths(host.hermes).bin, user: host.hermes.user }];
+}
+
 export interface HostStatusOptions {
   open: (host: HostSpec) => Promise<{ session: HostSession; become: boolean }>;
   commandLine: (script: string, become: boolean) => string;
@@ -179,7 +193,7 @@ export async function readHostStatus(
     const read = await readAndPlan(session, host, tasks, {
       selected: new Set(TASK_NAMES),
       commandLine: (script) => options.commandLine(script, become),
-      extraFacts: [{ kind: 'version', path: hermesPaths(host.hermes).bin }],
+      extraFacts: statusFactRequests(host),
     });
     return statusFromRead(host, read, { ...session.stats }, Date.now() - started);
   } finally {
