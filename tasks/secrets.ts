@@ -43,6 +43,7 @@ export function renderDotenv(h: HermesSettings, facts: HostFacts): Secret {
   }
   for (const path of h.environmentFiles) {
     const fact = pathFact(facts, path);
+    // Read with follow, a link shows only when another task asked for the same path unfollowed.
     if (fact.kind === 'symlink') {
       throw new PlanError(
         `environmentFiles: ${path} is a symbolic link to ${fact.target}; name the file it points to`,
@@ -63,7 +64,9 @@ export const secretsTask: Task = {
     if (managesEnv(h)) {
       requests.push({ kind: 'path', path: p.envFile, content: true, secret: true });
       for (const path of h.environmentFiles) {
-        requests.push({ kind: 'path', path, content: true, secret: true });
+        // Followed, as the module's `[ -f f ]; cat f` does: sops-nix and agenix secrets are
+        // links. These paths are root's choice, not the service account's to swap.
+        requests.push({ kind: 'path', path, content: true, secret: true, follow: true });
       }
     }
     if (h.authFile) {

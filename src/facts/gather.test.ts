@@ -97,6 +97,49 @@ describe('gatherFacts (the read script run by a real local shell)', () => {
     });
   });
 
+  it('follows links for a request with follow: the fact describes the target', async () => {
+    // sops-nix and agenix put secrets behind links (/run/secrets/x -> /run/secrets.d/1/x).
+    const real = join(dir, 'real.env');
+    writeFileSync(real, 'FROM_LINK=1\n');
+    chmodSync(real, 0o600);
+    const linked = join(dir, 'linked.env');
+    symlinkSync(real, linked);
+    const dangling = join(dir, 'dangling.env');
+    symlinkSync(join(dir, 'nowhere'), dangling);
+    const toDir = join(dir, 'to-dir');
+    symlinkSync(hostile, toDir);
+    const facts = await gatherFacts(
+      localExecutor,
+      [
+        { kind: 'path', path: linked, content: true, secret: true, follow: true },
+        { kind: 'path', path: dangling, content: true, secret: true, follow: true },
+        { kind: 'path', path: toDir, follow: true },
+      ],
+      { commandLine: sh },
+    );
+    const fact = facts.paths.get(linked);
+    expect(fact).toMatchObject({ kind: 'file', mode: 0o600, size: 12 });
+    expect(fact?.kind === 'file' && fact.secret?.reveal()).toBe('FROM_LINK=1\n');
+    expect(facts.paths.get(dangling)).toEqual({ kind: 'absent' });
+    expect(facts.paths.get(toDir)).toMatchObject({ kind: 'dir' });
+  });
+
+  it('answers an unfollowed request for the same path as a link, whatever the order', async () => {
+    const linked = join(dir, 'both.env');
+    symlinkSync(file, linked);
+    for (const follow of [true, false]) {
+      const facts = await gatherFacts(
+        localExecutor,
+        [
+          { kind: 'path', path: linked, content: true, follow },
+          { kind: 'path', path: linked, content: true, follow: !follow },
+        ],
+        { commandLine: sh },
+      );
+      expect(facts.paths.get(linked)).toMatchObject({ kind: 'symlink', target: file });
+    }
+  });
+
   it('refuses request fields that would break the line protocol', async () => {
     await expect(
       gatherFacts(localExecutor, [{ kind: 'path', path: '/tmp/a\nb' }], { commandLine: sh }),

@@ -26,7 +26,7 @@ function field(value: string): string {
 function requestKey(r: FactRequest): string {
   switch (r.kind) {
     case 'path':
-      return `path\t${r.path}`;
+      return `path\t${r.follow ? 'follow' : 'nofollow'}\t${r.path}`;
     case 'user':
     case 'group':
     case 'unit':
@@ -53,6 +53,7 @@ export function dedupeRequests(requests: readonly FactRequest[]): FactRequest[] 
         path: r.path,
         content: Boolean(seen.content) || Boolean(r.content),
         secret: Boolean(seen.secret) || Boolean(r.secret),
+        ...(r.follow ? { follow: true } : {}),
       });
     } else if (!seen) {
       byKey.set(key, r);
@@ -66,7 +67,7 @@ export function encodeRequests(requests: readonly FactRequest[]): string {
     .map((r, i) => {
       switch (r.kind) {
         case 'path':
-          return `${i}\tpath\t${field(r.path)}\t${r.content ? '1' : '0'}`;
+          return `${i}\tpath\t${field(r.path)}\t${r.content ? '1' : '0'}\t${r.follow ? '1' : '0'}`;
         case 'user':
         case 'group':
         case 'unit':
@@ -214,7 +215,11 @@ export function parseFacts(
     const found = fields[0] === 'found';
     switch (request.kind) {
       case 'path':
-        facts.paths.set(request.path, parsePath(request, fields));
+        // Asked both ways, the unfollowed answer wins: it is the one that can be trusted for
+        // a name the service account could have swapped.
+        if (!request.follow || !facts.paths.has(request.path)) {
+          facts.paths.set(request.path, parsePath(request, fields));
+        }
         break;
       case 'user': {
         const [name = '', , uidText, gidText, , home = '', shell = ''] = (fields[1] ?? '').split(

@@ -1,6 +1,6 @@
 /**
  * The host side of the batched fact read: one constant POSIX sh program, run once per host.
- * Requests arrive on stdin, one per line, tab-separated (`idx kind arg1 arg2`), so paths and
+ * Requests arrive on stdin, one per line, tab-separated (`idx kind arg1 arg2 arg3`), so paths and
  * names from the inventory never become part of a command line. Each answer is one line that
  * starts with the request's index; file contents and multi-line outputs travel base64-encoded.
  * Every command reads from /dev/null so none can swallow the request stream.
@@ -8,15 +8,17 @@
 export const READ_SCRIPT = String.raw`
 export LC_ALL=C
 T=$(printf '\t')
-st() { stat -c '%a %u %g %U %G %.9Y %s' -- "$1" </dev/null; }
+# $L is -L for a request that follows links (root-chosen paths only), else empty.
+L=
+st() { stat $L -c '%a %u %g %U %G %.9Y %s' -- "$1" </dev/null; }
 # The service account can swap a name it owns for a link at any moment, also between the checks
 # below and the read: content comes from fd 6, opened on the name and checked to be the regular
 # file the name holds, so a link's target (/etc/shadow, say) never comes back as the file's
 # content, into --diff and the reports. A file that changed so is answered with ~.
 file6() {
   if ! command exec 6<"$a"; then printf '%s\tfile\t%s\t!\n' "$i" "$(st "$a")"; return; fi
-  if [ -f /proc/self/fd/6 ] && [ ! -L "$a" ] &&
-    [ "$(stat -L -c '%d:%i' /proc/self/fd/6)" = "$(stat -c '%d:%i' -- "$a" </dev/null)" ]; then
+  if [ -f /proc/self/fd/6 ] && { [ -n "$L" ] || [ ! -L "$a" ]; } &&
+    [ "$(stat -L -c '%d:%i' /proc/self/fd/6)" = "$(stat $L -c '%d:%i' -- "$a" </dev/null)" ]; then
     printf '%s\tfile\t%s\t' "$i" "$(stat -L -c '%a %u %g %U %G %.9Y %s' /proc/self/fd/6)"
     base64 -w0 <&6 || printf '!'
     printf '\n'
@@ -26,10 +28,13 @@ file6() {
   exec 6<&-
 }
 printf 'whoami\t%s\n' "$(id -u </dev/null)"
-while IFS="$T" read -r i k a b; do
+while IFS="$T" read -r i k a b c; do
   case "$k" in
   path)
-    if [ -L "$a" ]; then
+    # Following, every test below (and stat) describes the link's target; a dangling link is
+    # absent, as for the module's [ -f f ].
+    if [ "$c" = 1 ]; then L=-L; else L=; fi
+    if [ -z "$L" ] && [ -L "$a" ]; then
       printf '%s\tsymlink\t%s\t%s\n' "$i" "$(st "$a")" "$(printf '%s' "$(readlink -- "$a" </dev/null)" | base64 -w0)"
     elif [ -f "$a" ] && [ "$b" = 1 ]; then
       file6

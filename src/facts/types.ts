@@ -2,8 +2,13 @@ import type { Secret } from '../secret.js';
 
 /** What a task asks to know about a host before it plans. All requests are read in one batch. */
 export type FactRequest =
-  /** stat of a path; with `content`, its text too; with `secret`, the text arrives as a Secret. */
-  | { kind: 'path'; path: string; content?: boolean; secret?: boolean }
+  /**
+   * stat of a path; with `content`, its text too; with `secret`, the text arrives as a Secret.
+   * With `follow`, a link is followed and the fact describes its target (a dangling link reads
+   * as absent): only for root-chosen paths, never for ones the service account can swap. When a
+   * path is also asked without `follow`, that answer is the one kept.
+   */
+  | { kind: 'path'; path: string; content?: boolean; secret?: boolean; follow?: boolean }
   | { kind: 'user'; name: string }
   | { kind: 'group'; name: string }
   | { kind: 'unit'; name: string }
