@@ -192,6 +192,17 @@ all:
     expect(host(inv, 'web2').hermes.workingDirectory).toBe('/work');
   });
 
+  it('accepts quotes and $ in environmentFiles, which never go into a unit', async () => {
+    const inv = await load({
+      'inv.yaml': `
+all:
+  hosts:
+    web1: { hermes: { environmentFiles: ["/run/secrets/it's $x.env"] } }
+`,
+    });
+    expect(host(inv, 'web1').hermes.environmentFiles).toEqual(["/run/secrets/it's $x.env"]);
+  });
+
   it('resolves local references relative to the file that names them', async () => {
     const dir = fixtureDir({
       'sub/inv.yaml': `

@@ -11,9 +11,19 @@ import { dotenvProblem } from '../dotenv.js';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ENV_NAME_MESSAGE =
   'not a valid environment variable name (letters, digits and _, not starting with a digit)';
-/** Absolute, and nothing that would break a unit file or a shell line. */
+/** Absolute, and nothing that would break a shell line or the request streams. */
 const HOST_PATH = /^\/[^\n\t\r\0]*$/;
 const HOST_PATH_MESSAGE = 'must be an absolute path (starting with /) without newline, tab or NUL';
+/**
+ * A host path that goes into the unit file (package, stateDir, workingDirectory): no quote,
+ * backslash, $ or control character (C0, DEL, C1), which the unit could not carry safely.
+ * Refused here, before any host is contacted, rather than at plan time (tasks/unit-file.ts).
+ */
+// Control characters are the point; spelt as ranges (not \p{Cc}) so JSON Schema carries them.
+// eslint-disable-next-line no-control-regex
+const UNIT_PATH = /^\/[^"'\\$\u0000-\u001f\u007f-\u009f]*$/;
+const UNIT_PATH_MESSAGE =
+  'must be an absolute path (starting with /) without newline, tab or other control character, quote, backslash or $ (a systemd unit cannot carry them safely)';
 const LOCAL_PATH = /^[^\n\t\r\0]+$/;
 const LOCAL_PATH_MESSAGE = 'must be a non-empty path without newline, tab or NUL';
 const ACCOUNT = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -45,6 +55,7 @@ export const RESTART_VALUES = [
 ] as const;
 
 const hostPath = () => z.string().regex(HOST_PATH, { error: HOST_PATH_MESSAGE });
+const unitPath = () => z.string().regex(UNIT_PATH, { error: UNIT_PATH_MESSAGE });
 const localPath = () => z.string().regex(LOCAL_PATH, { error: LOCAL_PATH_MESSAGE });
 const oneLine = () => z.string().regex(ONE_LINE, { error: ONE_LINE_MESSAGE });
 const seconds = () =>
@@ -166,14 +177,14 @@ const environmentSchema = z
 
 export const hermesSchema = z
   .strictObject({
-    package: hostPath()
+    package: unitPath()
       .optional()
       .meta({ description: 'Directory on the host holding bin/hermes; default /opt/hermes.' }),
     user: z.string().regex(ACCOUNT, { error: ACCOUNT_MESSAGE }).optional(),
     group: z.string().regex(ACCOUNT, { error: ACCOUNT_MESSAGE }).optional(),
     createUser: z.boolean().optional(),
-    stateDir: hostPath().optional().meta({ description: 'Default /var/lib/hermes.' }),
-    workingDirectory: hostPath().optional().meta({ description: 'Default <stateDir>/workspace.' }),
+    stateDir: unitPath().optional().meta({ description: 'Default /var/lib/hermes.' }),
+    workingDirectory: unitPath().optional().meta({ description: 'Default <stateDir>/workspace.' }),
     settings: z
       .record(z.string(), z.unknown())
       .optional()
