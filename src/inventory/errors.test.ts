@@ -317,6 +317,22 @@ const cases: Case[] = [
     hidden: 'sk-leaked-stdout',
   },
   {
+    name: 'failing secret command that echoes its value to stderr (set -x)',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        secrets:\n          K: { command: "set -x; v=sk-traced-value; printf \'%s\\\\nsecond-line\\\\n\' $v; printf \'%s\\\\n\' \\"$v\\" >&2; exit 4" }\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.secrets.K',
+    message: /exited with status 4; its stderr:\n\s+\+ v=/,
+    hidden: 'sk-traced-value',
+  },
+  {
+    name: 'failing secret command that prints its whole multi-line value to stderr',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        secrets:\n          K: { command: "v=$(printf \'BEGIN KEY\\\\nc2VjcmV0LWtleQ==\\\\nEND KEY\'); echo \\"$v\\"; echo \\"bad: $v\\" >&2; exit 5" }\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.secrets.K',
+    message: /exited with status 5; its stderr:\n\s+bad: /,
+    hidden: 'c2VjcmV0LWtleQ==',
+  },
+  {
     name: 'secret value that .env cannot hold',
     yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        secrets:\n          K: { command: "echo \'sk-${NOPE}-value\'" }\n',
     line: 6,

@@ -116,7 +116,8 @@ const STDERR_LIMIT = 2000;
 
 /**
  * Runs `command` with /bin/sh -c in the inventory file's directory. On failure the message has
- * the exit status and stderr, never stdout: stdout is where the secret would be.
+ * the exit status and stderr, never stdout (not even as echoed to stderr): stdout is where the
+ * secret would be.
  */
 function runSecretCommand(command: string, origin: Origin): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -139,7 +140,8 @@ function runSecretCommand(command: string, origin: Origin): Promise<string> {
         return;
       }
       const how = signal ? `was killed by ${signal}` : `exited with status ${String(code)}`;
-      let err = Buffer.concat(stderr).toString('utf8').trim();
+      const out = Buffer.concat(stdout).toString('utf8');
+      let err = withoutStdout(Buffer.concat(stderr).toString('utf8'), out).trim();
       if (err.length > STDERR_LIMIT) err = `${err.slice(0, STDERR_LIMIT)}…`;
       reject(
         new UserError(
@@ -149,6 +151,32 @@ function runSecretCommand(command: string, origin: Origin): Promise<string> {
       );
     });
   });
+}
+
+/** Values of at least this length are removed from a failed command's stderr. */
+const SHORTEST_REMOVED = 4;
+
+/**
+ * A failed secret command's stderr without anything it also printed on stdout: a command that
+ * echoes its value to stderr (`set -x`, a tool that reports what it got) would otherwise put the
+ * secret into the error message. The whole stdout goes first, then each of its lines (so a
+ * value traced in pieces goes too); lines shorter than 4 characters stay, or every `}` or digit
+ * in the message would vanish.
+ */
+function withoutStdout(stderr: string, stdout: string): string {
+  const values = new Set<string>();
+  for (const whole of [stdout, stdout.trim()]) {
+    if (whole.length >= SHORTEST_REMOVED) values.add(whole);
+  }
+  for (const line of stdout.split('\n')) {
+    const value = line.trim();
+    if (value.length >= SHORTEST_REMOVED) values.add(value);
+  }
+  let text = stderr;
+  for (const value of [...values].sort((a, b) => b.length - a.length)) {
+    text = text.split(value).join('<stdout removed>');
+  }
+  return text;
 }
 
 function indent(text: string): string {
