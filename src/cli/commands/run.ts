@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { appendFile, writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { UserError } from '../../errors.js';
@@ -107,6 +108,9 @@ export async function runCommand(args: RunArgs): Promise<number> {
 
   // Ctrl-C: hosts finish the step they are in and start nothing new; a second Ctrl-C exits.
   const controller = new AbortController();
+  // Every host's connection and batch listen on this one signal: hundreds of listeners are
+  // expected, not a leak.
+  setMaxListeners(0, controller.signal);
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
     process.stderr.write(

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Argv } from 'yargs';
 import { UserError } from '../../errors.js';
@@ -31,6 +32,8 @@ export async function statusCommand(args: StatusArgs): Promise<number> {
   const { TASKS } = await import('../../../tasks/index.js');
   const started = new Date();
   const signal = new AbortController().signal;
+  // One listener per host connection: many are expected, not a leak.
+  setMaxListeners(0, signal);
   const limit = pLimit(args.forks);
   const entries = await Promise.all(
     hosts.map((host) =>
