@@ -229,6 +229,20 @@ const cases: Case[] = [
     message: /control character/,
   },
   {
+    name: 'container image that would be read as an option',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        container:\n          image: --privileged\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.container.image',
+    message: /does not start with "-"/,
+  },
+  {
+    name: 'container image with a space',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        container:\n          image: "ubuntu -v /:/host"\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.container.image',
+    message: /without spaces/,
+  },
+  {
     name: 'bad user name',
     yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        user: Hermes\n',
     line: 5,

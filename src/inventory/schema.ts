@@ -234,7 +234,10 @@ export const hermesSchema = z
         backend: z.enum(['docker', 'podman']).optional(),
         image: z
           .string()
-          .regex(/^[^\s\0]+$/, { error: 'must be an image name without spaces' })
+          // A leading "-" would reach docker/podman as an option (--privileged, -v /:/host).
+          .regex(/^[^\s\0-][^\s\0]*$/, {
+            error: 'must be an image name without spaces (or NUL) that does not start with "-"',
+          })
           .optional(),
         extraVolumes: z.array(z.string().regex(VOLUME, { error: VOLUME_MESSAGE })).optional(),
         extraOptions: z.array(oneLine()).optional(),
