@@ -84,11 +84,7 @@ describe('TASKS', () => {
         'dir /var/lib/hermes/.hermes/logs',
         'dir /var/lib/hermes/.hermes/memories',
       ],
-      merge: [
-        'restart-pending /run/hermes-fleet-restart-pending',
-        'file /var/lib/hermes/.hermes/config.yaml',
-        'file /var/lib/hermes/.hermes/.managed',
-      ],
+      merge: ['file /var/lib/hermes/.hermes/config.yaml', 'file /var/lib/hermes/.hermes/.managed'],
       secrets: ['file /var/lib/hermes/.hermes/.env', 'file /var/lib/hermes/.hermes/auth.json'],
       docs: ['file /var/lib/hermes/workspace/SOUL.md', 'file /var/lib/hermes/workspace/USER.md'],
       service: [
@@ -98,7 +94,6 @@ describe('TASKS', () => {
         'enable',
         'start',
         'wait-healthy',
-        'restart-pending /run/hermes-fleet-restart-pending',
       ],
     });
     const owners = plans

@@ -1,7 +1,8 @@
 import type { FactRequest, HostFacts } from '../src/facts/types.js';
 import type { HermesSettings } from '../src/inventory/types.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
-import { pathFact } from './facts-access.js';
+import { pathFact, unitFact } from './facts-access.js';
+import { UNIT_NAME } from './layout.js';
 import { restartReasons } from './restart-reasons.js';
 
 /**
@@ -13,6 +14,9 @@ import { restartReasons } from './restart-reasons.js';
  * in /run (root's, and gone after a reboot, which restarts the gateway anyway).
  */
 export const RESTART_PENDING = '/run/hermes-fleet-restart-pending';
+
+/** Unit states in which the gateway process runs (a restart, not a start, is what it needs). */
+export const RUNNING_STATES: ReadonlySet<string> = new Set(['active', 'reloading', 'activating']);
 
 export function restartPendingFacts(): FactRequest[] {
   return [{ kind: 'path', path: RESTART_PENDING }];
@@ -28,7 +32,9 @@ export function markRestartPending(
   facts: HostFacts,
   plans: readonly TaskPlan[],
 ): TaskPlan[] {
-  if (restartIsPending(facts)) return [...plans];
+  // A gateway that is not running gets started by any later run: no note needed.
+  const running = RUNNING_STATES.has(unitFact(facts, UNIT_NAME).activeState);
+  if (!running || restartIsPending(facts)) return [...plans];
   const first = plans.findIndex((plan) => restartReasons(h, [plan]).length > 0);
   if (first < 0) return [...plans];
   const mark: Change = { kind: 'restart-pending', action: 'set', path: RESTART_PENDING };

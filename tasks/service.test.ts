@@ -316,7 +316,7 @@ describe('service plan', () => {
         unit: { ...UNIT_RUNNING, activeState },
         earlier: [earlierFile('merge', '/var/lib/hermes/.hermes/config.yaml')],
       });
-      expect(kinds(withChange)).toEqual(['start', 'wait-healthy', 'restart-pending']);
+      expect(kinds(withChange)).toEqual(['start', 'wait-healthy']);
     }
     expect(plan({ unit: { ...UNIT_RUNNING, activeState: 'failed' } })[0]).toMatchObject({
       reason: 'the unit had failed',
@@ -406,6 +406,18 @@ describe('a restart owed by an earlier run', () => {
     expect(markRestartPending(host.hermes, facts, [{ task: 'dirs', changes: [] }])).toEqual([
       { task: 'dirs', changes: [] },
     ]);
+  });
+
+  it('is not needed for a gateway that is not running (any later run starts it)', () => {
+    const host = makeHost();
+    const facts = makeFacts({
+      host,
+      tasks: [serviceTask],
+      paths: { [BIN]: EXEC },
+      unit: { ...UNIT_RUNNING, activeState: 'failed' },
+    });
+    const plans = [earlierFile('merge', '/var/lib/hermes/.hermes/config.yaml')];
+    expect(markRestartPending(host.hermes, facts, plans)).toEqual(plans);
   });
 
   it('restarts a running gateway when the note is there, though nothing changes now', () => {

@@ -15,6 +15,7 @@ import type { ContainerPlan } from './container.js';
 import { planFile } from './plan-file.js';
 import { restartReasons } from './restart-reasons.js';
 import {
+  RUNNING_STATES,
   clearRestartPending,
   markRestartPending,
   restartIsPending,
@@ -26,7 +27,6 @@ import { renderNativeUnit } from './unit-file.js';
 export const UNIT_FILE_ATTRS: Attrs = { mode: 0o644, user: 'root', group: 'root' };
 
 /** States in which a process of the unit exists (or is about to), so a change needs a restart. */
-const RUNNING_STATES = new Set(['active', 'reloading', 'activating']);
 
 /**
  * `<package>/bin/hermes` must be an executable file. A symbolic link is accepted as it is: the
@@ -173,7 +173,9 @@ function planLifecycle(
       user: h.user,
       ...(h.healthCheck.command !== undefined ? { command: h.healthCheck.command } : {}),
     });
-    if (pending || changedHere.length > 0) changes.push(clearRestartPending());
+    // Only a running gateway was given the note (a stopped one is started by any later run).
+    const noted = RUNNING_STATES.has(unit.activeState) && changedHere.length > 0;
+    if (pending || noted) changes.push(clearRestartPending());
   }
   return changes;
 }

@@ -132,7 +132,10 @@ function taskCase(task: TaskResult, mode: RunResult['mode']): Case {
       return { ...base, kind: 'pass', body: '' };
     case 'changed': {
       if (mode !== 'check') return { ...base, kind: 'pass', body: '' };
-      const summaries = task.changes.map(describeChange);
+      // The pending-restart note is bookkeeping of the run, not drift of the host.
+      const summaries = task.changes
+        .filter((change) => change.kind !== 'restart-pending')
+        .map(describeChange);
       return {
         ...base,
         kind: 'failure',
