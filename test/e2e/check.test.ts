@@ -41,6 +41,7 @@ const ENV_FILE = `${HERMES_HOME}/.env`;
 const AUTH = `${HERMES_HOME}/auth.json`;
 const WORK = `${STATE_DIR}/workspace`;
 const UNIT = 'hermes-agent.service';
+const PENDING = '/run/hermes-fleet-restart-pending';
 const UNIT_FILE = `/etc/systemd/system/${UNIT}`;
 const DOCUMENTS = {
   'SOUL.md': 'You are a test agent.\n',
@@ -681,6 +682,8 @@ describeFleet('check mode, diffs and reports on real hosts', () => {
     expect(service.map((c) => c.summary)).toEqual([
       `restart ${UNIT} (config.yaml changed, USER.md changed)`,
       `wait until ${UNIT} is healthy (3s)`,
+      // The running gateway's restart is noted first (merge), cleared once it passed.
+      `clear the pending-restart note ${PENDING}`,
     ]);
     const env = driftCheck.hosts
       .find((h) => h.host === 'host4')
@@ -802,6 +805,11 @@ describeFleet('check mode, diffs and reports on real hosts', () => {
     for (const host of parseReport(json).hosts) {
       const secrets = host.tasks.find((t) => t.task === 'secrets');
       expect(secrets?.changes).toEqual([
+        {
+          kind: 'restart-pending',
+          summary: `note that ${UNIT} must restart (${PENDING}, until a restart succeeds)`,
+          path: PENDING,
+        },
         {
           kind: 'file',
           summary: `update ${ENV_FILE}`,
