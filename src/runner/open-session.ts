@@ -11,12 +11,12 @@ export async function openSession(
 ): Promise<{ session: HostSession; become: boolean }> {
   const target = await resolveSshTarget(host.name, host.ssh);
   const connection = await connect(target, { signal });
-  const warnings = [...target.warnings, ...connection.warnings];
   return {
     session: {
       exec: (command, request) => connection.exec(command, request),
       stats: connection.stats,
-      warnings,
+      // Already holds the target's own warnings (ssh config, ProxyCommand) and the bastions'.
+      warnings: connection.warnings,
       close: () => {
         connection.close();
       },
