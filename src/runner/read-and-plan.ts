@@ -8,7 +8,7 @@ import { isUnreachable } from './host-errors.js';
 import type { TaskResult } from './types.js';
 
 export interface ReadAndPlanOptions {
-  /** Tasks not selected plan nothing (an empty plan) and ask for no facts. */
+  /** Tasks not selected plan nothing (an empty plan) and ask for no facts unless they amend. */
   selected: ReadonlySet<TaskName>;
   /** Wraps the read script in the command line that runs it as root on the host. */
   commandLine: (script: string) => string;
@@ -48,10 +48,12 @@ export async function readAndPlan(
 ): Promise<ReadAndPlanOutcome> {
   let facts: ReadFacts;
   try {
-    const active = tasks.filter((t) => options.selected.has(t.name));
+    // A task that amends the others' plans reads its facts even when not selected: amend runs
+    // for every task (a `--tags merge` run notes the restart it owes the running gateway).
+    const readers = tasks.filter((t) => options.selected.has(t.name) || t.amend !== undefined);
     facts = await gatherFacts(
       session,
-      [...active.flatMap((t) => t.facts(host)), ...(options.extraFacts ?? [])],
+      [...readers.flatMap((t) => t.facts(host)), ...(options.extraFacts ?? [])],
       { commandLine: options.commandLine },
     );
   } catch (error) {
