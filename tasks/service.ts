@@ -183,7 +183,7 @@ function planLifecycle(
 /**
  * The gateway as a systemd service, natively or in a container: the unit, systemd's view of it
  * (loaded, enabled, running), and a restart only when something the gateway reads changed in
- * this run.
+ * this run, or an earlier run left a restart pending (restart-pending.ts).
  */
 export const serviceTask: Task = {
   name: 'service',
