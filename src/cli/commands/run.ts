@@ -65,7 +65,9 @@ function checkSerial(serial: string | undefined): void {
 /** Converges (or, with --check, inspects) every selected host. Returns the exit code. */
 export async function runCommand(args: RunArgs): Promise<number> {
   checkSerial(args.serial);
-  if (args.forks < 1) throw new UserError(`--forks ${args.forks}: must be at least 1`);
+  if (!Number.isInteger(args.forks) || args.forks < 1) {
+    throw new UserError(`--forks ${args.forks}: must be a whole number of at least 1`);
+  }
   const pct = args.maxFailPercentage;
   if (pct !== undefined && (!(pct >= 0) || pct > 100)) {
     throw new UserError(`--max-fail-percentage ${pct}: must be between 0 and 100`);
