@@ -26,17 +26,31 @@ export function restartIsPending(facts: HostFacts): boolean {
   return pathFact(facts, RESTART_PENDING).kind !== 'absent';
 }
 
-/** The plans with the marker written ahead of the first change that needs a restart. */
+/**
+ * Whether this run notes a restart: the gateway runs and a task before the service task (the
+ * service's own writes, the unit and the container identity, are restarted for in the same
+ * task and need no note) changes something it reads.
+ */
+export function notesRestart(
+  h: HermesSettings,
+  facts: HostFacts,
+  earlier: readonly TaskPlan[],
+): boolean {
+  // A gateway that is not running gets started by any later run: no note needed.
+  const running = RUNNING_STATES.has(unitFact(facts, UNIT_NAME).activeState);
+  return running && !restartIsPending(facts) && restartReasons(h, earlier).length > 0;
+}
+
+/** The plans with the note written ahead of the first change that needs a restart. */
 export function markRestartPending(
   h: HermesSettings,
   facts: HostFacts,
   plans: readonly TaskPlan[],
 ): TaskPlan[] {
-  // A gateway that is not running gets started by any later run: no note needed.
-  const running = RUNNING_STATES.has(unitFact(facts, UNIT_NAME).activeState);
-  if (!running || restartIsPending(facts)) return [...plans];
-  const first = plans.findIndex((plan) => restartReasons(h, [plan]).length > 0);
-  if (first < 0) return [...plans];
+  const serviceAt = plans.findIndex((plan) => plan.task === 'service');
+  const earlier = serviceAt < 0 ? plans : plans.slice(0, serviceAt);
+  if (!notesRestart(h, facts, earlier)) return [...plans];
+  const first = earlier.findIndex((plan) => restartReasons(h, [plan]).length > 0);
   const mark: Change = { kind: 'restart-pending', action: 'set', path: RESTART_PENDING };
   return plans.map((plan, i) =>
     i === first ? { ...plan, changes: [mark, ...plan.changes] } : plan,

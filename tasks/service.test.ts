@@ -408,6 +408,21 @@ describe('a restart owed by an earlier run', () => {
     ]);
   });
 
+  it("is not taken for the service task's own writes (the container identity), restarted for in place", () => {
+    const host = makeHost();
+    const facts = makeFacts({
+      host,
+      tasks: [serviceTask],
+      paths: { [BIN]: EXEC },
+      unit: UNIT_RUNNING,
+    });
+    const plans = [
+      { task: 'merge' as const, changes: [] },
+      earlierFile('service', '/var/lib/hermes/.container-identity'),
+    ];
+    expect(markRestartPending(host.hermes, facts, plans)).toEqual(plans);
+  });
+
   it('is not needed for a gateway that is not running (any later run starts it)', () => {
     const host = makeHost();
     const facts = makeFacts({

@@ -17,6 +17,7 @@ import { restartReasons } from './restart-reasons.js';
 import {
   RUNNING_STATES,
   clearRestartPending,
+  notesRestart,
   markRestartPending,
   restartIsPending,
   restartPendingFacts,
@@ -173,9 +174,7 @@ function planLifecycle(
       user: h.user,
       ...(h.healthCheck.command !== undefined ? { command: h.healthCheck.command } : {}),
     });
-    // Only a running gateway was given the note (a stopped one is started by any later run).
-    const noted = RUNNING_STATES.has(unit.activeState) && changedHere.length > 0;
-    if (pending || noted) changes.push(clearRestartPending());
+    if (pending || notesRestart(h, facts, earlier)) changes.push(clearRestartPending());
   }
   return changes;
 }

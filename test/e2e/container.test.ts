@@ -285,7 +285,12 @@ describeFleet('container mode on real hosts', () => {
     expect(check.code, check.all).toBe(0);
     for (const i of HOSTS) {
       const changes = serviceChanges(report(check.stdout), `host${i}`);
-      expect(changes.map((c) => c.action ?? c.kind)).toEqual(['restart', 'wait-healthy']);
+      // The restart is noted before .env changes (secrets task) and the note cleared after it.
+      expect(changes.map((c) => c.action ?? c.kind)).toEqual([
+        'restart',
+        'wait-healthy',
+        'restart-pending',
+      ]);
       expect(changes[0]?.summary).toContain('.env changed');
     }
     const before = await Promise.all(HOSTS.map((i) => fleet.standinRecord(i)));
