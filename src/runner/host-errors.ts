@@ -4,3 +4,8 @@ import { ConnectionLostError, UnreachableError } from '../transport/ssh-errors.j
 export function isUnreachable(error: unknown): boolean {
   return error instanceof UnreachableError || error instanceof ConnectionLostError;
 }
+
+/** An error's message, or the thrown value as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -5,7 +5,7 @@ import { describeChange } from '../report/describe.js';
 import { oneLine } from '../report/text.js';
 import { hermesPaths, UNIT_NAME } from '../../tasks/layout.js';
 import type { Task } from '../../tasks/task.js';
-import { isUnreachable } from './host-errors.js';
+import { errorMessage, isUnreachable } from './host-errors.js';
 import { readAndPlan, type ReadAndPlanOutcome } from './read-and-plan.js';
 import type { HostSession } from './run-host.js';
 import type { TransportStats } from './types.js';
@@ -183,7 +183,7 @@ export async function readHostStatus(
       version: null,
       config: 'unknown',
       drift: [],
-      message: error instanceof Error ? error.message : String(error),
+      message: errorMessage(error),
       durationMs: Date.now() - started,
       stats: zeroStats,
     };

@@ -4,7 +4,7 @@ import type { HostSpec } from '../inventory/types.js';
 import { PlanError, type TaskName, type TaskPlan } from '../plan/types.js';
 import type { Executor } from '../exec/executor.js';
 import type { Task } from '../../tasks/task.js';
-import { isUnreachable } from './host-errors.js';
+import { errorMessage, isUnreachable } from './host-errors.js';
 import type { TaskResult } from './types.js';
 
 export interface ReadAndPlanOptions {
@@ -31,10 +31,6 @@ export type ReadAndPlanOutcome =
       facts?: ReadFacts;
     };
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Everything a run does before it applies, and all a check does: read every fact the selected
  * tasks need in one round trip, then plan each task (pure) against those facts. `status` runs
@@ -60,7 +56,7 @@ export async function readAndPlan(
     return {
       ok: false,
       status: isUnreachable(error) ? 'unreachable' : 'failed',
-      message: `reading the host's state: ${message(error)}`,
+      message: `reading the host's state: ${errorMessage(error)}`,
       tasks: [],
     };
   }

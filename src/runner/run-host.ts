@@ -4,7 +4,7 @@ import type { HostSpec } from '../inventory/types.js';
 import type { TaskName, TaskPlan } from '../plan/types.js';
 import type { Executor } from '../exec/executor.js';
 import type { Task } from '../../tasks/task.js';
-import { isUnreachable } from './host-errors.js';
+import { errorMessage, isUnreachable } from './host-errors.js';
 import { readAndPlan } from './read-and-plan.js';
 import type { HostResult, RunObserver, TaskResult, TransportStats } from './types.js';
 
@@ -31,12 +31,6 @@ export interface HostRunOptions {
 }
 
 const zeroStats: TransportStats = { roundTrips: 0, channels: 0, connections: 0 };
-
-export { isUnreachable } from './host-errors.js';
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * One host: connect, read every fact in one round trip, plan every task (pure), and — unless
@@ -77,7 +71,7 @@ export async function runHost(
     return finish({
       status: isUnreachable(error) ? 'unreachable' : 'failed',
       tasks: [],
-      message: message(error),
+      message: errorMessage(error),
       stats: zeroStats,
     });
   }
@@ -192,7 +186,7 @@ export async function runHost(
         },
       });
     } catch (error) {
-      outcome = { incomplete: message(error), lost: isUnreachable(error) };
+      outcome = { incomplete: errorMessage(error), lost: isUnreachable(error) };
     }
     observer.detail?.(
       host.name,
