@@ -1,4 +1,4 @@
-import { InternalError } from '../errors.js';
+import { lineField } from '../exec/line-field.js';
 import type { Change, FileBody, TaskName, TaskPlan } from '../plan/types.js';
 
 /**
@@ -12,12 +12,7 @@ export interface Op {
   body?: Buffer;
 }
 
-function field(value: string): string {
-  if (/[\t\n\r\0]/.test(value)) {
-    throw new InternalError(`apply field holds a tab, newline or NUL: ${JSON.stringify(value)}`);
-  }
-  return value;
-}
+const field = (value: string) => lineField(value, 'apply');
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 

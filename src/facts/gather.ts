@@ -1,5 +1,5 @@
-import { InternalError } from '../errors.js';
 import type { Executor } from '../exec/executor.js';
+import { lineField } from '../exec/line-field.js';
 import { Secret } from '../secret.js';
 import { READ_SCRIPT } from './read-script.js';
 import type {
@@ -14,14 +14,7 @@ import type {
 } from './types.js';
 
 /** A field that goes on a request line must not break the line protocol. */
-function field(value: string): string {
-  if (/[\t\n\r\0]/.test(value)) {
-    throw new InternalError(
-      `fact request field holds a tab, newline or NUL: ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
+const field = (value: string) => lineField(value, 'fact request');
 
 function requestKey(r: FactRequest): string {
   switch (r.kind) {

@@ -8,7 +8,7 @@ import type { Task } from '../../tasks/task.js';
 import { errorMessage, isUnreachable } from './host-errors.js';
 import { readAndPlan, type ReadAndPlanOutcome } from './read-and-plan.js';
 import type { HostSession } from './run-host.js';
-import type { TransportStats } from './types.js';
+import { noTraffic, type TransportStats } from './types.js';
 
 /**
  * One host's answer to `status`, worst first: `unreachable` (no login), `failed` (the read or
@@ -52,7 +52,6 @@ export interface HostStatusEntry {
   stats: TransportStats;
 }
 
-const zeroStats: TransportStats = { roundTrips: 0, channels: 0, connections: 0 };
 const RUNNING = new Set(['active', 'reloading']);
 
 function isoFromMicros(us: number | undefined): string | null {
@@ -185,7 +184,7 @@ export async function readHostStatus(
       drift: [],
       message: errorMessage(error),
       durationMs: Date.now() - started,
-      stats: zeroStats,
+      stats: noTraffic(),
     };
   }
   const { session, become } = opened;

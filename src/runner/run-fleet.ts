@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { HostSpec } from '../inventory/types.js';
 import type { Task } from '../../tasks/task.js';
 import { runHost, type HostRunOptions } from './run-host.js';
-import type { HostResult, RunResult } from './types.js';
+import { noTraffic, type HostResult, type RunResult } from './types.js';
 
 export interface FleetRunOptions extends Omit<HostRunOptions, 'signal'> {
   forks: number;
@@ -71,7 +71,7 @@ export async function runFleet(
           })),
           message: why,
           durationMs: 0,
-          stats: { roundTrips: 0, channels: 0, connections: 0 },
+          stats: noTraffic(),
         };
         options.observer.hostFinished?.(skipped);
         results.push(skipped);

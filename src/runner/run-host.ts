@@ -6,7 +6,13 @@ import type { Executor } from '../exec/executor.js';
 import type { Task } from '../../tasks/task.js';
 import { errorMessage, isUnreachable } from './host-errors.js';
 import { readAndPlan } from './read-and-plan.js';
-import type { HostResult, RunObserver, TaskResult, TransportStats } from './types.js';
+import {
+  noTraffic,
+  type HostResult,
+  type RunObserver,
+  type TaskResult,
+  type TransportStats,
+} from './types.js';
 
 /** What the host runner needs from a connection: the executor, its counters, and close. */
 export interface HostSession extends Executor {
@@ -29,8 +35,6 @@ export interface HostRunOptions {
   /** Seconds the apply batch may take, beyond the health checks' own waits. */
   applyTimeoutMs?: number;
 }
-
-const zeroStats: TransportStats = { roundTrips: 0, channels: 0, connections: 0 };
 
 /**
  * One host: connect, read every fact in one round trip, plan every task (pure), and — unless
@@ -60,7 +64,7 @@ export async function runHost(
     }));
 
   if (options.signal.aborted) {
-    return finish({ status: 'skipped', tasks: skippedAll('interrupted'), stats: zeroStats });
+    return finish({ status: 'skipped', tasks: skippedAll('interrupted'), stats: noTraffic() });
   }
 
   observer.hostPhase?.(host.name, 'connecting');
@@ -72,7 +76,7 @@ export async function runHost(
       status: isUnreachable(error) ? 'unreachable' : 'failed',
       tasks: [],
       message: errorMessage(error),
-      stats: zeroStats,
+      stats: noTraffic(),
     });
   }
   const { session, become } = opened;

@@ -23,6 +23,11 @@ export interface TransportStats {
   connections: number;
 }
 
+/** The counters of a host that was never connected to. */
+export function noTraffic(): TransportStats {
+  return { roundTrips: 0, channels: 0, connections: 0 };
+}
+
 export interface HostResult {
   host: string;
   status: HostStatus;
