@@ -150,7 +150,7 @@ describe('the apply batch (run by a real local shell)', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
   });
 
-  it('reports an incomplete batch when the content stream is cut short', async () => {
+  it('fails the write when its content arrives cut short: old file kept, no temp file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'apply-'));
     writeFileSync(join(dir, 'a'), 'old');
     const ops = planOps([
