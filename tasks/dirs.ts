@@ -2,10 +2,10 @@ import type { FactRequest, HostFacts } from '../src/facts/types.js';
 import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
-import { pathFact } from './facts-access.js';
-import { hermesPaths, ownedAttrs } from './layout.js';
-import { attrsDiffer } from './plan-file.js';
-import type { Task } from './task.js';
+import { pathFact } from './lib/facts-access.js';
+import { hermesPaths, ownedAttrs } from './lib/layout.js';
+import { attrsDiffer } from './lib/plan-file.js';
+import type { Task } from '../src/plan/task.js';
 
 export const DIR_MODE = 0o750;
 

@@ -2,10 +2,10 @@ import type { FactRequest, HostFacts } from '../src/facts/types.js';
 import type { HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
-import { pathFact } from './facts-access.js';
-import { documentPath, ownedAttrs } from './layout.js';
-import { planFile } from './plan-file.js';
-import type { Task } from './task.js';
+import { pathFact } from './lib/facts-access.js';
+import { documentPath, ownedAttrs } from './lib/layout.js';
+import { planFile } from './lib/plan-file.js';
+import type { Task } from '../src/plan/task.js';
 
 export const DOCUMENT_MODE = 0o640;
 

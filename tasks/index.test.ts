@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../src/facts/types.js';
 import type { HostSpec } from '../src/inventory/types.js';
-import { TASK_NAMES } from '../src/plan/types.js';
+import { TASK_NAMES } from './index.js';
 import type { Change } from '../src/plan/types.js';
 import { Secret } from '../src/secret.js';
 import {

@@ -1,14 +1,19 @@
+import type { HostSpec } from '../src/inventory/types.js';
+import type { StatusProbe, Task } from '../src/plan/task.js';
 import { dirsTask } from './dirs.js';
 import { docsTask } from './docs.js';
 import { mergeTask } from './merge.js';
 import { secretsTask } from './secrets.js';
 import { serviceTask } from './service.js';
-import type { Task } from './task.js';
+import { UNIT_NAME, hermesPaths } from './lib/layout.js';
 import { usersTask } from './users.js';
 
-export type { Task } from './task.js';
+export type { Task } from '../src/plan/task.js';
 
-/** Every host runs these, in this order (see the spec's tasks.md). */
+/**
+ * The registry: every host runs these tasks, in this order. Adding a task is adding it here;
+ * everything else (--tags, the reports, the recap) takes the names from this list.
+ */
 export const TASKS: readonly Task[] = [
   usersTask,
   dirsTask,
@@ -17,3 +22,14 @@ export const TASKS: readonly Task[] = [
   docsTask,
   serviceTask,
 ];
+
+/** The task names, in run order: what `--tags` accepts. */
+export const TASK_NAMES = TASKS.map((task) => task.name) as [string, ...string[]];
+
+/** The gateway's unit, and its program asked for its version as the service user. */
+export function statusProbe(host: HostSpec): StatusProbe {
+  return {
+    unit: UNIT_NAME,
+    program: { path: hermesPaths(host.hermes).bin, user: host.hermes.user },
+  };
+}

@@ -5,7 +5,7 @@ import type { Change } from '../src/plan/types.js';
 import { ABSENT, bare, file, freshFacts, makeFacts } from './fixtures/facts.js';
 import { makeHost } from './fixtures/host.js';
 import { managedSettings, mergeTask } from './merge.js';
-import { PYYAML_DOCUMENT } from './yaml-compat.js';
+import { PYYAML_DOCUMENT } from './lib/yaml-compat.js';
 
 const CONFIG = '/var/lib/hermes/.hermes/config.yaml';
 const BACKUP = '/var/lib/hermes/.hermes/config.yaml.broken';

@@ -1,13 +1,13 @@
 import type { FactRequest, HostFacts } from '../src/facts/types.js';
 import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import type { Change } from '../src/plan/types.js';
-import { deepMerge, isPlainMap, mergeConfigText, toPlain } from './config-merge.js';
-import type { PlainMap } from './config-merge.js';
-import { fileText, pathFact } from './facts-access.js';
-import { hermesPaths, ownedAttrs } from './layout.js';
-import { renderMcpServers } from './mcp-servers.js';
-import { planFile, regularFileOrAbsent } from './plan-file.js';
-import type { Task } from './task.js';
+import { deepMerge, isPlainMap, mergeConfigText, toPlain } from './lib/config-merge.js';
+import type { PlainMap } from './lib/config-merge.js';
+import { fileText, pathFact } from './lib/facts-access.js';
+import { hermesPaths, ownedAttrs } from './lib/layout.js';
+import { renderMcpServers } from './lib/mcp-servers.js';
+import { planFile, regularFileOrAbsent } from './lib/plan-file.js';
+import type { Task } from '../src/plan/task.js';
 
 export const CONFIG_MODE = 0o640;
 export const MANAGED_MARKER_MODE = 0o644;

@@ -4,10 +4,10 @@ import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
 import { Secret } from '../src/secret.js';
-import { fileSecret, pathFact } from './facts-access.js';
-import { hermesPaths, ownedAttrs } from './layout.js';
-import { planFile } from './plan-file.js';
-import type { Task } from './task.js';
+import { fileSecret, pathFact } from './lib/facts-access.js';
+import { hermesPaths, ownedAttrs } from './lib/layout.js';
+import { planFile } from './lib/plan-file.js';
+import type { Task } from '../src/plan/task.js';
 
 export const SECRET_FILE_MODE = 0o600;
 

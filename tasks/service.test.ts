@@ -11,8 +11,8 @@ import { ABSENT, UNIT_RUNNING, bare, dir, file, makeFacts, symlink } from './fix
 import type { FactsInput } from './fixtures/facts.js';
 import { makeHost } from './fixtures/host.js';
 import { UNIT_FILE_ATTRS, serviceTask } from './service.js';
-import { renderNativeUnit } from './unit-file.js';
-import { RESTART_PENDING, markRestartPending } from './restart-pending.js';
+import { renderNativeUnit } from './lib/unit-file.js';
+import { RESTART_PENDING, markRestartPending } from './lib/restart-pending.js';
 
 const BIN = '/opt/hermes/bin/hermes';
 const UNIT = '/etc/systemd/system/hermes-agent.service';

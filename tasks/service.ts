@@ -2,18 +2,18 @@ import type { Attrs, FactRequest, HostFacts, UnitFact } from '../src/facts/types
 import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
-import { pathFact, unitFact } from './facts-access.js';
-import { SYSTEM_BIN_LINK, UNIT_FILE, UNIT_NAME, hermesPaths } from './layout.js';
+import { pathFact, unitFact } from './lib/facts-access.js';
+import { SYSTEM_BIN_LINK, UNIT_FILE, UNIT_NAME, hermesPaths } from './lib/layout.js';
 import {
   containerFacts,
   containerLeftoverFacts,
   planContainerLeftovers,
   planContainerParts,
   renderContainerUnit,
-} from './container.js';
-import type { ContainerPlan } from './container.js';
-import { planFile } from './plan-file.js';
-import { restartReasons } from './restart-reasons.js';
+} from './lib/container.js';
+import type { ContainerPlan } from './lib/container.js';
+import { planFile } from './lib/plan-file.js';
+import { restartReasons } from './lib/restart-reasons.js';
 import {
   RUNNING_STATES,
   clearRestartPending,
@@ -21,9 +21,9 @@ import {
   markRestartPending,
   restartIsPending,
   restartPendingFacts,
-} from './restart-pending.js';
-import type { Task } from './task.js';
-import { renderNativeUnit } from './unit-file.js';
+} from './lib/restart-pending.js';
+import type { Task } from '../src/plan/task.js';
+import { renderNativeUnit } from './lib/unit-file.js';
 
 export const UNIT_FILE_ATTRS: Attrs = { mode: 0o644, user: 'root', group: 'root' };
 

@@ -2,9 +2,9 @@ import type { FactRequest, HostFacts } from '../src/facts/types.js';
 import type { HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
-import { groupFact, userFact } from './facts-access.js';
-import { hermesPaths } from './layout.js';
-import type { Task } from './task.js';
+import { groupFact, userFact } from './lib/facts-access.js';
+import { hermesPaths } from './lib/layout.js';
+import type { Task } from '../src/plan/task.js';
 
 /** The module's `shell = pkgs.bashInteractive`, on a host that is not NixOS. */
 export const USER_SHELL = '/bin/bash';

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { localExecutor } from '../exec/local-executor.js';
 import type { TaskPlan } from '../plan/types.js';
 import { Secret } from '../secret.js';
-import { quote } from '../transport/quote.js';
+import { quote } from '../exec/quote.js';
 import { applyOps } from './apply.js';
 import { encodeOps, opSummary, planOps } from './encode-ops.js';
 

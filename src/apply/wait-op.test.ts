@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localExecutor } from '../exec/local-executor.js';
 import type { TaskPlan } from '../plan/types.js';
-import { quote } from '../transport/quote.js';
+import { quote } from '../exec/quote.js';
 import { applyOps } from './apply.js';
 import { planOps } from './encode-ops.js';
 

@@ -30,3 +30,18 @@ export interface ExecOutcome {
 export interface Executor {
   exec(command: string, request?: ExecRequest): Promise<ExecOutcome>;
 }
+
+/** What a connection's commands cost, as the transport counts them. */
+export interface TransportStats {
+  /** Commands sent whose answer was awaited (one exec = one round trip). */
+  roundTrips: number;
+  /** SSH channels opened on the connection. */
+  channels: number;
+  /** TCP connections made (1 per host, plus bastions). */
+  connections: number;
+}
+
+/** The counters of a host that was never connected to. */
+export function noTraffic(): TransportStats {
+  return { roundTrips: 0, channels: 0, connections: 0 };
+}

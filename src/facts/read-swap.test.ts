@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localExecutor } from '../exec/local-executor.js';
-import { quote } from '../transport/quote.js';
+import { quote } from '../exec/quote.js';
 import { gatherFacts } from './gather.js';
 
 /**

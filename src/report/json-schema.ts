@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASK_NAMES } from '../plan/types.js';
+import { TASK_NAMES } from '../../tasks/index.js';
 
 /**
  * The shape of `--json` output, version 1. Names are stable: a field is only ever added, and a

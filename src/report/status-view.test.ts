@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HostStatusEntry } from '../runner/host-status.js';
+import type { HostStatusEntry } from './status.js';
 import { ago, formatStatusTable, toStatusReport } from './status-view.js';
 
 const stats = { roundTrips: 1, channels: 1, connections: 1 };

@@ -1,4 +1,4 @@
-import type { HostStatusEntry } from '../runner/host-status.js';
+import type { HostStatusEntry } from './status.js';
 import { indentContinuation, oneLine, palette } from './text.js';
 
 /** `status --json`: one document. Built field by field from the entries, which hold no secret. */

@@ -1,6 +1,6 @@
 import type { HostSpec } from '../inventory/types.js';
 import { connect } from '../transport/connection.js';
-import { quote } from '../transport/quote.js';
+import { quote } from '../exec/quote.js';
 import { resolveSshTarget } from '../transport/ssh-target.js';
 import type { HostSession } from './run-host.js';
 

@@ -3,7 +3,7 @@ import type { FactRequest, HostFacts } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
 import { PlanError, type TaskName, type TaskPlan } from '../plan/types.js';
 import type { Executor } from '../exec/executor.js';
-import type { Task } from '../../tasks/task.js';
+import type { Task } from '../plan/task.js';
 import { errorMessage, isUnreachable } from './host-errors.js';
 import type { TaskResult } from './types.js';
 

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { HostSpec } from '../inventory/types.js';
-import type { Task } from '../../tasks/task.js';
+import type { Task } from '../plan/task.js';
 import { runHost, type HostRunOptions } from './run-host.js';
 import { noTraffic, type HostResult, type RunResult } from './types.js';
 

@@ -3,7 +3,7 @@ import { opSummary, planOps } from '../apply/encode-ops.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { TaskName, TaskPlan } from '../plan/types.js';
 import type { Executor } from '../exec/executor.js';
-import type { Task } from '../../tasks/task.js';
+import type { Task } from '../plan/task.js';
 import { errorMessage, isUnreachable } from './host-errors.js';
 import { readAndPlan } from './read-and-plan.js';
 import {

@@ -1,4 +1,7 @@
+import type { TransportStats } from '../exec/executor.js';
 import type { Change, TaskName } from '../plan/types.js';
+
+export { noTraffic, type TransportStats } from '../exec/executor.js';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
@@ -13,20 +16,6 @@ export interface TaskResult {
 }
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
-
-export interface TransportStats {
-  /** Commands sent whose answer was awaited (one exec = one round trip). */
-  roundTrips: number;
-  /** SSH channels opened on the connection. */
-  channels: number;
-  /** TCP connections made (1 per host, plus bastions). */
-  connections: number;
-}
-
-/** The counters of a host that was never connected to. */
-export function noTraffic(): TransportStats {
-  return { roundTrips: 0, channels: 0, connections: 0 };
-}
 
 export interface HostResult {
   host: string;

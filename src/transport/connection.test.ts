@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pooledHopCount } from './bastion-pool.js';
-import { connect, ConnectionLostError, UnreachableError, type Connection } from './connection.js';
+import { connect, type Connection } from './connection.js';
+import { ConnectionLostError, UnreachableError } from './ssh-errors.js';
 import { fingerprintSha256 } from './known-hosts.js';
-import { commandLine } from './quote.js';
+import { commandLine } from '../exec/quote.js';
 import type { SshTarget } from './ssh-target.js';
 
 const SSHD = '/usr/sbin/sshd';

@@ -3,7 +3,6 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Client, ClientChannel } from 'ssh2';
-import type { TransportStats } from '../runner/types.js';
 import { acquireHop, type Acquired } from './bastion-pool.js';
 import {
   endpointLabel,
@@ -14,9 +13,8 @@ import {
 } from './ssh-client.js';
 import { AbortedError, ConnectionLostError, UnreachableError } from './ssh-errors.js';
 import type { SshEndpoint, SshTarget } from './ssh-target.js';
-import type { ExecOutcome, ExecRequest } from '../exec/executor.js';
+import type { ExecOutcome, ExecRequest, TransportStats } from '../exec/executor.js';
 
-export { AbortedError, ConnectionLostError, UnreachableError } from './ssh-errors.js';
 export type { UnreachableReason } from './ssh-errors.js';
 
 /**

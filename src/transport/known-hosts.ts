@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { quote } from './quote.js';
+import { quote } from '../exec/quote.js';
 import { transportWarning } from './warnings.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'off';

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
-import { TASK_NAMES } from '../../src/plan/types.js';
+import { TASK_NAMES } from '../../tasks/index.js';
 import { jsonReportSchema, type JsonReport } from '../../src/report/json-schema.js';
 import { CHECK_MODE_NOTE } from '../../src/report/recap.js';
 import {

@@ -4,12 +4,13 @@ import type { Argv } from 'yargs';
 import { UserError } from '../../errors.js';
 import { loadInventory } from '../../inventory/load.js';
 import { selectHosts } from '../../inventory/limit.js';
-import { TASK_NAMES, type TaskName } from '../../plan/types.js';
+import type { TaskName } from '../../plan/types.js';
+import { TASKS, TASK_NAMES } from '../../../tasks/index.js';
 import { runFleet } from '../../runner/run-fleet.js';
 import { openSession, scriptCommandLine } from '../../runner/open-session.js';
 import { selectShard } from '../../runner/shard.js';
 import type { RunObserver, RunResult } from '../../runner/types.js';
-import { collectTransportWarnings } from '../../transport/warnings.js';
+import { collectTransportWarnings } from '../transport-warnings.js';
 import { forksForThisProcess } from '../open-files.js';
 import { hostSelectionOptions } from '../options.js';
 
@@ -39,7 +40,7 @@ function parseTags(flag: string, values: readonly string[] | undefined): TaskNam
     .map((v) => v.trim())
     .filter(Boolean);
   for (const name of names) {
-    if (!(TASK_NAMES as readonly string[]).includes(name)) {
+    if (!TASK_NAMES.includes(name)) {
       throw new UserError(
         `${flag} ${name}: no such task`,
         undefined,
@@ -47,7 +48,7 @@ function parseTags(flag: string, values: readonly string[] | undefined): TaskNam
       );
     }
   }
-  return names as TaskName[];
+  return names;
 }
 
 export function selectedTasks(tags?: string[], skipTags?: string[]): Set<TaskName> {
@@ -79,7 +80,6 @@ export async function runCommand(args: RunArgs): Promise<number> {
   });
   let hosts = selectHosts(inventory, args.limit);
   if (args.shard !== undefined) hosts = selectShard(hosts, args.shard);
-  const { TASKS } = await import('../../../tasks/index.js');
   // One socket per host in flight: --forks beyond what `ulimit -n` allows is lowered, with a
   // warning, before any host is contacted (README, "## SSH").
   const fit = forksForThisProcess(args.forks, hosts.length);

@@ -4,9 +4,11 @@ import type { Argv } from 'yargs';
 import { UserError } from '../../errors.js';
 import { loadInventory } from '../../inventory/load.js';
 import { selectHosts } from '../../inventory/limit.js';
-import { readHostStatus, statusExitCode } from '../../runner/host-status.js';
+import { statusExitCode, statusFactRequests, statusFromRead } from '../../report/status.js';
+import { readHost } from '../../runner/read-host.js';
 import { openSession, scriptCommandLine } from '../../runner/open-session.js';
 import { hostSelectionOptions } from '../options.js';
+import { TASKS } from '../../../tasks/index.js';
 
 export interface StatusArgs {
   inventory: string[];
@@ -29,7 +31,6 @@ export async function statusCommand(args: StatusArgs): Promise<number> {
     resolveSecrets: true,
   });
   const hosts = selectHosts(inventory, args.limit);
-  const { TASKS } = await import('../../../tasks/index.js');
   const started = new Date();
   const signal = new AbortController().signal;
   // One listener per host connection: many are expected, not a leak.
@@ -37,12 +38,14 @@ export async function statusCommand(args: StatusArgs): Promise<number> {
   const limit = pLimit(args.forks);
   const entries = await Promise.all(
     hosts.map((host) =>
-      limit(() =>
-        readHostStatus(host, TASKS, {
+      limit(async () => {
+        const { read, stats, durationMs } = await readHost(host, TASKS, {
           open: (h) => openSession(h, signal),
           commandLine: scriptCommandLine,
-        }),
-      ),
+          extraFacts: statusFactRequests(host),
+        });
+        return statusFromRead(host, read, stats, durationMs);
+      }),
     ),
   );
   const exitCode = statusExitCode(entries);

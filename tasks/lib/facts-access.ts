@@ -1,4 +1,4 @@
-import { InternalError } from '../src/errors.js';
+import { InternalError } from '../../src/errors.js';
 import type {
   ContainerFact,
   GroupFact,
@@ -6,8 +6,8 @@ import type {
   PathFact,
   UnitFact,
   UserFact,
-} from '../src/facts/types.js';
-import type { Secret } from '../src/secret.js';
+} from '../../src/facts/types.js';
+import type { Secret } from '../../src/secret.js';
 
 /**
  * Lookups into HostFacts that fail loudly: a task that reads a fact it did not request is a bug

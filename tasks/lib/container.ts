@@ -1,8 +1,8 @@
-import { InternalError } from '../src/errors.js';
-import type { Attrs, FactRequest, HostFacts } from '../src/facts/types.js';
-import type { HermesSettings } from '../src/inventory/types.js';
-import { PlanError } from '../src/plan/types.js';
-import type { Change } from '../src/plan/types.js';
+import { InternalError } from '../../src/errors.js';
+import type { Attrs, FactRequest, HostFacts } from '../../src/facts/types.js';
+import type { HermesSettings } from '../../src/inventory/types.js';
+import { PlanError } from '../../src/plan/types.js';
+import type { Change } from '../../src/plan/types.js';
 import { commandFact, containerFact, pathFact } from './facts-access.js';
 import { hermesPaths, isUnder } from './layout.js';
 import {
@@ -14,7 +14,7 @@ import {
 } from './container-identity.js';
 import type { RecordedIdentity } from './container-identity.js';
 import { attrsDiffer, planFile } from './plan-file.js';
-import { quote as shellQuote } from '../src/transport/quote.js';
+import { quote as shellQuote } from '../../src/exec/quote.js';
 import { systemdQuote } from './systemd-quote.js';
 import { RESTART_POLICIES } from './unit-file.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { HermesSettings } from '../src/inventory/types.js';
+import type { HermesSettings } from '../../src/inventory/types.js';
 import { hermesPaths } from './layout.js';
 
 /**

@@ -3,7 +3,7 @@ import type { HostFacts, UnitFact } from '../facts/types.js';
 import { Secret } from '../secret.js';
 import { converge, freshFacts, planAll, UNIT_RUNNING } from '../../tasks/fixtures/facts.js';
 import { makeHost } from '../../tasks/fixtures/host.js';
-import { UNIT_NAME } from '../../tasks/layout.js';
+import { UNIT_NAME } from '../../tasks/lib/layout.js';
 import {
   serviceState,
   statusExitCode,
@@ -11,8 +11,8 @@ import {
   statusFromRead,
   versionOf,
   type HostStatusEntry,
-} from './host-status.js';
-import type { ReadAndPlanOutcome } from './read-and-plan.js';
+} from './status.js';
+import type { ReadAndPlanOutcome } from '../runner/read-and-plan.js';
 
 const BIN = '/opt/hermes/bin/hermes';
 const stats = { roundTrips: 1, channels: 1, connections: 1 };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InternalError } from '../src/errors.js';
-import { Secret } from '../src/secret.js';
+import { InternalError } from '../../src/errors.js';
+import { Secret } from '../../src/secret.js';
 import { fileSecret, fileText, groupFact, pathFact, unitFact, userFact } from './facts-access.js';
-import { bare, file, makeFacts } from './fixtures/facts.js';
+import { bare, file, makeFacts } from '../fixtures/facts.js';
 
 const attrs = { mode: 0o640, user: 'hermes', group: 'hermes' };
 

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
-import type { HermesSettings } from '../src/inventory/types.js';
-import type { TaskPlan } from '../src/plan/types.js';
+import type { HermesSettings } from '../../src/inventory/types.js';
+import type { TaskPlan } from '../../src/plan/types.js';
 import { hermesPaths, isUnder } from './layout.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { HermesSettings } from '../src/inventory/types.js';
-import { PlanError } from '../src/plan/types.js';
+import type { HermesSettings } from '../../src/inventory/types.js';
+import { PlanError } from '../../src/plan/types.js';
 import { hermesPaths } from './layout.js';
 import { escapeSpecifiers, systemdEnvironment, systemdQuote } from './systemd-quote.js';
 

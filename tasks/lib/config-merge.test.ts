@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PlanError } from '../src/plan/types.js';
+import { PlanError } from '../../src/plan/types.js';
 import { deepMerge, mergeConfigText, toPlain } from './config-merge.js';
 import type { MergeOutcome, PlainMap } from './config-merge.js';
 import { PYYAML_DOCUMENT } from './yaml-compat.js';

@@ -1,6 +1,6 @@
-import type { Attrs, PathFact } from '../src/facts/types.js';
-import { PlanError } from '../src/plan/types.js';
-import type { Change, FileBody } from '../src/plan/types.js';
+import type { Attrs, PathFact } from '../../src/facts/types.js';
+import { PlanError } from '../../src/plan/types.js';
+import type { Change, FileBody } from '../../src/plan/types.js';
 import { fileSecret, fileText } from './facts-access.js';
 import type { FileFact } from './facts-access.js';
 

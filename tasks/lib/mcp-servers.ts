@@ -1,4 +1,4 @@
-import type { McpServerSettings } from '../src/inventory/types.js';
+import type { McpServerSettings } from '../../src/inventory/types.js';
 import type { PlainMap } from './config-merge.js';
 
 function nonEmpty(record: Record<string, string> | undefined): record is Record<string, string> {

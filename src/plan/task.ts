@@ -1,6 +1,6 @@
-import type { FactRequest, HostFacts } from '../src/facts/types.js';
-import type { HostSpec } from '../src/inventory/types.js';
-import type { Change, TaskName, TaskPlan } from '../src/plan/types.js';
+import type { FactRequest, HostFacts } from '../facts/types.js';
+import type { HostSpec } from '../inventory/types.js';
+import type { Change, TaskName, TaskPlan } from './types.js';
 
 /**
  * A task is two pure functions: which facts it needs, and the changes that bring the host from
@@ -21,4 +21,13 @@ export interface Task {
    * records a pending restart before the first write the gateway reads. Pure, like `plan`.
    */
   amend?(host: HostSpec, facts: HostFacts, plans: readonly TaskPlan[]): TaskPlan[];
+}
+
+/**
+ * What `status` asks of a host besides the tasks' facts: the systemd unit that is the service,
+ * and the program whose `--version` it shows, run as `user` (never as root).
+ */
+export interface StatusProbe {
+  unit: string;
+  program: { path: string; user: string };
 }

@@ -1,6 +1,6 @@
-import type { FactRequest, HostFacts } from '../src/facts/types.js';
-import type { HermesSettings } from '../src/inventory/types.js';
-import type { Change, TaskPlan } from '../src/plan/types.js';
+import type { FactRequest, HostFacts } from '../../src/facts/types.js';
+import type { HermesSettings } from '../../src/inventory/types.js';
+import type { Change, TaskPlan } from '../../src/plan/types.js';
 import { pathFact, unitFact } from './facts-access.js';
 import { UNIT_NAME } from './layout.js';
 import { restartReasons } from './restart-reasons.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../src/plan/types.js';
+import { PlanError } from '../../src/plan/types.js';
 import { escapeSpecifiers, systemdEnvironment, systemdQuote } from './systemd-quote.js';
 
 /**

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
-import type { Attrs } from '../src/facts/types.js';
-import type { HermesSettings } from '../src/inventory/types.js';
+import type { Attrs } from '../../src/facts/types.js';
+import type { HermesSettings } from '../../src/inventory/types.js';
 
 export const UNIT_NAME = 'hermes-agent.service';
 export const UNIT_FILE = `/etc/systemd/system/${UNIT_NAME}`;

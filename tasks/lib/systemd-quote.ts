@@ -1,4 +1,4 @@
-import { PlanError } from '../src/plan/types.js';
+import { PlanError } from '../../src/plan/types.js';
 
 /**
  * Quoting for systemd unit files (systemd.syntax(7), systemd.service(7) "Command lines").

@@ -1,14 +1,11 @@
+import type { TransportStats } from '../exec/executor.js';
 import type { FactRequest, UnitFact, VersionFact } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
-import { TASK_NAMES, type TaskName } from '../plan/types.js';
-import { describeChange } from '../report/describe.js';
-import { oneLine } from '../report/text.js';
-import { hermesPaths, UNIT_NAME } from '../../tasks/layout.js';
-import type { Task } from '../../tasks/task.js';
-import { errorMessage, isUnreachable } from './host-errors.js';
-import { readAndPlan, type ReadAndPlanOutcome } from './read-and-plan.js';
-import type { HostSession } from './run-host.js';
-import { noTraffic, type TransportStats } from './types.js';
+import type { TaskName } from '../plan/types.js';
+import type { ReadAndPlanOutcome } from '../runner/read-and-plan.js';
+import { statusProbe } from '../../tasks/index.js';
+import { describeChange } from './describe.js';
+import { oneLine } from './text.js';
 
 /**
  * One host's answer to `status`, worst first: `unreachable` (no login), `failed` (the read or
@@ -73,7 +70,7 @@ export function serviceState(unit: UnitFact): ServiceState {
 }
 
 /** The first non-empty line a program printed, short, with control characters shown as `\xNN`. */
-function firstLine(output: string): string {
+function firstPrintedLine(output: string): string {
   const line = output.split('\n').find((l) => l.trim() !== '') ?? '';
   return oneLine(line.trim()).slice(0, 120);
 }
@@ -90,7 +87,7 @@ export function versionOf(
       versionError: `user ${fact.user} does not exist, so ${bin} --version was not run`,
     };
   }
-  const line = firstLine(fact.output);
+  const line = firstPrintedLine(fact.output);
   if (fact.exitCode === 0 && line !== '') return { version: line };
   if (fact.exitCode === 124) {
     return { version: null, versionError: `${bin} --version did not answer within 5 s` };
@@ -111,9 +108,10 @@ export function statusFromRead(
   stats: TransportStats,
   durationMs: number,
 ): HostStatusEntry {
-  const bin = hermesPaths(host.hermes).bin;
+  const probe = statusProbe(host);
+  const bin = probe.program.path;
   const facts = read.facts;
-  const unit = facts?.units.get(UNIT_NAME);
+  const unit = facts?.units.get(probe.unit);
   const service = unit ? serviceState(unit) : null;
   const version = facts ? versionOf(bin, facts.versions?.get(bin)) : { version: null };
   const base = { host: host.name, reachable: read.ok || read.status !== 'unreachable' };
@@ -151,53 +149,8 @@ export function statusFromRead(
  * service user (the package directory may be writable by it; as root that is code execution).
  */
 export function statusFactRequests(host: HostSpec): FactRequest[] {
-  return [{ kind: 'version', path: hermesPaths(host.hermes).bin, user: host.hermes.user }];
-}
-
-export interface HostStatusOptions {
-  open: (host: HostSpec) => Promise<{ session: HostSession; become: boolean }>;
-  commandLine: (script: string, become: boolean) => string;
-}
-
-/**
- * Logs in and reads the host once: the facts every task needs plus the version, planned as a
- * check plans them. Read-only: nothing is applied, whatever the plan says.
- */
-export async function readHostStatus(
-  host: HostSpec,
-  tasks: readonly Task[],
-  options: HostStatusOptions,
-): Promise<HostStatusEntry> {
-  const started = Date.now();
-  let opened: { session: HostSession; become: boolean };
-  try {
-    opened = await options.open(host);
-  } catch (error) {
-    const unreachable = isUnreachable(error);
-    return {
-      host: host.name,
-      status: unreachable ? 'unreachable' : 'failed',
-      reachable: !unreachable,
-      service: null,
-      version: null,
-      config: 'unknown',
-      drift: [],
-      message: errorMessage(error),
-      durationMs: Date.now() - started,
-      stats: noTraffic(),
-    };
-  }
-  const { session, become } = opened;
-  try {
-    const read = await readAndPlan(session, host, tasks, {
-      selected: new Set(TASK_NAMES),
-      commandLine: (script) => options.commandLine(script, become),
-      extraFacts: statusFactRequests(host),
-    });
-    return statusFromRead(host, read, { ...session.stats }, Date.now() - started);
-  } finally {
-    session.close();
-  }
+  const { program } = statusProbe(host);
+  return [{ kind: 'version', path: program.path, user: program.user }];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Document, isAlias, isCollection, isMap, isScalar, parseDocument, visit } from 'yaml';
 import type { Node, Pair, YAMLMap } from 'yaml';
-import { PlanError } from '../src/plan/types.js';
+import { PlanError } from '../../src/plan/types.js';
 import { PYYAML_DOCUMENT, PYYAML_TO_STRING, quoteUnsafeScalars } from './yaml-compat.js';
 
 /** A JSON-like value: what `builtins.toJSON cfg.settings` can hold. */

@@ -3,10 +3,10 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { HostFacts } from '../src/facts/types.js';
-import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
-import { PlanError } from '../src/plan/types.js';
-import type { Change } from '../src/plan/types.js';
+import type { HostFacts } from '../../src/facts/types.js';
+import type { HermesSettings, HostSpec } from '../../src/inventory/types.js';
+import { PlanError } from '../../src/plan/types.js';
+import type { Change } from '../../src/plan/types.js';
 import {
   CREATE_FILE,
   ENTRYPOINT_FILE,
@@ -24,9 +24,9 @@ import {
   file,
   freshFacts,
   planAll,
-} from './fixtures/facts.js';
-import { defaultHermes, makeHost } from './fixtures/host.js';
-import { serviceTask } from './service.js';
+} from '../fixtures/facts.js';
+import { defaultHermes, makeHost } from '../fixtures/host.js';
+import { serviceTask } from '../service.js';
 
 function containerHost(
   hermes: Partial<HermesSettings> = {},
