@@ -1,16 +1,30 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // A host program (`import READ_PROGRAM from './read.sh'`) is its text, as in the bundle.
+  plugins: [
+    {
+      name: 'host-program-text',
+      enforce: 'pre',
+      transform(code: string, id: string) {
+        return id.endsWith('.sh')
+          ? { code: `export default ${JSON.stringify(code)};`, map: null }
+          : null;
+      },
+    },
+  ],
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'tasks/**/*.test.ts', 'test/unit/**/*.test.ts'],
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts', 'test/fleet/**/*.test.ts'],

@@ -1,10 +1,10 @@
-// Bundles the compiled CLI (dist/src/cli/main.js) and its dependencies into one ES module,
+// Bundles the CLI (src/cli/main.ts) and its dependencies into one ES module,
 // dist/hermes-fleet.mjs. Node resolves and compiles one file instead of several hundred, which
 // halves the CLI's start-up (measured by `npm run bench`); bin/hermes-fleet runs the bundle.
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['dist/src/cli/main.js'],
+  entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/hermes-fleet.mjs',
   bundle: true,
   platform: 'node',
@@ -12,6 +12,9 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   logLevel: 'warning',
+  // The host programs (src/facts/read.sh, src/apply/apply.sh) are shell files, linted by
+  // shellcheck, and travel inside the bundle as strings.
+  loader: { '.sh': 'text' },
   // ssh2's optional native helpers: absent here, and loaded in try/catch when present.
   external: ['cpu-features', '*.node'],
   // CommonJS dependencies (ssh2, yargs internals) expect these inside an ES module bundle.

@@ -81,7 +81,12 @@ function earlierFile(task: TaskPlan['task'], path: string): TaskPlan {
 }
 
 const WAIT = { kind: 'wait-healthy', unit: 'hermes-agent.service', seconds: 3, user: 'hermes' };
-const CLEAR_PENDING = { kind: 'restart-pending', action: 'clear', path: RESTART_PENDING };
+const CLEAR_PENDING = {
+  kind: 'restart-pending',
+  action: 'clear',
+  path: RESTART_PENDING,
+  unit: 'hermes-agent.service',
+};
 
 describe('service unit file', () => {
   it('renders the module unit', () => {
@@ -399,6 +404,7 @@ describe('a restart owed by an earlier run', () => {
       kind: 'restart-pending',
       action: 'set',
       path: RESTART_PENDING,
+      unit: 'hermes-agent.service',
     });
     expect(marked[1]?.changes).toHaveLength(2);
     expect(marked[2]).toEqual(plans[2]);

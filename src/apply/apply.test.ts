@@ -139,12 +139,10 @@ describe('the apply batch (run by a real local shell)', () => {
         ],
       },
     ];
-    const outcome = await applyOps(localExecutor, planOps(plans), {
-      commandLine: sh,
-      timeoutMs: 10_000,
-    });
+    const ops = planOps(plans);
+    const outcome = await applyOps(localExecutor, ops, { commandLine: sh, timeoutMs: 10_000 });
     expect(outcome.done).toBe(1);
-    expect(outcome.failure?.task).toBe('docs');
+    expect(outcome.failure && ops[outcome.failure.index]?.task).toBe('docs');
     expect(outcome.failure?.message).toMatch(/temporary file/);
     expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('old');
     expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
@@ -196,7 +194,7 @@ describe('the apply batch (run by a real local shell)', () => {
     ]);
     const stdin = encodeOps(ops);
     // The second task's bytes arrive only after the interrupt, as over a slow link.
-    const splitAt = stdin.indexOf(Buffer.from('3\ttask\tdocs'));
+    const splitAt = stdin.indexOf(Buffer.from('3\ttask\tname=docs'));
     const controller = new AbortController();
     const outcome = await applyOps(
       {
@@ -251,7 +249,7 @@ describe('the apply batch (run by a real local shell)', () => {
       },
     ]);
     expect(op && opSummary(op)).toBe(
-      'write /var/lib/hermes/.hermes/.env 0600 hermes hermes <secret on stdin>',
+      'file path=/var/lib/hermes/.hermes/.env mode=0600 user=hermes group=hermes <secret on stdin>',
     );
   });
 });

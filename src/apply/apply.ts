@@ -1,13 +1,12 @@
 import type { Executor } from '../exec/executor.js';
-import type { TaskName } from '../plan/types.js';
-import { APPLY_SCRIPT } from './apply-script.js';
+import APPLY_PROGRAM from './apply.sh';
 import { encodeOps, type Op } from './encode-ops.js';
 
 export interface ApplyOutcome {
   /** How many operations completed, in order. */
   done: number;
   /** The operation that failed, and why. */
-  failure?: { index: number; task: TaskName; message: string };
+  failure?: { index: number; message: string };
   /** The batch never finished (connection lost, timeout, killed). */
   incomplete?: string;
   /** Stopped at a task boundary after an interrupt (Ctrl-C). */
@@ -54,14 +53,10 @@ export async function applyOps(
       seen.done = index + 1;
       options.onOpDone?.(index);
     } else if (status === 'fail') {
-      seen.failure = {
-        index,
-        task: op?.task ?? ops[seen.done]?.task ?? 'users',
-        message: Buffer.from(message, 'base64').toString('utf8'),
-      };
+      seen.failure = { index, message: Buffer.from(message, 'base64').toString('utf8') };
     }
   };
-  const result = await executor.exec(options.commandLine(APPLY_SCRIPT), {
+  const result = await executor.exec(options.commandLine(APPLY_PROGRAM), {
     stdin: encodeOps(ops),
     timeoutMs: options.timeoutMs,
     ...(options.interrupt ? { interrupt: options.interrupt } : {}),

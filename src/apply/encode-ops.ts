@@ -1,18 +1,20 @@
-import { lineField } from '../exec/line-field.js';
-import type { Change, FileBody, TaskName, TaskPlan } from '../plan/types.js';
+import { namedLine } from '../exec/line-field.js';
+import type { Attrs } from '../facts/types.js';
+import type { Actor, Change, FileBody, TaskName, TaskPlan } from '../plan/types.js';
 
 /**
- * One operation of the apply batch, with the task it belongs to. A task's operations are
- * preceded by a marker (no change) where an interrupted batch may stop.
+ * One operation of the apply batch, with the task it belongs to. Its name is the kind of the
+ * change it carries out (apply.sh has one `case` for each); a task's operations are preceded by
+ * a `task` marker (no change), where an interrupted batch may stop.
  */
 export interface Op {
   task: TaskName;
   change?: Change;
-  header: string[];
+  name: string;
+  fields: Record<string, string | undefined>;
+  /** Bytes that follow the header on stdin (`size` says how many). */
   body?: Buffer;
 }
-
-const field = (value: string) => lineField(value, 'apply');
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 
@@ -21,71 +23,83 @@ function bodyBytes(body: FileBody): Buffer {
   return Buffer.from('text' in body ? body.text : body.secret.reveal(), 'utf8');
 }
 
-function toOp(task: TaskName, change: Change): Op {
-  const op = (header: string[], body?: Buffer): Op => ({
-    task,
-    change,
-    header: header.map(field),
-    ...(body ? { body } : {}),
-  });
+const attrFields = (attrs: Attrs) => ({
+  mode: octal(attrs.mode),
+  user: attrs.user,
+  group: attrs.group,
+});
+
+const actorFields = (actor: Actor) => ({ as: actor.as, tree: actor.tree });
+
+/** The named fields of a change's operation, and the body that follows it. */
+function toFields(change: Change): { fields: Op['fields']; body?: Buffer } {
   switch (change.kind) {
     case 'group-create':
-      return op(['group', change.name]);
+      return { fields: { name: change.name } };
     case 'user-create':
-      return op(['user', change.name, change.group, change.home, change.shell]);
+      return {
+        fields: {
+          name: change.name,
+          group: change.group,
+          home: change.home,
+          shell: change.shell,
+        },
+      };
     case 'dir':
-      return op([
-        'dir',
-        change.path,
-        octal(change.attrs.mode),
-        change.attrs.user,
-        change.attrs.group,
-      ]);
+    case 'attrs':
+      return {
+        fields: { path: change.path, ...attrFields(change.attrs), ...actorFields(change) },
+      };
     case 'file': {
       const body = bodyBytes(change.body);
-      return op(
-        [
-          'write',
-          change.path,
-          octal(change.attrs.mode),
-          change.attrs.user,
-          change.attrs.group,
-          String(body.length),
-        ],
+      return {
+        fields: {
+          path: change.path,
+          ...attrFields(change.attrs),
+          size: String(body.length),
+          ...actorFields(change),
+        },
         body,
-      );
+      };
     }
-    case 'attrs':
-      return op([
-        'attrs',
-        change.path,
-        octal(change.attrs.mode),
-        change.attrs.user,
-        change.attrs.group,
-      ]);
     case 'symlink':
-      return op(['symlink', change.path, change.target]);
+      return { fields: { path: change.path, target: change.target, ...actorFields(change) } };
     case 'remove':
-      return op(['remove', change.path]);
+      return { fields: { path: change.path, ...actorFields(change) } };
     case 'restart-pending': {
-      if (change.action === 'clear') return op(['remove', change.path]);
-      const body = Buffer.from('hermes-agent.service must restart (hermes-fleet)\n', 'utf8');
-      return op(['write', change.path, '0600', 'root', 'root', String(body.length)], body);
+      const fields = { action: change.action, path: change.path, unit: change.unit };
+      if (change.action === 'clear') return { fields };
+      const body = Buffer.from(`${change.unit} must restart (hermes-fleet)\n`, 'utf8');
+      return {
+        fields: { ...fields, ...attrFields(NOTE_ATTRS), size: String(body.length) },
+        body,
+      };
     }
     case 'systemd':
-      return op(['systemctl', change.action, change.action === 'daemon-reload' ? '' : change.unit]);
+      return { fields: { action: change.action, unit: change.unit } };
     case 'container-remove':
-      return op(['container-rm', change.backend, change.name]);
+      return { fields: { backend: change.backend, name: change.name } };
     case 'wait-healthy': {
       const body = Buffer.from(change.command ?? '', 'utf8');
-      // `-` fills the unused field: tab is IFS white space, so `read` would merge an empty
-      // field into its neighbour and the command's length would land in the wrong variable.
-      return op(
-        ['wait', change.unit, String(change.seconds), change.user, '-', String(body.length)],
-        body.length > 0 ? body : undefined,
-      );
+      return {
+        fields: {
+          unit: change.unit,
+          seconds: String(change.seconds),
+          user: change.user,
+          size: String(body.length),
+        },
+        ...(body.length > 0 ? { body } : {}),
+      };
     }
   }
+}
+
+/** The pending-restart note is root's alone. */
+const NOTE_ATTRS: Attrs = { mode: 0o600, user: 'root', group: 'root' };
+
+function toOp(task: TaskName, change: Change): Op {
+  const { fields, body } = toFields(change);
+  return { task, change, name: change.kind, fields, ...(body ? { body } : {}) };
 }
 
 /** Every change of every plan, in task order, as operations; each task opens with a marker. */
@@ -94,28 +108,29 @@ export function planOps(plans: readonly TaskPlan[]): Op[] {
     plan.changes.length === 0
       ? []
       : [
-          { task: plan.task, header: ['task', plan.task] },
+          { task: plan.task, name: 'task', fields: { name: plan.task } },
           ...plan.changes.map((change) => toOp(plan.task, change)),
         ],
   );
 }
 
-/** The apply batch's stdin: header lines, each file's bytes right after its header. */
+/** The apply batch's stdin: header lines, each body right after its header. */
 export function encodeOps(ops: readonly Op[]): Buffer {
   const parts: Buffer[] = [];
   ops.forEach((op, index) => {
-    parts.push(Buffer.from(`${index}\t${op.header.join('\t')}\n`, 'utf8'));
+    parts.push(Buffer.from(namedLine(index, op.name, op.fields, 'apply'), 'utf8'));
     if (op.body) parts.push(op.body);
   });
   return Buffer.concat(parts);
 }
 
-/** What -vv shows of an operation: its header, never a body (a body may be a secret). */
+/** What -vv shows of an operation: its fields, never a body (a body may be a secret). */
 export function opSummary(op: Op): string {
-  const [name, ...args] = op.header;
   // Not even a secret's length is shown: it narrows down what the value can be.
   const secret = op.change?.kind === 'file' && 'secret' in op.change.body;
-  const body = secret ? '<secret on stdin>' : `<${op.body?.length ?? 0} bytes on stdin>`;
-  const shown = op.body ? [...args.slice(0, -1), body] : args;
-  return [name, ...shown].join(' ');
+  const shown = Object.entries(op.fields)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'size')
+    .map(([key, value]) => `${key}=${value}`);
+  if (op.body) shown.push(secret ? '<secret on stdin>' : `<${op.body.length} bytes on stdin>`);
+  return [op.name, ...shown].join(' ');
 }

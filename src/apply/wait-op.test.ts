@@ -52,16 +52,13 @@ function waitPlan(command?: string): TaskPlan[] {
 describe('the health wait (apply batch, local shell)', () => {
   it('runs the health command as the hermes user and fails with the unit log when it fails', async () => {
     const system = fakeSystem();
-    const outcome = await applyOps(
-      localExecutor,
-      planOps(waitPlan('echo "not ready" >&2; false')),
-      {
-        commandLine: system.commandLine,
-        timeoutMs: 10_000,
-      },
-    );
+    const ops = planOps(waitPlan('echo "not ready" >&2; false'));
+    const outcome = await applyOps(localExecutor, ops, {
+      commandLine: system.commandLine,
+      timeoutMs: 10_000,
+    });
     expect(readFileSync(join(system.dir, 'ran-as'), 'utf8')).toBe('hermes');
-    expect(outcome.failure?.task).toBe('service');
+    expect(outcome.failure && ops[outcome.failure.index]?.task).toBe('service');
     expect(outcome.failure?.message).toBe(
       'health check command failed as hermes (exit 1): not ready\n--- last log lines ---\ngateway said: listening',
     );

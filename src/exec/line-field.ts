@@ -13,3 +13,20 @@ export function lineField(value: string, protocol: string): string {
   }
   return value;
 }
+
+/**
+ * One request or operation line of a host program: `INDEX<TAB>NAME<TAB>key=value<TAB>…`, with
+ * named fields (an undefined one is left out), so the program reads each by its name.
+ */
+export function namedLine(
+  index: number,
+  name: string,
+  fields: Readonly<Record<string, string | number | undefined>>,
+  protocol: string,
+): string {
+  const parts = [String(index), lineField(name, protocol)];
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) parts.push(`${key}=${lineField(String(value), protocol)}`);
+  }
+  return `${parts.join('\t')}\n`;
+}

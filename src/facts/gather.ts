@@ -1,7 +1,7 @@
 import type { Executor } from '../exec/executor.js';
-import { lineField } from '../exec/line-field.js';
+import { namedLine } from '../exec/line-field.js';
 import { Secret } from '../secret.js';
-import { READ_SCRIPT } from './read-script.js';
+import READ_PROGRAM from './read.sh';
 import type {
   ContainerFact,
   FactRequest,
@@ -13,13 +13,12 @@ import type {
   VersionFact,
 } from './types.js';
 
-/** A field that goes on a request line must not break the line protocol. */
-const field = (value: string) => lineField(value, 'fact request');
-
 function requestKey(r: FactRequest): string {
   switch (r.kind) {
     case 'path':
       return `path\t${r.follow ? 'follow' : 'nofollow'}\t${r.path}`;
+    case 'temp-files':
+      return `temp-files\t${r.as ?? ''}\t${r.dir}`;
     case 'user':
     case 'group':
     case 'unit':
@@ -41,12 +40,15 @@ export function dedupeRequests(requests: readonly FactRequest[]): FactRequest[] 
     const key = requestKey(r);
     const seen = byKey.get(key);
     if (seen?.kind === 'path' && r.kind === 'path') {
+      const as = r.as ?? seen.as;
       byKey.set(key, {
         kind: 'path',
         path: r.path,
         content: Boolean(seen.content) || Boolean(r.content),
         secret: Boolean(seen.secret) || Boolean(r.secret),
         ...(r.follow ? { follow: true } : {}),
+        // Asked by anyone as the account, it is read as the account.
+        ...(as !== undefined ? { as } : {}),
       });
     } else if (!seen) {
       byKey.set(key, r);
@@ -56,25 +58,33 @@ export function dedupeRequests(requests: readonly FactRequest[]): FactRequest[] 
 }
 
 export function encodeRequests(requests: readonly FactRequest[]): string {
+  const line = (i: number, kind: string, fields: Record<string, string | undefined>) =>
+    namedLine(i, kind, fields, 'fact request');
   return requests
     .map((r, i) => {
       switch (r.kind) {
         case 'path':
-          return `${i}\tpath\t${field(r.path)}\t${r.content ? '1' : '0'}\t${r.follow ? '1' : '0'}`;
+          return line(i, 'path', {
+            path: r.path,
+            content: r.content ? '1' : undefined,
+            follow: r.follow ? '1' : undefined,
+            as: r.as,
+          });
+        case 'temp-files':
+          return line(i, 'temp-files', { path: r.dir, as: r.as });
         case 'user':
         case 'group':
         case 'unit':
         case 'command':
-          return `${i}\t${r.kind}\t${field(r.name)}\t`;
+          return line(i, r.kind, { name: r.name });
         case 'container':
-          return `${i}\tcontainer\t${r.backend}\t${field(r.name)}`;
+          return line(i, 'container', { backend: r.backend, name: r.name });
         case 'image':
-          return `${i}\timage\t${r.backend}\t${field(r.image)}`;
+          return line(i, 'image', { backend: r.backend, image: r.image });
         case 'version':
-          return `${i}\tversion\t${field(r.path)}\t${field(r.user)}`;
+          return line(i, 'version', { path: r.path, user: r.user });
       }
     })
-    .map((line) => `${line}\n`)
     .join('');
 }
 
@@ -88,6 +98,7 @@ export function emptyFacts(): HostFacts {
     containers: new Map(),
     images: new Map(),
     versions: new Map(),
+    tempFiles: new Map(),
   };
 }
 
@@ -255,6 +266,14 @@ export function parseFacts(
       case 'version':
         facts.versions?.set(request.path, parseVersion(request, fields));
         break;
+      case 'temp-files':
+        facts.tempFiles?.set(
+          request.dir,
+          fromBase64(fields[1] ?? '')
+            .split('\n')
+            .filter((name) => name !== ''),
+        );
+        break;
     }
   }
   if (!ended || answered.size !== requests.length) {
@@ -266,7 +285,10 @@ export function parseFacts(
 }
 
 export interface GatherOptions {
-  /** Wraps the read script into the command line that runs it (adds sudo when needed). */
+  /**
+   * Wraps the read program into the command line that runs it as root (adds sudo when needed),
+   * with its own text as $1 (see hostProgramLine).
+   */
   commandLine: (script: string) => string;
   timeoutMs?: number;
 }
@@ -278,7 +300,7 @@ export async function gatherFacts(
   options: GatherOptions,
 ): Promise<HostFacts & { uid: number }> {
   const unique = dedupeRequests(requests);
-  const result = await executor.exec(options.commandLine(READ_SCRIPT), {
+  const result = await executor.exec(options.commandLine(READ_PROGRAM), {
     stdin: encodeRequests(unique),
     timeoutMs: options.timeoutMs ?? 60_000,
   });

@@ -17,7 +17,7 @@ function racedCommandLine(name: string, to: string): (script: string) => string 
   // first command that opens or reads it after the checks: the attacker winning the race.
   const trap = [
     'set -T',
-    `trap 'case $BASH_COMMAND in *"exec 6<"*|b64*|base64*) if [ -z "$swapped" ] && [ "$a" = ${quote(name)} ]; then swapped=1; rm -f -- "$a"; ln -s -- ${quote(to)} "$a"; fi ;; esac' DEBUG`,
+    `trap 'case $BASH_COMMAND in *"exec 6<"*|b64*|base64*) if [ -z "$swapped" ] && [ "$path" = ${quote(name)} ]; then swapped=1; rm -f -- "$path"; ln -s -- ${quote(to)} "$path"; fi ;; esac' DEBUG`,
     '',
   ].join('\n');
   return (script) => `bash -c ${quote(trap + script)}`;

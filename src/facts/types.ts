@@ -8,7 +8,20 @@ export type FactRequest =
    * as absent): only for root-chosen paths, never for ones the service account can swap. When a
    * path is also asked without `follow`, that answer is the one kept.
    */
-  | { kind: 'path'; path: string; content?: boolean; secret?: boolean; follow?: boolean }
+  | {
+      kind: 'path';
+      path: string;
+      content?: boolean;
+      secret?: boolean;
+      follow?: boolean;
+      /**
+       * Read as this account, never as root: for paths in a tree the account owns, where it can
+       * swap any name for a link. Root reads when the account does not exist yet.
+       */
+      as?: string;
+    }
+  /** The `.hermes-fleet.*` temporary files a killed run left in `dir`, listed as `as`. */
+  | { kind: 'temp-files'; dir: string; as?: string }
   | { kind: 'user'; name: string }
   | { kind: 'group'; name: string }
   | { kind: 'unit'; name: string }
@@ -106,4 +119,6 @@ export interface HostFacts {
    * fixture facts need not carry it.
    */
   versions?: Map<string, VersionFact>;
+  /** Keyed by directory: the names of the temporary files found in it. Optional as `versions`. */
+  tempFiles?: Map<string, string[]>;
 }

@@ -8,20 +8,34 @@ export type TaskName = string;
 export type FileBody = { text: string } | { secret: Secret };
 
 /**
+ * Who carries out a change to a path, and where. `as`: the account that owns the tree the path
+ * is in; the change is made by that account, never by root, so a name it swaps for a link
+ * gains it nothing. `tree`: the top of such a tree when root must act in it all the same
+ * (creating the top itself, handing a directory over): root then works in the parent
+ * directory checked to be the one the path names, no component swapped for a link.
+ * Neither: a path in a tree only root can change (/etc/systemd, /run).
+ */
+export interface Actor {
+  as?: string;
+  tree?: string;
+}
+
+/**
  * One thing a run would do on a host: plain data, computed by a task's pure planner from the
- * host's facts, and carried out only by the apply step. A task in sync plans no change.
+ * host's facts, and carried out only by the apply step, by an operation of the same name
+ * (src/apply/apply.sh). A task in sync plans no change.
  */
 export type Change =
   | { kind: 'group-create'; name: string }
   | { kind: 'user-create'; name: string; group: string; home: string; shell: string }
   /** mkdir when absent, then owner and mode. */
-  | { kind: 'dir'; path: string; attrs: Attrs; before: PathFact }
+  | ({ kind: 'dir'; path: string; attrs: Attrs; before: PathFact } & Actor)
   /** Atomic write: temp file in the same directory with final mode+owner, renamed over path. */
-  | { kind: 'file'; path: string; body: FileBody; attrs: Attrs; before: PathFact }
+  | ({ kind: 'file'; path: string; body: FileBody; attrs: Attrs; before: PathFact } & Actor)
   /** Content already right; only mode and/or owner differ. */
-  | { kind: 'attrs'; path: string; attrs: Attrs; before: PathFact }
-  | { kind: 'symlink'; path: string; target: string; before: PathFact }
-  | { kind: 'remove'; path: string; before: PathFact }
+  | ({ kind: 'attrs'; path: string; attrs: Attrs; before: PathFact } & Actor)
+  | ({ kind: 'symlink'; path: string; target: string; before: PathFact } & Actor)
+  | ({ kind: 'remove'; path: string; before: PathFact } & Actor)
   | {
       kind: 'systemd';
       action: 'daemon-reload' | 'enable' | 'disable' | 'start' | 'stop' | 'restart';
@@ -35,16 +49,20 @@ export type Change =
    */
   | { kind: 'wait-healthy'; unit: string; seconds: number; command?: string; user: string }
   /**
-   * `set` records, before the first write the gateway reads, that it must restart; `clear`
-   * forgets it once a restart passed its health check (see tasks/restart-pending.ts).
+   * A note in root's /run that `unit` owes a restart: `set` before the first write the unit
+   * reads, `clear` once a restart passed its health check. A run that stops half-way leaves it,
+   * so the next run restarts the unit.
    */
-  | { kind: 'restart-pending'; action: 'set' | 'clear'; path: string }
+  | { kind: 'restart-pending'; action: 'set' | 'clear'; path: string; unit: string }
+  /** Removes a container (`rm -f`) that must be recreated; fails only if it is still there. */
   | {
       kind: 'container-remove';
       backend: 'docker' | 'podman';
       name: string;
       reason: string;
     };
+
+export type ChangeKind = Change['kind'];
 
 export interface TaskPlan {
   task: TaskName;

@@ -117,7 +117,7 @@ function describe(change: Change): string {
       return `remove ${change.backend} container ${change.name} (${change.reason})`;
     case 'restart-pending':
       return change.action === 'set'
-        ? `note that hermes-agent.service must restart (${change.path}, until a restart succeeds)`
+        ? `note that ${change.unit} must restart (${change.path}, until a restart succeeds)`
         : `clear the pending-restart note ${change.path}`;
   }
 }

@@ -26,11 +26,13 @@ export async function openSession(
 }
 
 /**
- * The command line that runs one of hermes-fleet's constant batch scripts as root: `sudo -n`
+ * The command line that runs one of hermes-fleet's constant host programs as root: `sudo -n`
  * never prompts (a password prompt would hang a fleet run), so a sudo that wants one fails fast.
  * `exec` replaces the login shell (dash does not do that by itself), so an SSH signal (Ctrl-C)
- * reaches sudo, which relays it, or the batch script itself.
+ * reaches sudo, which relays it, or the program itself. The program gets its own text as $1:
+ * what it does as the service account, it does in a child running that same text.
  */
 export function scriptCommandLine(script: string, become: boolean): string {
-  return `exec ${become ? 'sudo -n ' : ''}/bin/sh -c ${quote(script)}`;
+  const program = quote(script);
+  return `exec ${become ? 'sudo -n ' : ''}/bin/sh -c ${program} hermes-fleet ${program}`;
 }

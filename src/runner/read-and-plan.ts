@@ -1,11 +1,12 @@
 import { gatherFacts } from '../facts/gather.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
-import { PlanError, type TaskName, type TaskPlan } from '../plan/types.js';
+import { planHost } from '../plan/plan-host.js';
+import type { TaskName, TaskPlan } from '../plan/types.js';
 import type { Executor } from '../exec/executor.js';
 import type { Task } from '../plan/task.js';
 import { errorMessage, isUnreachable } from './host-errors.js';
-import type { TaskResult } from './types.js';
+import { skippedTask, type TaskResult } from './types.js';
 
 export interface ReadAndPlanOptions {
   /** Tasks not selected plan nothing (an empty plan) and ask for no facts unless they amend. */
@@ -71,43 +72,17 @@ export async function readAndPlan(
   }
 
   // Plan every task against the facts read before anything is applied.
-  const plans: TaskPlan[] = [];
-  for (const task of tasks) {
-    if (!options.selected.has(task.name)) {
-      plans.push({ task: task.name, changes: [] });
-      continue;
-    }
-    try {
-      plans.push({ task: task.name, changes: task.plan(host, facts, plans) });
-    } catch (error) {
-      if (!(error instanceof PlanError)) throw error;
-      // Nothing is applied on a host whose plan cannot be completed.
-      const results: TaskResult[] = tasks.map((t) =>
-        t.name === task.name
-          ? { task: t.name, status: 'failed', durationMs: 0, changes: [], message: error.message }
-          : {
-              task: t.name,
-              status: 'skipped',
-              durationMs: 0,
-              changes: [],
-              message: `not applied: ${task.name} failed`,
-            },
-      );
-      return {
-        ok: false,
-        status: 'failed',
-        message: error.message,
-        tasks: results,
-        failedTask: task.name,
-        facts,
-      };
-    }
+  const planned = planHost(host, facts, tasks, options.selected);
+  if (!planned.ok) {
+    // Nothing is applied on a host whose plan cannot be completed.
+    const failed = planned.task;
+    const message = planned.error.message;
+    const results: TaskResult[] = tasks.map((t) =>
+      t.name === failed
+        ? { task: t.name, status: 'failed', durationMs: 0, changes: [], message }
+        : skippedTask(t.name, `not applied: ${failed} failed`),
+    );
+    return { ok: false, status: 'failed', message, tasks: results, failedTask: failed, facts };
   }
-  // Tasks may add to each other's plans once all have planned (the service task's pending
-  // restart marker goes ahead of the first write the gateway reads).
-  const amended = tasks.reduce<TaskPlan[]>(
-    (current, task) => (task.amend ? task.amend(host, facts, current) : current),
-    plans,
-  );
-  return { ok: true, facts, plans: amended };
+  return { ok: true, facts, plans: planned.plans };
 }

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { HostSpec } from '../inventory/types.js';
 import type { Task } from '../plan/task.js';
-import { runHost, type HostRunOptions } from './run-host.js';
+import { runHost, skippedTasks, type HostRunOptions } from './run-host.js';
 import { noTraffic, type HostResult, type RunResult } from './types.js';
 
 export interface FleetRunOptions extends Omit<HostRunOptions, 'signal'> {
@@ -62,13 +62,7 @@ export async function runFleet(
         const skipped: HostResult = {
           host: host.name,
           status: 'skipped',
-          tasks: tasks.map((t) => ({
-            task: t.name,
-            status: 'skipped',
-            durationMs: 0,
-            changes: [],
-            message: why,
-          })),
+          tasks: skippedTasks(tasks, why),
           message: why,
           durationMs: 0,
           stats: noTraffic(),

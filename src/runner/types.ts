@@ -15,6 +15,11 @@ export interface TaskResult {
   message?: string;
 }
 
+/** A task that did not run, and why (one wording for every such case). */
+export function skippedTask(task: TaskName, why: string): TaskResult {
+  return { task, status: 'skipped', durationMs: 0, changes: [], message: why };
+}
+
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
 
 export interface HostResult {

@@ -51,7 +51,12 @@ export function markRestartPending(
   const earlier = serviceAt < 0 ? plans : plans.slice(0, serviceAt);
   if (!notesRestart(h, facts, earlier)) return [...plans];
   const first = earlier.findIndex((plan) => restartReasons(h, [plan]).length > 0);
-  const mark: Change = { kind: 'restart-pending', action: 'set', path: RESTART_PENDING };
+  const mark: Change = {
+    kind: 'restart-pending',
+    action: 'set',
+    path: RESTART_PENDING,
+    unit: UNIT_NAME,
+  };
   return plans.map((plan, i) =>
     i === first ? { ...plan, changes: [mark, ...plan.changes] } : plan,
   );
@@ -59,5 +64,5 @@ export function markRestartPending(
 
 /** Clears the marker once the restart it asked for has passed its health check. */
 export function clearRestartPending(): Change {
-  return { kind: 'restart-pending', action: 'clear', path: RESTART_PENDING };
+  return { kind: 'restart-pending', action: 'clear', path: RESTART_PENDING, unit: UNIT_NAME };
 }

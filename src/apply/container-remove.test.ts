@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { APPLY_SCRIPT } from './apply-script.js';
+import APPLY_PROGRAM from './apply.sh';
 
 /** A fake backend whose `rm` always fails; `container inspect` finds the container when told. */
 function fakeBackend(containerStays: boolean): string {
@@ -23,15 +23,15 @@ function fakeBackend(containerStays: boolean): string {
 }
 
 function applyContainerRm(dir: string): string {
-  const result = spawnSync('/bin/sh', ['-c', APPLY_SCRIPT], {
-    input: '0\tcontainer-rm\tpodman\thermes-agent\n',
+  const result = spawnSync('/bin/sh', ['-c', APPLY_PROGRAM], {
+    input: '0\tcontainer-remove\tbackend=podman\tname=hermes-agent\n',
     env: { PATH: `${dir}:/usr/bin:/bin` },
     encoding: 'utf8',
   });
   return result.stdout;
 }
 
-describe('container-rm in the apply batch', () => {
+describe('container-remove in the apply batch', () => {
   it('passes when the container is gone, whatever rm said', () => {
     expect(applyContainerRm(fakeBackend(false))).toBe('0\tok\nend\n');
   });

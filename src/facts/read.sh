@@ -1,0 +1,227 @@
+# shellcheck shell=sh
+# The host side of the batched fact read: one constant POSIX sh program, run once per host
+# (src/facts/gather.ts sends it and parses its answers).
+#
+# Input, on stdin: one request per line, `INDEX<TAB>KIND<TAB>name=value<TAB>...`, so paths and
+# names from the inventory never become part of a command line. Output: one line per request
+# that starts with its INDEX, in any order; file contents and multi-line outputs travel
+# base64-encoded. `whoami` first, `end` last. Every command reads from /dev/null so none can
+# swallow the request stream.
+#
+# A request with `as=USER` is answered by that account: all of them at once, by one child of
+# this program started with setpriv ($1 is this program's own text). Root reads nothing inside
+# the service account's tree, where any name may be swapped for a link. When the account does
+# not exist yet, nobody can have planted anything there, and root answers.
+#
+# The stat of every path that needs no content is one `stat` call for all of them, whatever
+# their number: processes on the host are most of what a no-op run costs.
+export LC_ALL=C
+T=$(printf '\t')
+NL='
+'
+SELF=${1-}
+CHILD=${2-}
+# $L is -L for a request that follows links (root-chosen paths only), else empty.
+L=
+FORMAT='%a %u %g %U %G %.9Y %s'
+st() { stat $L -c "$FORMAT" -- "$1" </dev/null; }
+
+# Sets one variable per named field of the request line $1.
+parse() {
+  as='' backend='' content='' follow='' image='' name='' path='' user=''
+  set -f
+  IFS=$T
+  # shellcheck disable=SC2086 # split on tabs on purpose, globbing is off
+  set -- $1
+  IFS=' 	
+'
+  set +f
+  i=$1 k=$2
+  shift 2
+  for f; do
+    case $f in
+    as=*) as=${f#*=} ;;
+    backend=*) backend=${f#*=} ;;
+    content=*) content=${f#*=} ;;
+    follow=*) follow=${f#*=} ;;
+    image=*) image=${f#*=} ;;
+    name=*) name=${f#*=} ;;
+    path=*) path=${f#*=} ;;
+    user=*) user=${f#*=} ;;
+    *) ;;
+    esac
+  done
+}
+
+# The account can swap a name it owns for a link at any moment, also between the checks below
+# and the read: content comes from fd 6, opened on the name and checked to be the regular file
+# the name holds, so a link's target (/etc/shadow, say) never comes back as the file's content,
+# into --diff and the reports. A file that changed so is answered with ~.
+file6() {
+  if ! command exec 6<"$path"; then
+    printf '%s\tfile\t%s\t!\n' "$i" "$(st "$path")"
+    return
+  fi
+  if [ -f /proc/self/fd/6 ] && { [ -n "$L" ] || [ ! -L "$path" ]; } &&
+    [ "$(stat -L -c '%d:%i' /proc/self/fd/6)" = "$(stat $L -c '%d:%i' -- "$path" </dev/null)" ]; then
+    printf '%s\tfile\t%s\t' "$i" "$(stat -L -c "$FORMAT" /proc/self/fd/6)"
+    base64 -w0 <&6 || printf '!'
+    printf '\n'
+  else
+    printf '%s\tfile\t%s\t~\n' "$i" "$(st "$path")"
+  fi
+  exec 6<&-
+}
+
+# A path whose answer is its kind and stat alone: the stat is left to the one batched call.
+# Sets $kind, or answers at once (absent, content, followed) and leaves $kind empty.
+classify() {
+  kind=
+  # Following, every test below (and stat) describes the link's target; a dangling link is
+  # absent, as for the module's [ -f f ].
+  if [ "$follow" = 1 ]; then L=-L; else L=; fi
+  if [ -z "$L" ] && [ -L "$path" ]; then
+    kind=symlink
+  elif [ -f "$path" ] && [ "$content" = 1 ]; then
+    file6
+  elif [ ! -e "$path" ]; then
+    printf '%s\tabsent\n' "$i"
+  elif [ -n "$L" ]; then
+    if [ -f "$path" ]; then printf '%s\tfile\t%s\t\n' "$i" "$(st "$path")"
+    elif [ -d "$path" ]; then printf '%s\tdir\t%s\n' "$i" "$(st "$path")"
+    else printf '%s\tother\t%s\n' "$i" "$(st "$path")"; fi
+  elif [ -f "$path" ]; then
+    kind='file'
+  elif [ -d "$path" ]; then
+    kind=dir
+  else
+    kind=other
+  fi
+}
+
+# The answer to a classified path, from its stat line $1.
+answer() {
+  case $kind in
+  symlink) printf '%s\tsymlink\t%s\t%s\n' "$i" "$1" "$(printf '%s' "$(readlink -- "$path" </dev/null)" | base64 -w0)" ;;
+  file) printf '%s\tfile\t%s\t\n' "$i" "$1" ;;
+  *) printf '%s\t%s\t%s\n' "$i" "$kind" "$1" ;;
+  esac
+}
+
+[ -n "$CHILD" ] || printf 'whoami\t%s\n' "$(id -u </dev/null)"
+# Requests to be answered as another account (root only), and the paths waiting for the one
+# stat call: "$@" holds their names, $batch one `INDEX<TAB>KIND<TAB>PATH` line each.
+deferred=
+batch=
+set --
+while IFS= read -r line; do
+  parse "$line"
+  if [ -n "$as" ] && [ -z "$CHILD" ]; then
+    deferred="$deferred$line$NL"
+    continue
+  fi
+  case $k in
+  path)
+    classify
+    if [ -n "$kind" ]; then
+      set -- "$@" "$path"
+      batch="$batch$i$T$kind$T$path$NL"
+    fi
+    ;;
+  temp-files)
+    # The temporary files of a run that was killed, in directory $path: names only.
+    names=
+    for f in "$path"/.hermes-fleet.*; do
+      if [ -e "$f" ] || [ -L "$f" ]; then names="$names${f##*/}$NL"; fi
+    done
+    if [ -z "$names" ]; then printf '%s\tfound\t\n' "$i"
+    else printf '%s\tfound\t%s\n' "$i" "$(printf '%s' "$names" | base64 -w0)"; fi
+    ;;
+  user)
+    if e=$(getent passwd -- "$name" </dev/null); then printf '%s\tfound\t%s\n' "$i" "$e"
+    else printf '%s\tabsent\n' "$i"; fi ;;
+  group)
+    if e=$(getent group -- "$name" </dev/null); then printf '%s\tfound\t%s\n' "$i" "$e"
+    else printf '%s\tabsent\n' "$i"; fi ;;
+  unit)
+    # systemd before 247 has no --timestamp=: without the fallback every unit would read as
+    # not-found, and every run would reload, enable and start it again.
+    p=LoadState,ActiveState,SubState,UnitFileState,ActiveEnterTimestamp,StateChangeTimestamp,MainPID,NRestarts
+    u=$(systemctl show --timestamp=unix -p "$p" -- "$name" </dev/null 2>/dev/null) ||
+      u=$(systemctl show -p "$p" -- "$name" </dev/null 2>/dev/null)
+    printf '%s\tunit\t%s\n' "$i" "$(printf '%s' "$u" | base64 -w0)" ;;
+  command)
+    if command -v "$name" >/dev/null 2>&1; then printf '%s\tfound\n' "$i"; else printf '%s\tabsent\n' "$i"; fi ;;
+  container)
+    if command -v "$backend" >/dev/null 2>&1 && o=$("$backend" container inspect --format '{{.Id}} {{.State.Running}} {{.Config.Image}}' -- "$name" </dev/null 2>/dev/null); then
+      printf '%s\tfound\t%s\n' "$i" "$o"
+    else printf '%s\tabsent\n' "$i"; fi ;;
+  image)
+    if command -v "$backend" >/dev/null 2>&1 && "$backend" image inspect -- "$image" </dev/null >/dev/null 2>&1; then printf '%s\tfound\n' "$i"
+    else printf '%s\tabsent\n' "$i"; fi ;;
+  version)
+    # As the service user, never as root: the package directory may be writable by it.
+    # fd 3 carries the exit code out of the pipeline (POSIX sh has no pipefail), fd 4 the
+    # output; the program gets neither, so it cannot hold the answer open.
+    if [ ! -e "$path" ]; then printf '%s\tabsent\n' "$i"
+    elif ! getent passwd -- "$user" >/dev/null </dev/null; then printf '%s\tno-user\n' "$i"
+    else
+      r=$( { c=$( { { cd / && runuser -u "$user" -- timeout -k 2 5 "$path" --version </dev/null 2>&1 3>&- 4>&-; printf '%s' "$?" >&3; } | head -c 2048 | base64 -w0 >&4; } 3>&1 ); printf '\t%s' "$c"; } 4>&1 )
+      printf '%s\tversion\t%s\n' "$i" "$r"
+    fi ;;
+  *) printf '%s\tunknown\n' "$i" ;;
+  esac
+done
+
+# The one stat call. A name that vanished since it was classified fails it: then each is asked
+# on its own (and one that is gone is absent).
+L=
+if [ $# -gt 0 ]; then
+  if out=$(stat -c "$FORMAT" -- "$@" 2>/dev/null </dev/null); then
+    out="$out$NL"
+  else
+    out=
+  fi
+  while [ -n "$batch" ]; do
+    m=${batch%%"$NL"*}
+    batch=${batch#*"$NL"}
+    i=${m%%"$T"*}
+    m=${m#*"$T"}
+    kind=${m%%"$T"*}
+    path=${m#*"$T"}
+    if [ -n "$out" ]; then
+      answer "${out%%"$NL"*}"
+      out=${out#*"$NL"}
+    elif s=$(st "$path" 2>/dev/null); then
+      answer "$s"
+    else
+      printf '%s\tabsent\n' "$i"
+    fi
+  done
+fi
+
+# The deferred requests, one child per account, fed the same request lines.
+while [ -n "$deferred" ]; do
+  first=${deferred%%"$NL"*}
+  parse "$first"
+  who=$as
+  mine=
+  rest=
+  while [ -n "$deferred" ]; do
+    line=${deferred%%"$NL"*}
+    deferred=${deferred#*"$NL"}
+    case $line in
+    *"${T}as=$who${T}"* | *"${T}as=$who") mine="$mine$line$NL" ;;
+    *) rest="$rest$line$NL" ;;
+    esac
+  done
+  deferred=$rest
+  if g=$(id -g -- "$who" 2>/dev/null </dev/null); then
+    printf '%s' "$mine" |
+      setpriv --reuid="$who" --regid="$g" --init-groups -- /bin/sh -c "$SELF" hermes-fleet "$SELF" child
+  else
+    # No such account yet: root answers, as the child would.
+    printf '%s' "$mine" | /bin/sh -c "$SELF" hermes-fleet "$SELF" child
+  fi
+done
+[ -n "$CHILD" ] || printf 'end\n'
