@@ -1,4 +1,4 @@
-import type { FactRequest, HostFacts } from '../src/facts/types.js';
+import { describePathKind, type FactRequest, type HostFacts } from '../src/facts/types.js';
 import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
@@ -44,12 +44,8 @@ export const dirsTask: Task = {
       if (before.kind === 'absent') {
         changes.push({ kind: 'dir', path, attrs, before });
       } else if (before.kind !== 'dir') {
-        const what =
-          before.kind === 'symlink'
-            ? `a symbolic link to ${before.target}`
-            : `a ${before.kind === 'file' ? 'regular file' : 'special file'}`;
         throw new PlanError(
-          `${path} is ${what}, not a directory; move it out of the way (or point stateDir/workingDirectory at the real directory) and run again`,
+          `${path} is ${describePathKind(before)}, not a directory; move it out of the way (or point stateDir/workingDirectory at the real directory) and run again`,
         );
       } else if (attrsDiffer(before, attrs)) {
         changes.push({ kind: 'dir', path, attrs, before });

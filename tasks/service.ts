@@ -1,4 +1,11 @@
-import type { Attrs, FactRequest, HostFacts, UnitFact } from '../src/facts/types.js';
+import {
+  formatMode,
+  UNIT_PROCESS_STATES,
+  type Attrs,
+  type FactRequest,
+  type HostFacts,
+  type UnitFact,
+} from '../src/facts/types.js';
 import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
@@ -15,7 +22,6 @@ import type { ContainerPlan } from './lib/container.js';
 import { planFile } from './lib/plan-file.js';
 import { restartReasons } from './lib/restart-reasons.js';
 import {
-  RUNNING_STATES,
   clearRestartPending,
   notesRestart,
   markRestartPending,
@@ -26,8 +32,6 @@ import type { Task } from '../src/plan/task.js';
 import { renderNativeUnit } from './lib/unit-file.js';
 
 export const UNIT_FILE_ATTRS: Attrs = { mode: 0o644, user: 'root', group: 'root' };
-
-/** States in which a process of the unit exists (or is about to), so a change needs a restart. */
 
 /**
  * `<package>/bin/hermes` must be an executable file. A symbolic link is accepted as it is: the
@@ -42,8 +46,7 @@ function checkPackage(h: HermesSettings, facts: HostFacts): void {
       return;
     case 'file':
       if ((fact.mode & 0o111) === 0) {
-        const mode = (fact.mode & 0o7777).toString(8);
-        throw new PlanError(`${bin} is not executable (mode ${mode}): ${fix}`);
+        throw new PlanError(`${bin} is not executable (mode ${formatMode(fact.mode)}): ${fix}`);
       }
       return;
     case 'absent':
@@ -112,7 +115,7 @@ function planLifecycle(
   });
   const unitWritten = unitChange?.kind === 'file';
 
-  let running = RUNNING_STATES.has(unit.activeState);
+  let running = UNIT_PROCESS_STATES.has(unit.activeState);
   let startReason = describeStopped(unit);
   const teardown = container.teardown;
   if (teardown && running && (teardown.stop === 'always' || unitWritten)) {

@@ -1,5 +1,5 @@
 import { namedLine } from '../exec/line-field.js';
-import type { Attrs } from '../facts/types.js';
+import { formatMode, type Attrs } from '../facts/types.js';
 import type { Actor, Change, FileBody, TaskName, TaskPlan } from '../plan/types.js';
 
 /**
@@ -16,15 +16,13 @@ export interface Op {
   body?: Buffer;
 }
 
-const octal = (mode: number) => mode.toString(8).padStart(4, '0');
-
 function bodyBytes(body: FileBody): Buffer {
   // The only place a secret file's value is revealed: into the SSH channel's stdin.
   return Buffer.from('text' in body ? body.text : body.secret.reveal(), 'utf8');
 }
 
 const attrFields = (attrs: Attrs) => ({
-  mode: octal(attrs.mode),
+  mode: formatMode(attrs.mode),
   user: attrs.user,
   group: attrs.group,
 });

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { UserError } from '../errors.js';
 
 /**
  * Option builders shared by every command that reads an inventory (validate, inventory, run,
@@ -39,4 +40,20 @@ export function extraVarsOption<T>(yargs: Argv<T>) {
 /** -i, -l and -e together. */
 export function hostSelectionOptions<T>(yargs: Argv<T>) {
   return extraVarsOption(limitOption(inventoryOption(yargs)));
+}
+
+export function forksOption<T>(yargs: Argv<T>) {
+  return yargs.option('forks', {
+    alias: 'f',
+    type: 'number',
+    default: 50,
+    description: 'hosts in parallel',
+  });
+}
+
+/** --forks is a whole number of hosts, at least one (2.5 or NaN are refused before any host). */
+export function checkForks(forks: number): void {
+  if (!Number.isInteger(forks) || forks < 1) {
+    throw new UserError(`--forks ${forks}: must be a whole number of at least 1`);
+  }
 }

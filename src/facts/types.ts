@@ -58,6 +58,53 @@ export type PathFact =
   | (StatFact & { kind: 'symlink'; target: string })
   | (StatFact & { kind: 'other' });
 
+/** `0750`: permission bits as people (and chmod) write them. */
+export function formatMode(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+const PATH_KIND_NOUNS: Record<PathFact['kind'], string> = {
+  absent: 'nothing',
+  file: 'file',
+  dir: 'directory',
+  symlink: 'symlink',
+  other: 'special file',
+};
+
+/** A path's kind as a short noun (`directory`), for one-line summaries. */
+export function pathKindNoun(kind: PathFact['kind']): string {
+  return PATH_KIND_NOUNS[kind];
+}
+
+/** What is at a path, for messages: `a directory`, `a symbolic link to /etc`, … */
+export function describePathKind(fact: PathFact): string {
+  switch (fact.kind) {
+    case 'absent':
+      return 'nothing';
+    case 'file':
+      return 'a regular file';
+    case 'dir':
+      return 'a directory';
+    case 'symlink':
+      return `a symbolic link to ${fact.target}`;
+    case 'other':
+      return 'a special file';
+  }
+}
+
+/**
+ * Unit states in which the unit's process runs or is starting: a change it reads needs a
+ * restart (not a start).
+ */
+export const UNIT_PROCESS_STATES: ReadonlySet<string> = new Set([
+  'active',
+  'reloading',
+  'activating',
+]);
+
+/** Unit states that `status` reports as running (a unit still activating is not, yet). */
+export const UNIT_UP_STATES: ReadonlySet<string> = new Set(['active', 'reloading']);
+
 export interface UserFact {
   name: string;
   uid: number;

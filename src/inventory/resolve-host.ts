@@ -11,17 +11,39 @@ import { resolveLocalPath } from './local-files.js';
 import type { hermesSchema } from './schema.js';
 import type { HermesSettings, HostSpec, McpServerSettings, SshSettings } from './types.js';
 
-export const HERMES_DEFAULTS = {
-  package: '/opt/hermes',
-  user: 'hermes',
-  group: 'hermes',
-  createUser: true,
-  stateDir: '/var/lib/hermes',
-  restart: 'always',
-  restartSec: 5,
-  healthCheckSeconds: 3,
-  container: { enable: false, backend: 'docker', image: 'ubuntu:24.04' },
-} as const;
+/**
+ * Every `hermes` setting's default (docs/inventory.md): what a host that sets nothing gets. The
+ * resolver starts from these; the task tests' fixtures use them too.
+ */
+export function defaultHermesSettings(): HermesSettings {
+  return {
+    package: '/opt/hermes',
+    user: 'hermes',
+    group: 'hermes',
+    createUser: true,
+    stateDir: '/var/lib/hermes',
+    workingDirectory: '/var/lib/hermes/workspace',
+    settings: {},
+    mcpServers: {},
+    environment: {},
+    secrets: {},
+    environmentFiles: [],
+    authFileForceOverwrite: false,
+    documents: {},
+    extraArgs: [],
+    restart: 'always',
+    restartSec: 5,
+    healthCheck: { seconds: 3 },
+    addToSystemPackages: false,
+    container: {
+      enable: false,
+      backend: 'docker',
+      image: 'ubuntu:24.04',
+      extraVolumes: [],
+      extraOptions: [],
+    },
+  };
+}
 
 /**
  * Turns a host's merged settings into its HostSpec: defaults applied, local files read,
@@ -67,38 +89,39 @@ async function resolveHermes(
 ): Promise<HermesSettings> {
   // The merged layers passed the schema piece by piece, and merging keeps each piece whole.
   const input = (layer ? unwrap(layer) : {}) as HermesInput;
-  const stateDir = input.stateDir ?? HERMES_DEFAULTS.stateDir;
+  const d = defaultHermesSettings();
+  const stateDir = input.stateDir ?? d.stateDir;
   const environment = resolveEnvironment(child(layer, 'environment'));
   const container = input.container ?? {};
   const hermes: HermesSettings = {
-    package: input.package ?? HERMES_DEFAULTS.package,
-    user: input.user ?? HERMES_DEFAULTS.user,
-    group: input.group ?? HERMES_DEFAULTS.group,
-    createUser: input.createUser ?? HERMES_DEFAULTS.createUser,
+    package: input.package ?? d.package,
+    user: input.user ?? d.user,
+    group: input.group ?? d.group,
+    createUser: input.createUser ?? d.createUser,
     stateDir,
     // Computed after the merge so a group that moves stateDir moves the workspace with it.
     workingDirectory: input.workingDirectory ?? path.posix.join(stateDir, 'workspace'),
-    settings: input.settings ?? {},
+    settings: input.settings ?? d.settings,
     mcpServers: resolveMcpServers(child(layer, 'mcpServers')),
     environment,
     secrets: await resolveSecrets(child(layer, 'secrets'), environment, reader),
-    environmentFiles: input.environmentFiles ?? [],
-    authFileForceOverwrite: input.authFileForceOverwrite ?? false,
+    environmentFiles: input.environmentFiles ?? d.environmentFiles,
+    authFileForceOverwrite: input.authFileForceOverwrite ?? d.authFileForceOverwrite,
     documents: await resolveDocuments(child(layer, 'documents'), reader),
-    extraArgs: input.extraArgs ?? [],
-    restart: input.restart ?? HERMES_DEFAULTS.restart,
-    restartSec: input.restartSec ?? HERMES_DEFAULTS.restartSec,
+    extraArgs: input.extraArgs ?? d.extraArgs,
+    restart: input.restart ?? d.restart,
+    restartSec: input.restartSec ?? d.restartSec,
     healthCheck: {
-      seconds: input.healthCheck?.seconds ?? HERMES_DEFAULTS.healthCheckSeconds,
+      seconds: input.healthCheck?.seconds ?? d.healthCheck.seconds,
       ...(input.healthCheck?.command === undefined ? {} : { command: input.healthCheck.command }),
     },
-    addToSystemPackages: input.addToSystemPackages ?? false,
+    addToSystemPackages: input.addToSystemPackages ?? d.addToSystemPackages,
     container: {
-      enable: container.enable ?? HERMES_DEFAULTS.container.enable,
-      backend: container.backend ?? HERMES_DEFAULTS.container.backend,
-      image: container.image ?? HERMES_DEFAULTS.container.image,
-      extraVolumes: container.extraVolumes ?? [],
-      extraOptions: container.extraOptions ?? [],
+      enable: container.enable ?? d.container.enable,
+      backend: container.backend ?? d.container.backend,
+      image: container.image ?? d.container.image,
+      extraVolumes: container.extraVolumes ?? d.container.extraVolumes,
+      extraOptions: container.extraOptions ?? d.container.extraOptions,
     },
   };
   const configFile = leaf(layer, 'configFile');

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { dotenvProblem } from '../dotenv.js';
+import { RESTART_VALUES } from './types.js';
 
 /**
  * The one schema of the inventory. It validates every file (and `-e @file`), and
@@ -43,16 +44,6 @@ const GROUP_NAME_MESSAGE = 'a group name may use letters, digits, ".", "-" and "
 const VOLUME = /^[^:\s\0]+:\/[^:\s\0]*(?::[A-Za-z,]+)?$/;
 const VOLUME_MESSAGE = 'must be host:container[:mode] with an absolute container path';
 const JUMP = /^(?:[^@\s:]+@)?(?:[^@\s:[\]]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
-export const RESTART_VALUES = [
-  'no',
-  'on-success',
-  'on-failure',
-  'on-abnormal',
-  'on-watchdog',
-  'on-abort',
-  'always',
-] as const;
 
 const hostPath = () => z.string().regex(HOST_PATH, { error: HOST_PATH_MESSAGE });
 const unitPath = () => z.string().regex(UNIT_PATH, { error: UNIT_PATH_MESSAGE });

@@ -1,5 +1,17 @@
 import type { Secret } from '../secret.js';
 
+/** systemd's Restart= values (systemd.service(5)), in the order the schema lists them. */
+export const RESTART_VALUES = [
+  'no',
+  'on-success',
+  'on-failure',
+  'on-abnormal',
+  'on-watchdog',
+  'on-abort',
+  'always',
+] as const;
+export type RestartPolicy = (typeof RESTART_VALUES)[number];
+
 /**
  * How to reach one host, as the inventory says it (after precedence). Unset keys stay unset so
  * the transport can fill them from ~/.ssh/config first and from the defaults after, as OpenSSH
@@ -81,7 +93,7 @@ export interface HermesSettings {
   /** Document name → text (inline, or read from the local file). */
   documents: Record<string, string>;
   extraArgs: string[];
-  restart: string;
+  restart: RestartPolicy;
   restartSec: number;
   healthCheck: { seconds: number; command?: string };
   addToSystemPackages: boolean;

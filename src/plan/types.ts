@@ -64,6 +64,26 @@ export type Change =
 
 export type ChangeKind = Change['kind'];
 
+/**
+ * Every change kind, for what needs them as values (the JSON report's schema, the test that
+ * apply.sh has an operation for each). A kind missing here fails to compile (below).
+ */
+export const CHANGE_KINDS = [
+  'group-create',
+  'user-create',
+  'dir',
+  'file',
+  'attrs',
+  'symlink',
+  'remove',
+  'systemd',
+  'wait-healthy',
+  'restart-pending',
+  'container-remove',
+] as const satisfies readonly ChangeKind[];
+type Unlisted = Exclude<ChangeKind, (typeof CHANGE_KINDS)[number]>;
+export const EVERY_CHANGE_KIND_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;
+
 export interface TaskPlan {
   task: TaskName;
   changes: Change[];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../plan/types.js';
-import { describeChange, formatMode } from './describe.js';
+import { formatMode } from '../facts/types.js';
+import { describeChange } from './describe.js';
 import {
   ABSENT,
   HERMES,

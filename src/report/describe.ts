@@ -1,11 +1,6 @@
-import type { Attrs, PathFact } from '../facts/types.js';
+import { formatMode, pathKindNoun, type Attrs, type PathFact } from '../facts/types.js';
 import type { Change } from '../plan/types.js';
 import { oneLine } from './text.js';
-
-/** `0750`: permission bits as people write them. */
-export function formatMode(mode: number): string {
-  return (mode & 0o7777).toString(8).padStart(4, '0');
-}
 
 export function formatOwner(attrs: { user: string; group: string }): string {
   return `${attrs.user}:${attrs.group}`;
@@ -40,14 +35,6 @@ function deltaText(delta: AttrDelta): string | undefined {
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
 
-const KIND_NAMES: Record<PathFact['kind'], string> = {
-  absent: 'nothing',
-  file: 'file',
-  dir: 'directory',
-  symlink: 'symlink',
-  other: 'special file',
-};
-
 /**
  * One short line saying what a change does, for people: `create directory /var/lib/hermes
  * (0750 hermes:hermes)`. Never shows file contents, so a secret body cannot appear here.
@@ -68,7 +55,7 @@ function describe(change: Change): string {
       const { before, path, attrs } = change;
       if (before.kind === 'absent') return `create directory ${path} (${formatAttrs(attrs)})`;
       if (before.kind !== 'dir') {
-        return `replace ${KIND_NAMES[before.kind]} with directory ${path} (${formatAttrs(attrs)})`;
+        return `replace ${pathKindNoun(before.kind)} with directory ${path} (${formatAttrs(attrs)})`;
       }
       const delta = deltaText(attrDelta(before, attrs));
       return delta ? `${delta} ${path}` : `directory ${path} (${formatAttrs(attrs)})`;
@@ -77,7 +64,7 @@ function describe(change: Change): string {
       const { before, path, attrs } = change;
       if (before.kind === 'absent') return `write ${path} (${formatAttrs(attrs)})`;
       if (before.kind !== 'file') {
-        return `replace ${KIND_NAMES[before.kind]} with file ${path} (${formatAttrs(attrs)})`;
+        return `replace ${pathKindNoun(before.kind)} with file ${path} (${formatAttrs(attrs)})`;
       }
       const delta = deltaText(attrDelta(before, attrs));
       return delta ? `update ${path} (${delta})` : `update ${path}`;
@@ -95,13 +82,13 @@ function describe(change: Change): string {
           ? ` (was → ${before.target})`
           : before.kind === 'absent'
             ? ''
-            : ` (replaces a ${KIND_NAMES[before.kind]})`;
+            : ` (replaces a ${pathKindNoun(before.kind)})`;
       return `link ${change.path} → ${change.target}${was}`;
     }
     case 'remove':
       return change.before.kind === 'absent'
         ? `remove ${change.path}`
-        : `remove ${KIND_NAMES[change.before.kind]} ${change.path}`;
+        : `remove ${pathKindNoun(change.before.kind)} ${change.path}`;
     case 'systemd': {
       const reason = change.reason ? ` (${change.reason})` : '';
       return change.action === 'daemon-reload'

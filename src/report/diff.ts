@@ -149,3 +149,12 @@ function colourPatch(patch: string, color: boolean): string[] {
     return line;
   });
 }
+
+/** The `--diff` blocks of a task's changes, in order (changes with nothing to show give none). */
+export function renderTaskDiffs(
+  host: string,
+  changes: readonly Change[],
+  options: { color: boolean },
+): string[] {
+  return changes.flatMap((change) => renderChangeDiff(host, change, options) ?? []);
+}

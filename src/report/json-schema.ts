@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHANGE_KINDS } from '../plan/types.js';
 import { TASK_NAMES } from '../../tasks/index.js';
 
 /**
@@ -20,19 +21,7 @@ const attrChange = z.strictObject({
 
 export const reportChangeSchema = z
   .strictObject({
-    kind: z.enum([
-      'group-create',
-      'user-create',
-      'dir',
-      'file',
-      'attrs',
-      'symlink',
-      'remove',
-      'systemd',
-      'wait-healthy',
-      'restart-pending',
-      'container-remove',
-    ]),
+    kind: z.enum(CHANGE_KINDS),
     path: z.string().optional().describe('The path on the host, for path changes'),
     unit: z.string().optional().describe('The systemd unit, for systemd and wait-healthy'),
     action: z

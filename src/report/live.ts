@@ -6,9 +6,9 @@ import {
   type ListrLogLevels,
   type ListrTask,
 } from 'listr2';
-import type { HostResult, RunObserver, TaskResult } from '../runner/types.js';
+import type { HostResult, RunObserver } from '../runner/types.js';
 import { describeChange } from './describe.js';
-import { renderChangeDiff } from './diff.js';
+import { renderTaskDiffs } from './diff.js';
 import { formatDetail, formatHostFinished, formatTaskFinished } from './plain.js';
 import { oneLine, seconds } from './text.js';
 
@@ -41,7 +41,6 @@ interface HostRow {
   activity: string;
   /** Latest -v line, shown under the row while the host runs. */
   lastLine?: string;
-  tasksDone: TaskResult[];
   result?: HostResult;
   /** Lines printed after the view under -v / --diff. */
   transcript: string[];
@@ -134,7 +133,6 @@ function newRow(host: string): HostRow {
     host,
     started: false,
     activity: 'waiting',
-    tasksDone: [],
     transcript: [],
     failureShown: false,
     finished,
@@ -281,17 +279,13 @@ export function createLiveView(hosts: string[], options: LiveViewOptions): LiveV
     },
     taskFinished(host, result) {
       const row = rowOf(host);
-      row.tasksDone.push(result);
       if (result.status === 'failed') row.failureShown = true;
       if (options.verbose >= 1) {
         row.transcript.push(...formatTaskFinished(host, result, options));
         const last = result.changes.at(-1);
         if (last) row.lastLine = describeChange(last);
       } else if (options.diff) {
-        for (const change of result.changes) {
-          const diff = renderChangeDiff(host, change, { color: options.color });
-          if (diff !== undefined) row.transcript.push(diff);
-        }
+        row.transcript.push(...renderTaskDiffs(host, result.changes, { color: options.color }));
       }
       refresh(row);
     },

@@ -1,6 +1,6 @@
 import type { HostResult, RunObserver, TaskResult } from '../runner/types.js';
 import { describeChange } from './describe.js';
-import { renderChangeDiff } from './diff.js';
+import { renderTaskDiffs } from './diff.js';
 import { oneLine, palette, printable, seconds } from './text.js';
 
 export interface PlainOptions {
@@ -88,10 +88,7 @@ export function formatTaskFinished(
     for (const change of result.changes) lines.push(`${prefix(host)}   ${describeChange(change)}`);
   }
   if (options.diff) {
-    for (const change of result.changes) {
-      const diff = renderChangeDiff(host, change, { color: options.color ?? false });
-      if (diff !== undefined) lines.push(diff);
-    }
+    lines.push(...renderTaskDiffs(host, result.changes, { color: options.color ?? false }));
   }
   return lines;
 }

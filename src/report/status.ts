@@ -1,5 +1,10 @@
 import type { TransportStats } from '../exec/executor.js';
-import type { FactRequest, UnitFact, VersionFact } from '../facts/types.js';
+import {
+  UNIT_UP_STATES,
+  type FactRequest,
+  type UnitFact,
+  type VersionFact,
+} from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { TaskName } from '../plan/types.js';
 import type { ReadAndPlanOutcome } from '../runner/read-and-plan.js';
@@ -49,15 +54,13 @@ export interface HostStatusEntry {
   stats: TransportStats;
 }
 
-const RUNNING = new Set(['active', 'reloading']);
-
 function isoFromMicros(us: number | undefined): string | null {
   return us !== undefined && us > 0 ? new Date(us / 1000).toISOString() : null;
 }
 
 export function serviceState(unit: UnitFact): ServiceState {
   // An active unit has been up since it became active; any other state since it last changed.
-  const since = RUNNING.has(unit.activeState)
+  const since = UNIT_UP_STATES.has(unit.activeState)
     ? unit.activeEnterTimestampUs
     : (unit.stateChangeTimestampUs ?? 0);
   return {
@@ -131,7 +134,7 @@ export function statusFromRead(
   const drift = read.plans
     .filter((p) => p.changes.length > 0)
     .map((p) => ({ task: p.task, changes: p.changes.map(describeChange) }));
-  const running = service !== null && RUNNING.has(service.activeState);
+  const running = service !== null && UNIT_UP_STATES.has(service.activeState);
   return {
     ...base,
     status: !running ? 'not-running' : drift.length > 0 ? 'drift' : 'ok',

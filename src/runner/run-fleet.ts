@@ -26,7 +26,7 @@ export function batchesOf<T>(hosts: readonly T[], serial: string | undefined): T
   return batches;
 }
 
-/** cli.md's exit codes, from the results. */
+/** The exit codes (README, "Exit codes"), from the results. */
 export function exitCodeOf(
   hosts: readonly HostResult[],
   interrupted: boolean,

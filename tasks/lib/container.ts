@@ -16,7 +16,6 @@ import type { RecordedIdentity } from './container-identity.js';
 import { attrsDiffer, planFile } from './plan-file.js';
 import { quote as shellQuote } from '../../src/exec/quote.js';
 import { systemdQuote } from './systemd-quote.js';
-import { RESTART_POLICIES } from './unit-file.js';
 
 /**
  * Container mode, as the module's MODE B: the gateway runs in a container `hermes-agent` that a
@@ -176,11 +175,6 @@ exit 1
 /** The unit that starts and stops the container, as the module's MODE B service. */
 export function renderContainerUnit(h: HermesSettings): string {
   const bin = h.container.backend;
-  if (!(RESTART_POLICIES as readonly string[]).includes(h.restart)) {
-    throw new PlanError(
-      `restart must be one of ${RESTART_POLICIES.join(', ')}; got ${JSON.stringify(h.restart)}`,
-    );
-  }
   if (!Number.isInteger(h.restartSec) || h.restartSec < 0) {
     throw new PlanError(`restartSec must be a whole number of seconds; got ${h.restartSec}`);
   }

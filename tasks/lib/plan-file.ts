@@ -1,4 +1,4 @@
-import type { Attrs, PathFact } from '../../src/facts/types.js';
+import { describePathKind, type Attrs, type PathFact } from '../../src/facts/types.js';
 import { PlanError } from '../../src/plan/types.js';
 import type { Change, FileBody } from '../../src/plan/types.js';
 import { fileSecret, fileText } from './facts-access.js';
@@ -13,23 +13,12 @@ export function attrsDiffer(current: Attrs, want: Attrs): boolean {
   );
 }
 
-function describeKind(fact: Exclude<PathFact, { kind: 'absent' | 'file' }>): string {
-  switch (fact.kind) {
-    case 'dir':
-      return 'a directory';
-    case 'symlink':
-      return `a symbolic link to ${fact.target}`;
-    case 'other':
-      return 'a special file';
-  }
-}
-
 /** The fact when it is a regular file, undefined when absent; anything else stops the host. */
 export function regularFileOrAbsent(path: string, fact: PathFact): FileFact | undefined {
   if (fact.kind === 'absent') return undefined;
   if (fact.kind === 'file') return fact;
   throw new PlanError(
-    `${path} is ${describeKind(fact)}, not a regular file; move it out of the way and run again`,
+    `${path} is ${describePathKind(fact)}, not a regular file; move it out of the way and run again`,
   );
 }
 

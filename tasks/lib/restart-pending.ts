@@ -1,4 +1,4 @@
-import type { FactRequest, HostFacts } from '../../src/facts/types.js';
+import { UNIT_PROCESS_STATES, type FactRequest, type HostFacts } from '../../src/facts/types.js';
 import type { HermesSettings } from '../../src/inventory/types.js';
 import type { Change, TaskPlan } from '../../src/plan/types.js';
 import { pathFact, unitFact } from './facts-access.js';
@@ -14,9 +14,6 @@ import { restartReasons } from './restart-reasons.js';
  * in /run (root's, and gone after a reboot, which restarts the gateway anyway).
  */
 export const RESTART_PENDING = '/run/hermes-fleet-restart-pending';
-
-/** Unit states in which the gateway process runs (a restart, not a start, is what it needs). */
-export const RUNNING_STATES: ReadonlySet<string> = new Set(['active', 'reloading', 'activating']);
 
 export function restartPendingFacts(): FactRequest[] {
   return [{ kind: 'path', path: RESTART_PENDING }];
@@ -37,7 +34,7 @@ export function notesRestart(
   earlier: readonly TaskPlan[],
 ): boolean {
   // A gateway that is not running gets started by any later run: no note needed.
-  const running = RUNNING_STATES.has(unitFact(facts, UNIT_NAME).activeState);
+  const running = UNIT_PROCESS_STATES.has(unitFact(facts, UNIT_NAME).activeState);
   return running && !restartIsPending(facts) && restartReasons(h, earlier).length > 0;
 }
 

@@ -3,17 +3,6 @@ import { PlanError } from '../../src/plan/types.js';
 import { hermesPaths } from './layout.js';
 import { escapeSpecifiers, systemdEnvironment, systemdQuote } from './systemd-quote.js';
 
-/** systemd's Restart= values (systemd.service(5)). */
-export const RESTART_POLICIES = [
-  'no',
-  'always',
-  'on-success',
-  'on-failure',
-  'on-abnormal',
-  'on-abort',
-  'on-watchdog',
-] as const;
-
 /** The module's `path` (package, bash, coreutils, git): on a plain host those are the system dirs. */
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -54,11 +43,6 @@ export function renderNativeUnit(h: HermesSettings): string {
   checkPath('workingDirectory', p.workingDirectory);
   checkAccount('user', h.user);
   checkAccount('group', h.group);
-  if (!(RESTART_POLICIES as readonly string[]).includes(h.restart)) {
-    throw new PlanError(
-      `restart must be one of ${RESTART_POLICIES.join(', ')}; got ${JSON.stringify(h.restart)}`,
-    );
-  }
   if (!Number.isInteger(h.restartSec) || h.restartSec < 0) {
     throw new PlanError(`restartSec must be a whole number of seconds; got ${h.restartSec}`);
   }

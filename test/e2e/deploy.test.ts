@@ -62,7 +62,7 @@ describeFleet('deploy on real hosts', () => {
 
   const env = () => ({ E2E_OPENROUTER_KEY: secretValue });
 
-  it('converges five clean hosts to the state tasks.md describes', async () => {
+  it('converges five clean hosts to the state the README task table describes', async () => {
     const result = await runCli(['run', '-i', inventory, '--json'], { env: env() });
     expect(result.code, result.all).toBe(0);
     const r = report(result.stdout);

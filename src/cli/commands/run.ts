@@ -12,7 +12,7 @@ import { selectShard } from '../../runner/shard.js';
 import type { RunObserver, RunResult } from '../../runner/types.js';
 import { collectTransportWarnings } from '../transport-warnings.js';
 import { forksForThisProcess } from '../open-files.js';
-import { hostSelectionOptions } from '../options.js';
+import { checkForks, forksOption, hostSelectionOptions } from '../options.js';
 
 export interface RunArgs {
   inventory: string[];
@@ -66,9 +66,7 @@ function checkSerial(serial: string | undefined): void {
 /** Converges (or, with --check, inspects) every selected host. Returns the exit code. */
 export async function runCommand(args: RunArgs): Promise<number> {
   checkSerial(args.serial);
-  if (!Number.isInteger(args.forks) || args.forks < 1) {
-    throw new UserError(`--forks ${args.forks}: must be a whole number of at least 1`);
-  }
+  checkForks(args.forks);
   const pct = args.maxFailPercentage;
   if (pct !== undefined && (!(pct >= 0) || pct > 100)) {
     throw new UserError(`--max-fail-percentage ${pct}: must be between 0 and 100`);
@@ -177,7 +175,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
     'run',
     'converge every selected host: users, dirs, merge, secrets, docs, service (hosts in parallel)',
     (y) =>
-      hostSelectionOptions(y)
+      forksOption(hostSelectionOptions(y))
         .option('check', {
           alias: 'C',
           type: 'boolean',
@@ -190,12 +188,6 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           default: false,
           description:
             'show unified diffs of config.yaml, documents and the unit file; secrets only as (secret changed)',
-        })
-        .option('forks', {
-          alias: 'f',
-          type: 'number',
-          default: 50,
-          description: 'hosts in parallel',
         })
         .option('tags', {
           alias: 't',

@@ -1,13 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Argv } from 'yargs';
-import { UserError } from '../../errors.js';
 import { loadInventory } from '../../inventory/load.js';
 import { selectHosts } from '../../inventory/limit.js';
 import { statusExitCode, statusFactRequests, statusFromRead } from '../../report/status.js';
 import { readHost } from '../../runner/read-host.js';
 import { openSession, scriptCommandLine } from '../../runner/open-session.js';
-import { hostSelectionOptions } from '../options.js';
+import { forksForThisProcess } from '../open-files.js';
+import { checkForks, forksOption, hostSelectionOptions } from '../options.js';
 import { TASKS } from '../../../tasks/index.js';
 
 export interface StatusArgs {
@@ -24,18 +24,21 @@ export interface StatusArgs {
  * one round trip per host. Returns the exit code (see statusExitCode).
  */
 export async function statusCommand(args: StatusArgs): Promise<number> {
-  if (!(args.forks >= 1)) throw new UserError(`--forks ${args.forks}: must be at least 1`);
+  checkForks(args.forks);
   // Secrets are resolved as for a check: .env is in sync only if its values are the inventory's.
   const inventory = await loadInventory(args.inventory, {
     ...(args.extraVars ? { extraVars: args.extraVars } : {}),
     resolveSecrets: true,
   });
   const hosts = selectHosts(inventory, args.limit);
+  // One socket per host in flight, as for run: --forks beyond `ulimit -n` is lowered, with a warning.
+  const fit = forksForThisProcess(args.forks, hosts.length);
+  if (fit.warning !== undefined) process.stderr.write(`${fit.warning}\n`);
   const started = new Date();
   const signal = new AbortController().signal;
   // One listener per host connection: many are expected, not a leak.
   setMaxListeners(0, signal);
-  const limit = pLimit(args.forks);
+  const limit = pLimit(fit.forks);
   const entries = await Promise.all(
     hosts.map((host) =>
       limit(async () => {
@@ -70,18 +73,11 @@ export function registerStatus(cli: Argv, setExit: (code: number) => void): void
     'status',
     'per host: reachable, service state and since when, hermes version, config in sync (read-only)',
     (y) =>
-      hostSelectionOptions(y)
-        .option('forks', {
-          alias: 'f',
-          type: 'number',
-          default: 50,
-          description: 'hosts in parallel',
-        })
-        .option('json', {
-          type: 'boolean',
-          default: false,
-          description: 'print one JSON document on stdout instead of the table',
-        }),
+      forksOption(hostSelectionOptions(y)).option('json', {
+        type: 'boolean',
+        default: false,
+        description: 'print one JSON document on stdout instead of the table',
+      }),
     async (argv) => {
       setExit(
         await statusCommand({
