@@ -12,7 +12,9 @@ module.exports = {
       comment: 'inventory, exec, errors, secret and dotenv are the leaves: they import no layer',
       severity: 'error',
       from: { path: '^src/(inventory/|exec/|errors\\.ts|secret\\.ts|dotenv\\.ts)', pathNot: tests },
-      to: { path: [above('transport', 'facts', 'plan', 'apply', 'runner', 'report', 'cli'), '^tasks/'] },
+      to: {
+        path: [above('transport', 'facts', 'plan', 'apply', 'runner', 'report', 'cli'), '^tasks/'],
+      },
     },
     {
       name: 'transport-uses-exec-only',
