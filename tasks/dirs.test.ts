@@ -15,17 +15,34 @@ const ALL = [
   '/var/lib/hermes/.hermes/logs',
   '/var/lib/hermes/.hermes/memories',
 ];
+const STATE = '/var/lib/hermes';
+/** stateDir is made by root (its parent is root's); everything below it by the account. */
+const by = (path: string) => (path === STATE ? { tree: STATE } : { as: 'hermes' });
 const synced = () => makeFacts({ host, paths: Object.fromEntries(ALL.map((p) => [p, dir()])) });
 
 describe('dirs', () => {
   it('manages the module directories and the four HERMES_HOME ones, parents first', () => {
     expect(managedDirs(host.hermes)).toEqual(ALL);
-    expect(dirsTask.facts(host)).toEqual(ALL.map((path) => ({ kind: 'path', path })));
+    // Read as the account below stateDir (whose parent is root's), with any temporary files a
+    // killed run left there.
+    expect(dirsTask.facts(host)).toEqual(
+      ALL.flatMap((path) =>
+        path === STATE
+          ? [
+              { kind: 'path', path },
+              { kind: 'temp-files', dir: path, as: 'hermes' },
+            ]
+          : [
+              { kind: 'path', path, as: 'hermes' },
+              { kind: 'temp-files', dir: path, as: 'hermes' },
+            ],
+      ),
+    );
   });
 
   it('creates every directory on a fresh host, owned hermes:hermes 0750 (no uid needed)', () => {
     expect(dirsTask.plan(host, makeFacts({ host }), [])).toEqual(
-      ALL.map((path) => ({ kind: 'dir', path, attrs: HERMES_750, before: ABSENT })),
+      ALL.map((path) => ({ kind: 'dir', path, attrs: HERMES_750, before: ABSENT, ...by(path) })),
     );
   });
 
@@ -40,8 +57,14 @@ describe('dirs', () => {
     facts.paths.set('/var/lib/hermes/.hermes/logs', logs);
     facts.paths.set('/var/lib/hermes', state);
     expect(dirsTask.plan(host, facts, [])).toEqual([
-      { kind: 'dir', path: '/var/lib/hermes', attrs: HERMES_750, before: state },
-      { kind: 'dir', path: '/var/lib/hermes/.hermes/logs', attrs: HERMES_750, before: logs },
+      { kind: 'dir', path: '/var/lib/hermes', attrs: HERMES_750, before: state, tree: STATE },
+      {
+        kind: 'dir',
+        path: '/var/lib/hermes/.hermes/logs',
+        attrs: HERMES_750,
+        before: logs,
+        as: 'hermes',
+      },
     ]);
   });
 

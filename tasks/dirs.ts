@@ -3,7 +3,14 @@ import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
 import { pathFact } from './lib/facts-access.js';
-import { hermesPaths, ownedAttrs } from './lib/layout.js';
+import {
+  hermesPaths,
+  ownedAttrs,
+  readPath,
+  serviceTrees,
+  withActor,
+  isUnder,
+} from './lib/layout.js';
 import { attrsDiffer } from './lib/plan-file.js';
 import type { Task } from '../src/plan/task.js';
 
@@ -33,7 +40,11 @@ export const dirsTask: Task = {
   name: 'dirs',
 
   facts(host: HostSpec): FactRequest[] {
-    return managedDirs(host.hermes).map((path) => ({ kind: 'path', path }));
+    const h = host.hermes;
+    return managedDirs(h).flatMap((path): FactRequest[] => [
+      readPath(h, { path }),
+      ...(inTree(h, path) ? [{ kind: 'temp-files' as const, dir: path, as: h.user }] : []),
+    ]);
   },
 
   plan(host: HostSpec, facts: HostFacts): Change[] {
@@ -51,6 +62,30 @@ export const dirsTask: Task = {
         changes.push({ kind: 'dir', path, attrs, before });
       }
     }
-    return changes;
+    changes.push(...leftovers(host.hermes, facts));
+    return changes.map((change) => withActor(host.hermes, change));
   },
 };
+
+function inTree(h: HermesSettings, path: string): boolean {
+  return serviceTrees(h).some((top) => isUnder(path, top));
+}
+
+/** What mktemp makes (apply.sh): anything else by that prefix is left alone. */
+const TEMP_FILE = /^\.hermes-fleet\.[A-Za-z0-9.]+$/;
+
+/**
+ * The temporary files a run that was killed left in the managed directories: removed by the
+ * next run (a run that ends any other way removes its own).
+ */
+function leftovers(h: HermesSettings, facts: HostFacts): Change[] {
+  return managedDirs(h).flatMap((dir) =>
+    (facts.tempFiles?.get(dir) ?? [])
+      .filter((name) => TEMP_FILE.test(name))
+      .map((name): Change => ({
+        kind: 'remove',
+        path: `${dir}/${name}`,
+        before: { kind: 'absent' },
+      })),
+  );
+}

@@ -15,15 +15,29 @@ const plan = (paths: NonNullable<FactsInput['paths']>, h = host) =>
 describe('docs', () => {
   it('requests each document with its text', () => {
     expect(docsTask.facts(host)).toEqual([
-      { kind: 'path', path: SOUL, content: true },
-      { kind: 'path', path: USER, content: true },
+      { kind: 'path', path: SOUL, content: true, as: 'hermes' },
+      { kind: 'path', path: USER, content: true, as: 'hermes' },
     ]);
   });
 
   it('writes each absent document exactly as given', () => {
     expect(plan({})).toEqual([
-      { kind: 'file', path: SOUL, body: { text: 'You are helpful.' }, attrs: D640, before: ABSENT },
-      { kind: 'file', path: USER, body: { text: 'Ada\n' }, attrs: D640, before: ABSENT },
+      {
+        kind: 'file',
+        path: SOUL,
+        body: { text: 'You are helpful.' },
+        attrs: D640,
+        before: ABSENT,
+        as: 'hermes',
+      },
+      {
+        kind: 'file',
+        path: USER,
+        body: { text: 'Ada\n' },
+        attrs: D640,
+        before: ABSENT,
+        as: 'hermes',
+      },
     ]);
   });
 
@@ -31,8 +45,15 @@ describe('docs', () => {
     const soul = file('old', D640);
     const user = file('Ada\n', { ...D640, mode: 0o600 });
     expect(plan({ [SOUL]: soul, [USER]: user })).toEqual([
-      { kind: 'file', path: SOUL, body: { text: 'You are helpful.' }, attrs: D640, before: soul },
-      { kind: 'attrs', path: USER, attrs: D640, before: user },
+      {
+        kind: 'file',
+        path: SOUL,
+        body: { text: 'You are helpful.' },
+        attrs: D640,
+        before: soul,
+        as: 'hermes',
+      },
+      { kind: 'attrs', path: USER, attrs: D640, before: user, as: 'hermes' },
     ]);
     expect(plan({ [SOUL]: file('You are helpful.', D640), [USER]: file('Ada\n', D640) })).toEqual(
       [],

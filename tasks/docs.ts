@@ -3,7 +3,7 @@ import type { HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
 import { pathFact } from './lib/facts-access.js';
-import { documentPath, ownedAttrs } from './lib/layout.js';
+import { documentPath, ownedAttrs, readPath, withActor } from './lib/layout.js';
 import { planFile } from './lib/plan-file.js';
 import type { Task } from '../src/plan/task.js';
 
@@ -24,11 +24,10 @@ export const docsTask: Task = {
   name: 'docs',
 
   facts(host: HostSpec): FactRequest[] {
-    return Object.keys(host.hermes.documents).map((name) => ({
-      kind: 'path',
-      path: documentPath(host.hermes, name),
-      content: true,
-    }));
+    const h = host.hermes;
+    return Object.keys(h.documents).map((name) =>
+      readPath(h, { path: documentPath(h, name), content: true }),
+    );
   },
 
   plan(host: HostSpec, facts: HostFacts): Change[] {
@@ -47,6 +46,6 @@ export const docsTask: Task = {
       });
       if (change) changes.push(change);
     }
-    return changes;
+    return changes.map((change) => withActor(h, change));
   },
 };

@@ -27,9 +27,9 @@ const plan = (f: ReturnType<typeof makeFacts>, h = host): Change[] => mergeTask.
 describe('merge', () => {
   it('requests config.yaml with its text, the backup path and the marker', () => {
     expect(mergeTask.facts(host)).toEqual([
-      { kind: 'path', path: CONFIG, content: true },
-      { kind: 'path', path: BACKUP },
-      { kind: 'path', path: MANAGED },
+      { kind: 'path', path: CONFIG, content: true, as: 'hermes' },
+      { kind: 'path', path: BACKUP, as: 'hermes' },
+      { kind: 'path', path: MANAGED, as: 'hermes' },
     ]);
   });
 
@@ -41,8 +41,16 @@ describe('merge', () => {
         body: { text: 'model: anthropic/claude-sonnet-4\ntoolsets:\n  - all\n' },
         attrs: C640,
         before: ABSENT,
+        as: 'hermes',
       },
-      { kind: 'file', path: MANAGED, body: { text: '' }, attrs: M644, before: ABSENT },
+      {
+        kind: 'file',
+        path: MANAGED,
+        body: { text: '' },
+        attrs: M644,
+        before: ABSENT,
+        as: 'hermes',
+      },
     ]);
   });
 
@@ -80,6 +88,7 @@ describe('merge', () => {
         },
         attrs: C640,
         before,
+        as: 'hermes',
       },
     ]);
   });
@@ -89,7 +98,9 @@ describe('merge', () => {
       ...C640,
       mode: 0o600,
     });
-    expect(plan(facts(before))).toEqual([{ kind: 'attrs', path: CONFIG, attrs: C640, before }]);
+    expect(plan(facts(before))).toEqual([
+      { kind: 'attrs', path: CONFIG, attrs: C640, before, as: 'hermes' },
+    ]);
   });
 
   it('fixes the marker mode without rewriting it, whatever it holds', () => {
@@ -102,7 +113,10 @@ describe('merge', () => {
         [MANAGED]: marker,
       },
     });
-    expect(plan(f)).toEqual([{ kind: 'attrs', path: MANAGED, attrs: M644, before: marker }]);
+    // root owns the marker: the account cannot chown it, so root hands it over (in the pinned dir).
+    expect(plan(f)).toEqual([
+      { kind: 'attrs', path: MANAGED, attrs: M644, before: marker, tree: '/var/lib/hermes' },
+    ]);
   });
 
   it('keeps a copy of an unparsable file beside it before replacing it', () => {
@@ -144,7 +158,14 @@ describe('merge', () => {
     it('replaces the file with its content, not merging', () => {
       const before = file('model: y\nmine: 1\n', C640);
       expect(plan(facts(before, h), h)).toEqual([
-        { kind: 'file', path: CONFIG, body: { text: 'model: x\n' }, attrs: C640, before },
+        {
+          kind: 'file',
+          path: CONFIG,
+          body: { text: 'model: x\n' },
+          attrs: C640,
+          before,
+          as: 'hermes',
+        },
       ]);
     });
 

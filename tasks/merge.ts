@@ -4,7 +4,7 @@ import type { Change } from '../src/plan/types.js';
 import { deepMerge, isPlainMap, mergeConfigText, toPlain } from './lib/config-merge.js';
 import type { PlainMap } from './lib/config-merge.js';
 import { fileText, pathFact } from './lib/facts-access.js';
-import { hermesPaths, ownedAttrs } from './lib/layout.js';
+import { hermesPaths, ownedAttrs, readPath, withActor } from './lib/layout.js';
 import { renderMcpServers } from './lib/mcp-servers.js';
 import { planFile, regularFileOrAbsent } from './lib/plan-file.js';
 import type { Task } from '../src/plan/task.js';
@@ -30,11 +30,12 @@ export const mergeTask: Task = {
   name: 'merge',
 
   facts(host: HostSpec): FactRequest[] {
-    const p = hermesPaths(host.hermes);
+    const h = host.hermes;
+    const p = hermesPaths(h);
     return [
-      { kind: 'path', path: p.configYaml, content: true },
-      { kind: 'path', path: p.configBackup },
-      { kind: 'path', path: p.managedMarker },
+      readPath(h, { path: p.configYaml, content: true }),
+      readPath(h, { path: p.configBackup }),
+      readPath(h, { path: p.managedMarker }),
     ];
   },
 
@@ -91,6 +92,6 @@ export const mergeTask: Task = {
         manage: 'existence',
       }),
     );
-    return changes;
+    return changes.map((change) => withActor(h, change));
   },
 };

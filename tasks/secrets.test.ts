@@ -41,7 +41,7 @@ describe('secrets: .env', () => {
 
   it('requests .env and every environment file as secrets', () => {
     expect(secretsTask.facts(makeHost(hermes))).toEqual([
-      { kind: 'path', path: ENV, content: true, secret: true },
+      { kind: 'path', path: ENV, content: true, secret: true, as: 'hermes' },
       ...(hermes.environmentFiles ?? []).map((path) => ({
         kind: 'path',
         path,
@@ -68,7 +68,13 @@ describe('secrets: .env', () => {
         'FROM_B=2',
       ].join('\n'),
     );
-    expect(changes[0]).toMatchObject({ kind: 'file', path: ENV, attrs: S600, before: ABSENT });
+    expect(changes[0]).toMatchObject({
+      kind: 'file',
+      path: ENV,
+      attrs: S600,
+      before: ABSENT,
+      as: 'hermes',
+    });
   });
 
   it('carries the whole .env as a Secret that never renders its values', () => {
@@ -85,14 +91,14 @@ describe('secrets: .env', () => {
     expect(planFor(hermes, { ...files, [ENV]: file(secret(want), S600) })).toEqual([]);
     const drifted = file(secret(want), { ...S600, mode: 0o644 });
     expect(planFor(hermes, { ...files, [ENV]: drifted })).toEqual([
-      { kind: 'attrs', path: ENV, attrs: S600, before: drifted },
+      { kind: 'attrs', path: ENV, attrs: S600, before: drifted, as: 'hermes' },
     ]);
   });
 
   it('rewrites when a value changed', () => {
     const old = file(secret("HERMES_LOG_LEVEL='debug'\n"), S600);
     expect(planFor({ environment: { HERMES_LOG_LEVEL: 'info' } }, { [ENV]: old })).toMatchObject([
-      { kind: 'file', path: ENV, before: old },
+      { kind: 'file', path: ENV, before: old, as: 'hermes' },
     ]);
   });
 
@@ -122,27 +128,36 @@ describe('secrets: auth.json', () => {
 
   it('seeds auth.json when absent, mode 0600', () => {
     expect(planFor({ authFile: auth })).toEqual([
-      { kind: 'file', path: AUTH, body: { secret: auth }, attrs: S600, before: ABSENT },
+      {
+        kind: 'file',
+        path: AUTH,
+        body: { secret: auth },
+        attrs: S600,
+        before: ABSENT,
+        as: 'hermes',
+      },
     ]);
   });
 
   it('keeps an existing auth.json without force, only fixing its mode', () => {
-    expect(secretsTask.facts(makeHost({ authFile: auth }))).toEqual([{ kind: 'path', path: AUTH }]);
+    expect(secretsTask.facts(makeHost({ authFile: auth }))).toEqual([
+      { kind: 'path', path: AUTH, as: 'hermes' },
+    ]);
     expect(planFor({ authFile: auth }, { [AUTH]: bare(S600) })).toEqual([]);
     const loose = bare({ ...S600, mode: 0o644 });
     expect(planFor({ authFile: auth }, { [AUTH]: loose })).toEqual([
-      { kind: 'attrs', path: AUTH, attrs: S600, before: loose },
+      { kind: 'attrs', path: AUTH, attrs: S600, before: loose, as: 'hermes' },
     ]);
   });
 
   it('overwrites when forced and the content differs, not when it is the same', () => {
     const hermes = { authFile: auth, authFileForceOverwrite: true };
     expect(secretsTask.facts(makeHost(hermes))).toEqual([
-      { kind: 'path', path: AUTH, content: true, secret: true },
+      { kind: 'path', path: AUTH, content: true, secret: true, as: 'hermes' },
     ]);
     const old = file(secret('{"token":"old"}'), S600);
     expect(planFor(hermes, { [AUTH]: old })).toEqual([
-      { kind: 'file', path: AUTH, body: { secret: auth }, attrs: S600, before: old },
+      { kind: 'file', path: AUTH, body: { secret: auth }, attrs: S600, before: old, as: 'hermes' },
     ]);
     expect(planFor(hermes, { [AUTH]: file(secret('{"token":"new"}'), S600) })).toEqual([]);
   });

@@ -5,7 +5,7 @@ import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
 import { Secret } from '../src/secret.js';
 import { fileSecret, pathFact } from './lib/facts-access.js';
-import { hermesPaths, ownedAttrs } from './lib/layout.js';
+import { hermesPaths, ownedAttrs, readPath, withActor } from './lib/layout.js';
 import { planFile } from './lib/plan-file.js';
 import type { Task } from '../src/plan/task.js';
 
@@ -62,7 +62,7 @@ export const secretsTask: Task = {
     const p = hermesPaths(h);
     const requests: FactRequest[] = [];
     if (managesEnv(h)) {
-      requests.push({ kind: 'path', path: p.envFile, content: true, secret: true });
+      requests.push(readPath(h, { path: p.envFile, content: true, secret: true }));
       for (const path of h.environmentFiles) {
         // Followed, as the module's `[ -f f ]; cat f` does: sops-nix and agenix secrets are
         // links. These paths are root's choice, not the service account's to swap.
@@ -73,8 +73,8 @@ export const secretsTask: Task = {
       // Only a forced overwrite compares content; a seed only needs to know the file is there.
       requests.push(
         h.authFileForceOverwrite
-          ? { kind: 'path', path: p.authJson, content: true, secret: true }
-          : { kind: 'path', path: p.authJson },
+          ? readPath(h, { path: p.authJson, content: true, secret: true })
+          : readPath(h, { path: p.authJson }),
       );
     }
     return requests;
@@ -105,6 +105,6 @@ export const secretsTask: Task = {
       });
       if (auth) changes.push(auth);
     }
-    return changes;
+    return changes.map((change) => withActor(h, change));
   },
 };

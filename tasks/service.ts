@@ -10,7 +10,7 @@ import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
 import { pathFact, unitFact } from './lib/facts-access.js';
-import { SYSTEM_BIN_LINK, UNIT_FILE, UNIT_NAME, hermesPaths } from './lib/layout.js';
+import { SYSTEM_BIN_LINK, UNIT_FILE, UNIT_NAME, hermesPaths, withActor } from './lib/layout.js';
 import {
   containerFacts,
   containerLeftoverFacts,
@@ -179,7 +179,8 @@ function planLifecycle(
     });
     if (pending || notesRestart(h, facts, earlier)) changes.push(clearRestartPending());
   }
-  return changes;
+  // The container identity lives in stateDir: who changes it is decided as for any such path.
+  return changes.map((change) => withActor(h, change));
 }
 
 /**

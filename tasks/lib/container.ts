@@ -4,7 +4,7 @@ import type { HermesSettings } from '../../src/inventory/types.js';
 import { PlanError } from '../../src/plan/types.js';
 import type { Change } from '../../src/plan/types.js';
 import { commandFact, containerFact, pathFact } from './facts-access.js';
-import { hermesPaths, isUnder } from './layout.js';
+import { hermesPaths, isUnder, readPath } from './layout.js';
 import {
   describeIdentityChange,
   identityHash,
@@ -211,7 +211,7 @@ export function containerFacts(h: HermesSettings): FactRequest[] {
     { kind: 'path', path: FLEET_LIB_DIR },
     { kind: 'path', path: ENTRYPOINT_FILE, content: true },
     { kind: 'path', path: CREATE_FILE, content: true },
-    { kind: 'path', path: identityPath(h), content: true },
+    readPath(h, { path: identityPath(h), content: true }),
   ];
 }
 
@@ -223,7 +223,7 @@ export function containerLeftoverFacts(h: HermesSettings): FactRequest[] {
   return [
     { kind: 'path', path: ENTRYPOINT_FILE },
     { kind: 'path', path: CREATE_FILE },
-    { kind: 'path', path: identityPath(h), content: true },
+    readPath(h, { path: identityPath(h), content: true }),
   ];
 }
 

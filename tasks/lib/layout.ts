@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
-import type { Attrs } from '../../src/facts/types.js';
+import type { Attrs, FactRequest, PathFact } from '../../src/facts/types.js';
 import type { HermesSettings } from '../../src/inventory/types.js';
+import type { Actor, Change } from '../../src/plan/types.js';
 
 export const UNIT_NAME = 'hermes-agent.service';
 export const UNIT_FILE = `/etc/systemd/system/${UNIT_NAME}`;
@@ -58,4 +59,62 @@ export function ownedAttrs(h: HermesSettings, mode: number): Attrs {
 
 export function isUnder(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
+}
+
+/**
+ * The trees the service account owns, top first: stateDir, and workingDirectory when it lies
+ * outside stateDir. Inside them the account can rename anything, so root neither reads nor
+ * writes there (see Actor in src/plan/types.ts): the account does.
+ */
+export function serviceTrees(h: HermesSettings): string[] {
+  const p = hermesPaths(h);
+  return isUnder(p.workingDirectory, p.stateDir) ? [p.stateDir] : [p.stateDir, p.workingDirectory];
+}
+
+function treeOf(h: HermesSettings, path: string): string | undefined {
+  return serviceTrees(h).find((top) => isUnder(path, top));
+}
+
+/**
+ * A path read as the service account when it lies inside one of its trees (below the top,
+ * whose parent is root's): root never opens a name the account could have swapped.
+ */
+export function readPath(
+  h: HermesSettings,
+  request: Omit<Extract<FactRequest, { kind: 'path' }>, 'kind' | 'as'>,
+): FactRequest {
+  const top = treeOf(h, request.path);
+  const inside = top !== undefined && request.path !== top;
+  return { kind: 'path', ...request, ...(inside ? { as: h.user } : {}) };
+}
+
+function ownedByOther(h: HermesSettings, before: PathFact): boolean {
+  return before.kind !== 'absent' && before.user !== h.user;
+}
+
+/**
+ * Who makes a change to a path (see Actor): inside the account's trees, the account itself;
+ * root only for the top of a tree (its parent is root's), to hand over a directory or file
+ * that someone else owns (the account cannot chown it), and for files that stay root's on
+ * purpose (the container identity): then root works in the pinned parent directory. Outside
+ * those trees: root.
+ */
+export function withActor(h: HermesSettings, change: Change): Change {
+  if (
+    change.kind !== 'dir' &&
+    change.kind !== 'file' &&
+    change.kind !== 'attrs' &&
+    change.kind !== 'symlink' &&
+    change.kind !== 'remove'
+  ) {
+    return change;
+  }
+  const top = treeOf(h, change.path);
+  if (top === undefined) return change;
+  if (change.path === top) return { ...change, tree: top };
+  const rootOwned = 'attrs' in change && change.attrs.user !== h.user;
+  // Replacing a file or removing a name needs only the directory, which is the account's.
+  const handsOver =
+    (change.kind === 'dir' || change.kind === 'attrs') && ownedByOther(h, change.before);
+  return rootOwned || handsOver ? { ...change, tree: top } : { ...change, as: h.user };
 }
