@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
+    // Installs the Debian packages the tests need (as root) before any test file is imported.
+    globalSetup: ['./test/global-setup.ts'],
     projects: [
       {
         test: {
