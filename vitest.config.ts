@@ -15,6 +15,8 @@ export default defineConfig({
   ],
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
+    // Installs the Debian packages the tests need (as root) before any test file is imported.
+    globalSetup: ['./test/global-setup.ts'],
     projects: [
       {
         extends: true,

@@ -20,8 +20,8 @@ const isRoot = process.getuid?.() === 0;
 const canRun = isRoot && existsSync(SSHD);
 if (!canRun) {
   console.warn(
-    '\n*** SKIPPING the real-sshd transport tests: they need root and /usr/sbin/sshd ' +
-      `(root: ${isRoot}, sshd: ${existsSync(SSHD)}) ***\n`,
+    `\n!!!! SKIPPED the real-sshd transport tests: ${isRoot ? `no ${SSHD}` : 'not root'}; ` +
+      'they need root and openssh-server (npm test installs it when run as root) !!!!\n',
   );
 }
 

@@ -69,18 +69,13 @@ require_linux_root() {
   [ "$(id -u)" = 0 ] || die 3 "test hosts need root (overlay mounts, systemd-nspawn); run as root"
 }
 
-# Installs what the harness runs on the machine itself, once.
+# Installs what the harness runs on the machine itself, once (test/provision.sh has the list).
 ensure_tools() {
-  local missing=()
-  command -v debootstrap >/dev/null || missing+=(debootstrap)
-  command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
-  { command -v ssh && command -v ssh-keygen; } >/dev/null || missing+=(openssh-client)
-  ((${#missing[@]} == 0)) && return 0
-  command -v apt-get >/dev/null || die 3 "missing ${missing[*]} and no apt-get to install them"
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  bash "$HERE/../provision.sh" fleet
+  local tool
+  for tool in debootstrap systemd-nspawn ssh ssh-keygen; do
+    command -v "$tool" >/dev/null || die 3 "no $tool on this machine: see test/provision.sh"
+  done
 }
 
 # The machine's own Debian mirror, so nothing but its apt sources decides where packages come from.

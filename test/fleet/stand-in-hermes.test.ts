@@ -13,7 +13,8 @@ const pythonReady =
   spawnSync(PYTHON, ['-c', 'import dotenv, yaml'], { stdio: 'ignore' }).status === 0;
 if (!pythonReady) {
   process.stderr.write(
-    '\n!! SKIPPED stand-in hermes tests: /usr/bin/python3 with python3-dotenv and python3-yaml is missing\n\n',
+    '\n!!!! SKIPPED the stand-in hermes tests: no /usr/bin/python3 with python-dotenv and PyYAML; ' +
+      'apt-get install python3 python3-dotenv python3-yaml (npm test does it when run as root) !!!!\n\n',
   );
 }
 
