@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { FactRequest } from '../src/facts/types.js';
 import { PlanError } from '../src/plan/types.js';
 import { dirsTask, managedDirs } from './dirs.js';
 import { ABSENT, HERMES_750, dir, file, makeFacts, symlink } from './fixtures/facts.js';
@@ -26,7 +27,7 @@ describe('dirs', () => {
     // Read as the account below stateDir (whose parent is root's), with any temporary files a
     // killed run left there.
     expect(dirsTask.facts(host)).toEqual(
-      ALL.flatMap((path) =>
+      ALL.flatMap((path): FactRequest[] =>
         path === STATE
           ? [
               { kind: 'path', path },

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { Attrs, FactRequest, PathFact } from '../../src/facts/types.js';
 import type { HermesSettings } from '../../src/inventory/types.js';
-import type { Actor, Change } from '../../src/plan/types.js';
+import type { Change } from '../../src/plan/types.js';
 
 export const UNIT_NAME = 'hermes-agent.service';
 export const UNIT_FILE = `/etc/systemd/system/${UNIT_NAME}`;
