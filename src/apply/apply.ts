@@ -1,6 +1,9 @@
 import type { Executor } from '../exec/executor.js';
-import APPLY_PROGRAM from './apply.sh';
+import { compactProgram } from '../exec/host-program.js';
+import APPLY_SH from './apply.sh';
 import { encodeOps, type Op } from './encode-ops.js';
+
+const APPLY_PROGRAM = compactProgram(APPLY_SH);
 
 export interface ApplyOutcome {
   /** How many operations completed, in order. */

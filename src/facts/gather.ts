@@ -1,7 +1,8 @@
 import type { Executor } from '../exec/executor.js';
+import { compactProgram } from '../exec/host-program.js';
 import { namedLine } from '../exec/line-field.js';
 import { Secret } from '../secret.js';
-import READ_PROGRAM from './read.sh';
+import READ_SH from './read.sh';
 import type {
   ContainerFact,
   FactRequest,
@@ -32,6 +33,8 @@ function requestKey(r: FactRequest): string {
       return `version\t${r.path}`;
   }
 }
+
+const READ_PROGRAM = compactProgram(READ_SH);
 
 /** Merges duplicate requests (a path asked with and without content is read once, with it). */
 export function dedupeRequests(requests: readonly FactRequest[]): FactRequest[] {

@@ -173,7 +173,7 @@ export function statsLine(result: RunResult): string {
 export function registerRun(cli: Argv, setExit: (code: number) => void): void {
   cli.command(
     'run',
-    'converge every selected host: users, dirs, merge, secrets, docs, service (hosts in parallel)',
+    `converge every selected host: ${TASK_NAMES.join(', ')} (hosts in parallel)`,
     (y) =>
       forksOption(hostSelectionOptions(y))
         .option('check', {
@@ -193,7 +193,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           alias: 't',
           type: 'string',
           array: true,
-          description: 'run only these tasks (users, dirs, merge, secrets, docs, service)',
+          description: `run only these tasks (${TASK_NAMES.join(', ')})`,
         })
         .option('skip-tags', { type: 'string', array: true, description: 'skip these tasks' })
         .option('serial', {
