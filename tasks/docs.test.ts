@@ -8,6 +8,7 @@ import { makeHost } from './fixtures/host.js';
 const D640 = { mode: 0o640, user: 'hermes', group: 'hermes' };
 const SOUL = '/var/lib/hermes/workspace/SOUL.md';
 const USER = '/var/lib/hermes/workspace/USER.md';
+const OWNED_DOCS = '/var/lib/hermes/.hermes/.fleet-owned-documents.json';
 const host = makeHost({ documents: { 'SOUL.md': 'You are helpful.', 'USER.md': 'Ada\n' } });
 const plan = (paths: NonNullable<FactsInput['paths']>, h = host) =>
   docsTask.plan(h, makeFacts({ host: h, tasks: [docsTask], paths }), []);
@@ -15,8 +16,9 @@ const plan = (paths: NonNullable<FactsInput['paths']>, h = host) =>
 describe('docs', () => {
   it('requests each document with its text', () => {
     expect(docsTask.facts(host)).toEqual([
-      { kind: 'path', path: SOUL, content: true, as: 'hermes' },
-      { kind: 'path', path: USER, content: true, as: 'hermes' },
+      { kind: 'path', path: SOUL, content: true, as: 'hermes', tree: '/var/lib/hermes' },
+      { kind: 'path', path: USER, content: true, as: 'hermes', tree: '/var/lib/hermes' },
+      { kind: 'path', path: OWNED_DOCS, content: true, as: 'hermes', tree: '/var/lib/hermes' },
     ]);
   });
 
@@ -60,8 +62,11 @@ describe('docs', () => {
     );
   });
 
-  it('never asks about (or deletes) documents that are not in the inventory', () => {
-    expect(docsTask.facts(makeHost())).toEqual([]);
+  it('never asks about (or deletes) documents the fleet did not install', () => {
+    // Only its record of what it installed is read; with no record, nothing is removed.
+    expect(docsTask.facts(makeHost())).toEqual([
+      { kind: 'path', path: OWNED_DOCS, content: true, as: 'hermes', tree: '/var/lib/hermes' },
+    ]);
     expect(plan({}, makeHost())).toEqual([]);
   });
 

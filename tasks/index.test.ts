@@ -84,9 +84,22 @@ describe('TASKS', () => {
         'dir /var/lib/hermes/.hermes/logs',
         'dir /var/lib/hermes/.hermes/memories',
       ],
-      merge: ['file /var/lib/hermes/.hermes/config.yaml', 'file /var/lib/hermes/.hermes/.managed'],
-      secrets: ['file /var/lib/hermes/.hermes/.env', 'file /var/lib/hermes/.hermes/auth.json'],
-      docs: ['file /var/lib/hermes/workspace/SOUL.md', 'file /var/lib/hermes/workspace/USER.md'],
+      // Each of merge, secrets and docs ends with its record of what the fleet owns.
+      merge: [
+        'file /var/lib/hermes/.hermes/config.yaml',
+        'file /var/lib/hermes/.hermes/.managed',
+        'file /var/lib/hermes/.hermes/.fleet-owned-config.json',
+      ],
+      secrets: [
+        'file /var/lib/hermes/.hermes/.env',
+        'file /var/lib/hermes/.hermes/auth.json',
+        'file /var/lib/hermes/.hermes/.fleet-owned-env.json',
+      ],
+      docs: [
+        'file /var/lib/hermes/workspace/SOUL.md',
+        'file /var/lib/hermes/workspace/USER.md',
+        'file /var/lib/hermes/.hermes/.fleet-owned-documents.json',
+      ],
       service: [
         'symlink /usr/local/bin/hermes',
         'file /etc/systemd/system/hermes-agent.service',

@@ -10,6 +10,7 @@ import { PYYAML_DOCUMENT } from './lib/yaml-compat.js';
 const CONFIG = '/var/lib/hermes/.hermes/config.yaml';
 const BACKUP = '/var/lib/hermes/.hermes/config.yaml.broken';
 const MANAGED = '/var/lib/hermes/.hermes/.managed';
+const OWNED_CONFIG = '/var/lib/hermes/.hermes/.fleet-owned-config.json';
 const C640 = { mode: 0o640, user: 'hermes', group: 'hermes' };
 const M644 = { mode: 0o644, user: 'hermes', group: 'hermes' };
 
@@ -27,9 +28,10 @@ const plan = (f: ReturnType<typeof makeFacts>, h = host): Change[] => mergeTask.
 describe('merge', () => {
   it('requests config.yaml with its text, the backup path and the marker', () => {
     expect(mergeTask.facts(host)).toEqual([
-      { kind: 'path', path: CONFIG, content: true, as: 'hermes' },
+      { kind: 'path', path: CONFIG, content: true, as: 'hermes', tree: '/var/lib/hermes' },
       { kind: 'path', path: BACKUP, as: 'hermes' },
       { kind: 'path', path: MANAGED, as: 'hermes' },
+      { kind: 'path', path: OWNED_CONFIG, content: true, as: 'hermes', tree: '/var/lib/hermes' },
     ]);
   });
 

@@ -3,6 +3,14 @@ import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import type { Change } from '../src/plan/types.js';
 import { deepMerge, isPlainMap, mergeConfigText, toPlain } from './lib/config-merge.js';
 import type { PlainMap } from './lib/config-merge.js';
+import {
+  keyPathText,
+  ownedRecord,
+  ownedPath,
+  parseOwnedConfig,
+  renderOwned,
+  settingsLeaves,
+} from './lib/fleet-owned.js';
 import { fileText, pathFact } from './lib/facts-access.js';
 import { hermesPaths, ownedAttrs, readPath, withActor } from './lib/layout.js';
 import { renderMcpServers } from './lib/mcp-servers.js';
@@ -26,6 +34,18 @@ export function managedSettings(h: HermesSettings): PlainMap {
   return deepMerge(settings, { mcp_servers: renderMcpServers(h.mcpServers) }) as PlainMap;
 }
 
+/**
+ * The settings keys the fleet set on an earlier run (its record on the host) that the inventory
+ * no longer has; none when there is no record, or in configFile mode (the file is replaced).
+ */
+function forgottenKeys(h: HermesSettings, facts: HostFacts, want: PlainMap): string[][] {
+  const fact = pathFact(facts, ownedPath(h, 'config'));
+  const owned = parseOwnedConfig(fact.kind === 'file' ? fact.text : undefined);
+  if (!owned) return [];
+  const now = new Set(settingsLeaves(want).map((path) => JSON.stringify(path)));
+  return owned.keys.filter((path) => !now.has(JSON.stringify(path)));
+}
+
 export const mergeTask: Task = {
   name: 'merge',
 
@@ -36,6 +56,7 @@ export const mergeTask: Task = {
       readPath(h, { path: p.configYaml, content: true }),
       readPath(h, { path: p.configBackup }),
       readPath(h, { path: p.managedMarker }),
+      readPath(h, { path: ownedPath(h, 'config'), content: true }),
     ];
   },
 
@@ -62,9 +83,11 @@ export const mergeTask: Task = {
       );
     } else {
       const current = regularFileOrAbsent(p.configYaml, fact);
+      const want = managedSettings(h);
       const outcome = mergeConfigText(
         current ? fileText(current, p.configYaml) : undefined,
-        managedSettings(h),
+        want,
+        forgottenKeys(h, facts, want),
       );
       if (outcome.kind === 'write' && outcome.brokenText !== undefined) {
         // Kept beside it rather than lost; a later broken file overwrites this copy.
@@ -79,7 +102,19 @@ export const mergeTask: Task = {
         );
       }
       const text = outcome.kind === 'write' ? outcome.text : (current?.text ?? '');
-      keep(planFile({ path: p.configYaml, fact, body: { text }, attrs, manage: 'content' }));
+      const forgets = outcome.kind === 'write' ? (outcome.removed ?? []) : [];
+      const change = planFile({
+        path: p.configYaml,
+        fact,
+        body: { text },
+        attrs,
+        manage: 'content',
+      });
+      keep(
+        change?.kind === 'file' && forgets.length > 0
+          ? { ...change, forgets: forgets.map((path) => ({ key: keyPathText(path) })) }
+          : change,
+      );
     }
 
     // `touch` semantics: the marker's presence is what counts, never its content.
@@ -93,5 +128,13 @@ export const mergeTask: Task = {
       }),
     );
     return changes.map((change) => withActor(h, change));
+  },
+
+  record(host: HostSpec, facts: HostFacts): Change[] {
+    const h = host.hermes;
+    const path = ownedPath(h, 'config');
+    // configFile replaces the whole file: the fleet owns no key of it to take out later.
+    const keys = h.configFile ? [] : settingsLeaves(managedSettings(h));
+    return ownedRecord(h, path, pathFact(facts, path), renderOwned({ keys }));
   },
 };

@@ -11,6 +11,7 @@ import { secretsTask } from './secrets.js';
 
 const ENV = '/var/lib/hermes/.hermes/.env';
 const AUTH = '/var/lib/hermes/.hermes/auth.json';
+const OWNED_ENV = '/var/lib/hermes/.hermes/.fleet-owned-env.json';
 const S600 = { mode: 0o600, user: 'hermes', group: 'hermes' };
 const secret = (v: string) => new Secret(v, 'test');
 
@@ -41,7 +42,15 @@ describe('secrets: .env', () => {
 
   it('requests .env and every environment file as secrets', () => {
     expect(secretsTask.facts(makeHost(hermes))).toEqual([
-      { kind: 'path', path: ENV, content: true, secret: true, as: 'hermes' },
+      {
+        kind: 'path',
+        path: ENV,
+        content: true,
+        secret: true,
+        as: 'hermes',
+        tree: '/var/lib/hermes',
+      },
+      { kind: 'path', path: OWNED_ENV, content: true, as: 'hermes', tree: '/var/lib/hermes' },
       ...(hermes.environmentFiles ?? []).map((path) => ({
         kind: 'path',
         path,
@@ -102,8 +111,20 @@ describe('secrets: .env', () => {
     ]);
   });
 
-  it('leaves an existing .env alone when nothing is declared', () => {
-    expect(secretsTask.facts(makeHost())).toEqual([]);
+  it('leaves an existing .env alone when nothing is declared (and the fleet wrote no key)', () => {
+    // .env and the record of the keys the fleet wrote are read all the same: a key it wrote
+    // must go even when the inventory now has none.
+    expect(secretsTask.facts(makeHost())).toEqual([
+      {
+        kind: 'path',
+        path: ENV,
+        content: true,
+        secret: true,
+        as: 'hermes',
+        tree: '/var/lib/hermes',
+      },
+      { kind: 'path', path: OWNED_ENV, content: true, as: 'hermes', tree: '/var/lib/hermes' },
+    ]);
     expect(planFor({}, {})).toEqual([]);
   });
 
@@ -141,6 +162,15 @@ describe('secrets: auth.json', () => {
 
   it('keeps an existing auth.json without force, only fixing its mode', () => {
     expect(secretsTask.facts(makeHost({ authFile: auth }))).toEqual([
+      {
+        kind: 'path',
+        path: ENV,
+        content: true,
+        secret: true,
+        as: 'hermes',
+        tree: '/var/lib/hermes',
+      },
+      { kind: 'path', path: OWNED_ENV, content: true, as: 'hermes', tree: '/var/lib/hermes' },
       { kind: 'path', path: AUTH, as: 'hermes' },
     ]);
     expect(planFor({ authFile: auth }, { [AUTH]: bare(S600) })).toEqual([]);
@@ -153,7 +183,23 @@ describe('secrets: auth.json', () => {
   it('overwrites when forced and the content differs, not when it is the same', () => {
     const hermes = { authFile: auth, authFileForceOverwrite: true };
     expect(secretsTask.facts(makeHost(hermes))).toEqual([
-      { kind: 'path', path: AUTH, content: true, secret: true, as: 'hermes' },
+      {
+        kind: 'path',
+        path: ENV,
+        content: true,
+        secret: true,
+        as: 'hermes',
+        tree: '/var/lib/hermes',
+      },
+      { kind: 'path', path: OWNED_ENV, content: true, as: 'hermes', tree: '/var/lib/hermes' },
+      {
+        kind: 'path',
+        path: AUTH,
+        content: true,
+        secret: true,
+        as: 'hermes',
+        tree: '/var/lib/hermes',
+      },
     ]);
     const old = file(secret('{"token":"old"}'), S600);
     expect(planFor(hermes, { [AUTH]: old })).toEqual([

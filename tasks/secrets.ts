@@ -7,6 +7,14 @@ import { Secret } from '../src/secret.js';
 import { fileSecret, pathFact } from './lib/facts-access.js';
 import { hermesPaths, ownedAttrs, readPath, withActor } from './lib/layout.js';
 import { planFile } from './lib/plan-file.js';
+import {
+  forgottenEnvKeys,
+  ownedRecord,
+  ownedPath,
+  parseOwnedEnv,
+  renderOwned,
+  type OwnedEnv,
+} from './lib/fleet-owned.js';
 import type { Task } from '../src/plan/task.js';
 
 export const SECRET_FILE_MODE = 0o600;
@@ -18,6 +26,11 @@ function managesEnv(h: HermesSettings): boolean {
     Object.keys(h.secrets).length > 0 ||
     h.environmentFiles.length > 0
   );
+}
+
+function ownedEnv(h: HermesSettings, facts: HostFacts): OwnedEnv | undefined {
+  const fact = pathFact(facts, ownedPath(h, 'env'));
+  return parseOwnedEnv(fact.kind === 'file' ? fact.text : undefined);
 }
 
 function dotenvLine(section: string, key: string, value: string): string {
@@ -60,14 +73,15 @@ export const secretsTask: Task = {
   facts(host: HostSpec): FactRequest[] {
     const h = host.hermes;
     const p = hermesPaths(h);
-    const requests: FactRequest[] = [];
-    if (managesEnv(h)) {
-      requests.push(readPath(h, { path: p.envFile, content: true, secret: true }));
-      for (const path of h.environmentFiles) {
-        // Followed, as the module's `[ -f f ]; cat f` does: sops-nix and agenix secrets are
-        // links. These paths are root's choice, not the service account's to swap.
-        requests.push({ kind: 'path', path, content: true, secret: true, follow: true });
-      }
+    // Read even when the inventory now sets no key at all: one the fleet wrote must still go.
+    const requests: FactRequest[] = [
+      readPath(h, { path: p.envFile, content: true, secret: true }),
+      readPath(h, { path: ownedPath(h, 'env'), content: true }),
+    ];
+    for (const path of h.environmentFiles) {
+      // Followed, as the module's `[ -f f ]; cat f` does: sops-nix and agenix secrets are
+      // links. These paths are root's choice, not the service account's to swap.
+      requests.push({ kind: 'path', path, content: true, secret: true, follow: true });
     }
     if (h.authFile) {
       // Only a forced overwrite compares content; a seed only needs to know the file is there.
@@ -85,7 +99,9 @@ export const secretsTask: Task = {
     const p = hermesPaths(h);
     const attrs = ownedAttrs(h, SECRET_FILE_MODE);
     const changes: Change[] = [];
-    if (managesEnv(h)) {
+    const forgets = forgottenEnvKeys(h, ownedEnv(h, facts));
+    // With keys to take out, .env is rewritten even if the inventory now sets none.
+    if (managesEnv(h) || forgets.length > 0) {
       const env = planFile({
         path: p.envFile,
         fact: pathFact(facts, p.envFile),
@@ -93,7 +109,9 @@ export const secretsTask: Task = {
         attrs,
         manage: 'content',
       });
-      if (env) changes.push(env);
+      changes.push(
+        ...(env?.kind === 'file' && forgets.length > 0 ? [{ ...env, forgets }] : env ? [env] : []),
+      );
     }
     if (h.authFile) {
       const auth = planFile({
@@ -106,5 +124,15 @@ export const secretsTask: Task = {
       if (auth) changes.push(auth);
     }
     return changes.map((change) => withActor(h, change));
+  },
+
+  record(host: HostSpec, facts: HostFacts): Change[] {
+    const h = host.hermes;
+    const path = ownedPath(h, 'env');
+    const text = renderOwned({
+      environment: Object.keys(h.environment),
+      secrets: Object.keys(h.secrets),
+    });
+    return ownedRecord(h, path, pathFact(facts, path), text);
   },
 };

@@ -177,7 +177,13 @@ describe('service plan', () => {
       // What container mode leaves, so switching back to native mode removes it.
       { kind: 'path', path: '/usr/local/lib/hermes-fleet/container-entrypoint' },
       { kind: 'path', path: '/usr/local/lib/hermes-fleet/container-create' },
-      { kind: 'path', path: '/var/lib/hermes/.container-identity', content: true, as: 'hermes' },
+      {
+        kind: 'path',
+        path: '/var/lib/hermes/.container-identity',
+        content: true,
+        as: 'hermes',
+        tree: '/var/lib/hermes',
+      },
     ]);
   });
 

@@ -44,6 +44,7 @@ export function dedupeRequests(requests: readonly FactRequest[]): FactRequest[] 
     const seen = byKey.get(key);
     if (seen?.kind === 'path' && r.kind === 'path') {
       const as = r.as ?? seen.as;
+      const tree = r.tree ?? seen.tree;
       byKey.set(key, {
         kind: 'path',
         path: r.path,
@@ -52,6 +53,7 @@ export function dedupeRequests(requests: readonly FactRequest[]): FactRequest[] 
         ...(r.follow ? { follow: true } : {}),
         // Asked by anyone as the account, it is read as the account.
         ...(as !== undefined ? { as } : {}),
+        ...(tree !== undefined ? { tree } : {}),
       });
     } else if (!seen) {
       byKey.set(key, r);
@@ -72,6 +74,7 @@ export function encodeRequests(requests: readonly FactRequest[]): string {
             content: r.content ? '1' : undefined,
             follow: r.follow ? '1' : undefined,
             as: r.as,
+            tree: r.as === undefined ? undefined : r.tree,
           });
         case 'temp-files':
           return line(i, 'temp-files', { path: r.dir, as: r.as });
@@ -130,7 +133,11 @@ function parsePath(request: Extract<FactRequest, { kind: 'path' }>, fields: stri
     case 'file': {
       if (!request.content) return { kind: 'file', ...attrs };
       if (extra === '!') {
-        throw new HostReadError(`cannot read ${request.path} (permission denied?)`);
+        throw new HostReadError(
+          request.as === undefined
+            ? `cannot read ${request.path} (permission denied?)`
+            : `cannot read ${request.path} as ${request.as} (permission denied?): hermes-fleet reads the account's files only as the account; hand it over (chown ${request.as} ${request.path}) or remove it`,
+        );
       }
       if (extra === '~') {
         throw new HostReadError(

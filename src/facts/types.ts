@@ -19,6 +19,12 @@ export type FactRequest =
        * swap any name for a link. Root reads when the account does not exist yet.
        */
       as?: string;
+      /**
+       * With `as`: the top of the account's tree. A file there the account cannot read (one it
+       * must be handed) is then read by root, from inside its directory checked to be the one
+       * the path names.
+       */
+      tree?: string;
     }
   /** The `.hermes-fleet.*` temporary files a killed run left in `dir`, listed as `as`. */
   | { kind: 'temp-files'; dir: string; as?: string }

@@ -11,8 +11,9 @@ export type HostPlan =
 /**
  * The planning step, pure: each task in order against the same facts (a task sees the plans of
  * the tasks before it), then every task may amend the others' plans (the service task's
- * pending-restart note goes ahead of the first write the gateway reads). A task not in
- * `selected` plans nothing, but still amends. Errors other than PlanError are bugs and thrown.
+ * pending-restart note goes ahead of the first write the gateway reads). A task's record of
+ * what it owns follows its own changes. A task not in `selected` plans (and records) nothing,
+ * but still amends. Errors other than PlanError are bugs and thrown.
  */
 export function planHost(
   host: HostSpec,
@@ -27,7 +28,8 @@ export function planHost(
       continue;
     }
     try {
-      plans.push({ task: task.name, changes: task.plan(host, facts, plans) });
+      const changes = task.plan(host, facts, plans);
+      plans.push({ task: task.name, changes: [...changes, ...(task.record?.(host, facts) ?? [])] });
     } catch (error) {
       if (!(error instanceof PlanError)) throw error;
       return { ok: false, task: task.name, error };

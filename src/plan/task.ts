@@ -21,6 +21,12 @@ export interface Task {
    * records a pending restart before the first write the gateway reads. Pure, like `plan`.
    */
   amend?(host: HostSpec, facts: HostFacts, plans: readonly TaskPlan[]): TaskPlan[];
+  /**
+   * The task's record of what it owns on the host (a write of a small file, or nothing when
+   * the record is right), added after its own changes, and only when the task ran: a record
+   * written by a run that did not make the changes would forget what is still to be removed.
+   */
+  record?(host: HostSpec, facts: HostFacts): Change[];
 }
 
 /**

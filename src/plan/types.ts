@@ -21,6 +21,15 @@ export interface Actor {
 }
 
 /**
+ * A key that a write takes out of its file because the inventory no longer has it (the fleet
+ * set it on an earlier run). Only its name: a secret's value is never part of a plan.
+ */
+export interface Forgotten {
+  key: string;
+  secret?: boolean;
+}
+
+/**
  * One thing a run would do on a host: plain data, computed by a task's pure planner from the
  * host's facts, and carried out only by the apply step, by an operation of the same name
  * (src/apply/apply.sh). A task in sync plans no change.
@@ -31,11 +40,25 @@ export type Change =
   /** mkdir when absent, then owner and mode. */
   | ({ kind: 'dir'; path: string; attrs: Attrs; before: PathFact } & Actor)
   /** Atomic write: temp file in the same directory with final mode+owner, renamed over path. */
-  | ({ kind: 'file'; path: string; body: FileBody; attrs: Attrs; before: PathFact } & Actor)
+  | ({
+      kind: 'file';
+      path: string;
+      body: FileBody;
+      attrs: Attrs;
+      before: PathFact;
+      /** Keys this write removes because the inventory no longer has them. */
+      forgets?: Forgotten[];
+    } & Actor)
   /** Content already right; only mode and/or owner differ. */
   | ({ kind: 'attrs'; path: string; attrs: Attrs; before: PathFact } & Actor)
   | ({ kind: 'symlink'; path: string; target: string; before: PathFact } & Actor)
-  | ({ kind: 'remove'; path: string; before: PathFact } & Actor)
+  | ({
+      kind: 'remove';
+      path: string;
+      before: PathFact;
+      /** Why, for humans, when it is not plain: `no longer in the inventory`. */
+      why?: string;
+    } & Actor)
   | {
       kind: 'systemd';
       action: 'daemon-reload' | 'enable' | 'disable' | 'start' | 'stop' | 'restart';

@@ -1,5 +1,5 @@
 import { formatMode, pathKindNoun, type Attrs, type PathFact } from '../facts/types.js';
-import type { Change } from '../plan/types.js';
+import type { Change, Forgotten } from '../plan/types.js';
 import { oneLine } from './text.js';
 
 export function formatOwner(attrs: { user: string; group: string }): string {
@@ -35,6 +35,12 @@ function deltaText(delta: AttrDelta): string | undefined {
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
 
+/** `: removes a.b, OLD_TOKEN (no longer in the inventory)`: key names only, never a value. */
+function forgetsText(forgets: readonly Forgotten[] | undefined): string {
+  if (!forgets || forgets.length === 0) return '';
+  return `; removes ${forgets.map((f) => f.key).join(', ')} (no longer in the inventory)`;
+}
+
 /**
  * One short line saying what a change does, for people: `create directory /var/lib/hermes
  * (0750 hermes:hermes)`. Never shows file contents, so a secret body cannot appear here.
@@ -67,7 +73,8 @@ function describe(change: Change): string {
         return `replace ${pathKindNoun(before.kind)} with file ${path} (${formatAttrs(attrs)})`;
       }
       const delta = deltaText(attrDelta(before, attrs));
-      return delta ? `update ${path} (${delta})` : `update ${path}`;
+      const update = delta ? `update ${path} (${delta})` : `update ${path}`;
+      return `${update}${forgetsText(change.forgets)}`;
     }
     case 'attrs': {
       const delta = deltaText(attrDelta(change.before, change.attrs));
@@ -85,10 +92,13 @@ function describe(change: Change): string {
             : ` (replaces a ${pathKindNoun(before.kind)})`;
       return `link ${change.path} → ${change.target}${was}`;
     }
-    case 'remove':
-      return change.before.kind === 'absent'
-        ? `remove ${change.path}`
-        : `remove ${pathKindNoun(change.before.kind)} ${change.path}`;
+    case 'remove': {
+      const what =
+        change.before.kind === 'absent'
+          ? `remove ${change.path}`
+          : `remove ${pathKindNoun(change.before.kind)} ${change.path}`;
+      return change.why === undefined ? what : `${what} (${change.why})`;
+    }
     case 'systemd': {
       const reason = change.reason ? ` (${change.reason})` : '';
       return change.action === 'daemon-reload'

@@ -103,7 +103,16 @@ export function renderChangeDiff(
   if (delta.owner) {
     lines.push(c.cyan(`${where}: owner ${delta.owner.before} → ${delta.owner.after}`));
   }
+  if (change.kind === 'remove' && change.why !== undefined) {
+    lines.push(c.red(`${where}: removed (${change.why})`));
+  }
   if (change.kind === 'file') {
+    // Each key the inventory no longer has comes first; a secret file's show in its key list.
+    if (!isSecretFile(change)) {
+      for (const forgotten of change.forgets ?? []) {
+        lines.push(c.red(`- ${forgotten.key} (no longer in the inventory)`));
+      }
+    }
     const secret = secretDiff(change);
     if (secret) lines.push(...secretLines(host, change, secret, options.color));
     else {

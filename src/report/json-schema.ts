@@ -29,6 +29,12 @@ export const reportChangeSchema = z
       .optional()
       .describe('The systemctl action, for systemd changes'),
     summary: z.string().describe('One line for people, e.g. `create directory /x (0750 a:b)`'),
+    removes: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Keys this write takes out of the file because the inventory no longer has them (the fleet set them before): names only',
+      ),
     mode: attrChange.optional().describe('Permission bits as 4 octal digits, when they change'),
     owner: attrChange.optional().describe('`user:group`, when it changes'),
     diff: z

@@ -110,6 +110,9 @@ export function reportChange(
       if (delta.owner) out.owner = delta.owner;
     }
   }
+  if (change.kind === 'file' && change.forgets && change.forgets.length > 0) {
+    out.removes = change.forgets.map((f) => f.key);
+  }
   if (change.kind === 'file') {
     const secret = secretDiff(change);
     if (secret) {

@@ -71,7 +71,14 @@ export type MergeOutcome =
   /** The current file already holds every managed value: nothing to write. */
   | { kind: 'unchanged' }
   /** New text; `brokenText` is set when the current file could not be merged into and is lost. */
-  | { kind: 'write'; text: string; note: string; brokenText?: string };
+  | {
+      kind: 'write';
+      text: string;
+      note: string;
+      brokenText?: string;
+      /** The `forget` paths that were in the file and are now out of it. */
+      removed?: string[][];
+    };
 
 function render(doc: Document): string {
   return doc.toString(PYYAML_TO_STRING);
@@ -132,6 +139,51 @@ function mergeIntoMap(doc: Document, map: YAMLMap, want: PlainMap): boolean {
   return changed;
 }
 
+/**
+ * Takes `path` out of the map, and every map that this leaves empty, up to (not including) the
+ * top; a path the file does not hold (or holds under something that is not a map) is left be.
+ */
+function removeFromMap(top: YAMLMap, path: readonly string[]): boolean {
+  const chain: { map: YAMLMap; pair: Pair }[] = [];
+  let map: YAMLMap | undefined = top;
+  for (const key of path) {
+    if (!map) return false;
+    const pair = findPair(map, key);
+    if (!pair) return false;
+    chain.push({ map, pair });
+    map = isMap(pair.value) ? pair.value : undefined;
+  }
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const link = chain[i];
+    if (!link) break;
+    link.map.items.splice(link.map.items.indexOf(link.pair), 1);
+    if (link.map.items.length > 0 || i === 0) break;
+  }
+  return chain.length > 0;
+}
+
+/** The same on loaded data (a file with anchors is edited as data). */
+function removeFromData(top: Record<string, unknown>, path: readonly string[]): boolean {
+  const chain: Record<string, unknown>[] = [];
+  let map: unknown = top;
+  for (const key of path.slice(0, -1)) {
+    if (!isPlainMap(map) || !(key in map)) return false;
+    chain.push(map);
+    map = map[key];
+  }
+  const last = path.at(-1);
+  if (last === undefined || !isPlainMap(map) || !(last in map)) return false;
+  Reflect.deleteProperty(map, last);
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const parent = chain[i];
+    const key = path[i];
+    if (!parent || key === undefined || !isPlainMap(parent[key])) break;
+    if (Object.keys(parent[key]).length > 0) break;
+    Reflect.deleteProperty(parent, key);
+  }
+  return true;
+}
+
 /** Aliases and `<<` merge keys make one node stand for several values: edit those as data. */
 function hasSharedNodes(doc: Document): boolean {
   let shared = false;
@@ -165,7 +217,11 @@ function hasSharedNodes(doc: Document): boolean {
  * An empty file (or one holding only comments, `~` or `false`, which the script reads as `{}`)
  * is simply created from the settings.
  */
-export function mergeConfigText(current: string | undefined, want: PlainMap): MergeOutcome {
+export function mergeConfigText(
+  current: string | undefined,
+  want: PlainMap,
+  forget: readonly (readonly string[])[] = [],
+): MergeOutcome {
   if (current === undefined) return { kind: 'write', text: freshText(want), note: 'created' };
   const doc = parseDocument(current, PYYAML_DOCUMENT);
   // An unknown tag (`!custom`, `!!python/tuple`) is only a warning here, but safe_load fails.
@@ -193,13 +249,23 @@ export function mergeConfigText(current: string | undefined, want: PlainMap): Me
   if (hasSharedNodes(doc)) {
     const loaded = doc.toJS() as Record<string, unknown>;
     const merged = deepMerge(loaded, want);
+    const removed = forget.filter((path) => removeFromData(merged, path)).map((p) => [...p]);
     if (sameValue(loaded, merged)) return { kind: 'unchanged' };
     return {
       kind: 'write',
       text: freshText(merged),
       note: 'merged (anchors and aliases expanded)',
+      ...(removed.length > 0 ? { removed } : {}),
     };
   }
-  if (!mergeIntoMap(doc, top, want)) return { kind: 'unchanged' };
-  return { kind: 'write', text: render(doc), note: 'merged' };
+  const merged = mergeIntoMap(doc, top, want);
+  // Removed after the merge: a key the inventory still sets is never among `forget`.
+  const removed = forget.filter((path) => removeFromMap(top, path)).map((p) => [...p]);
+  if (!merged && removed.length === 0) return { kind: 'unchanged' };
+  return {
+    kind: 'write',
+    text: render(doc),
+    note: 'merged',
+    ...(removed.length > 0 ? { removed } : {}),
+  };
 }

@@ -72,7 +72,7 @@ describe('container mode', () => {
         { kind: 'path', path: FLEET_LIB_DIR },
         { kind: 'path', path: ENTRYPOINT_FILE, content: true },
         { kind: 'path', path: CREATE_FILE, content: true },
-        { kind: 'path', path: IDENTITY, content: true, as: 'hermes' },
+        { kind: 'path', path: IDENTITY, content: true, as: 'hermes', tree: '/var/lib/hermes' },
       ]),
     );
   });

@@ -81,11 +81,12 @@ function treeOf(h: HermesSettings, path: string): string | undefined {
  */
 export function readPath(
   h: HermesSettings,
-  request: Omit<Extract<FactRequest, { kind: 'path' }>, 'kind' | 'as'>,
+  request: Omit<Extract<FactRequest, { kind: 'path' }>, 'kind' | 'as' | 'tree'>,
 ): FactRequest {
   const top = treeOf(h, request.path);
-  const inside = top !== undefined && request.path !== top;
-  return { kind: 'path', ...request, ...(inside ? { as: h.user } : {}) };
+  if (top === undefined || request.path === top) return { kind: 'path', ...request };
+  // Content another account owns there is read by root, pinned to the tree (read.sh).
+  return { kind: 'path', ...request, as: h.user, ...(request.content ? { tree: top } : {}) };
 }
 
 function ownedByOther(h: HermesSettings, before: PathFact): boolean {

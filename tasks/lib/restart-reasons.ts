@@ -4,21 +4,25 @@ import type { TaskPlan } from '../../src/plan/types.js';
 import { hermesPaths, isUnder } from './layout.js';
 
 /**
- * What the gateway reads at start-up and this run rewrites: config.yaml, .env, auth.json and the
- * documents, i.e. every earlier `file` change under stateDir or workingDirectory. The `.managed`
- * marker is for interactive shells only and the copy of a broken config.yaml is for people, so
- * writing them restarts nothing. Mode or owner fixes
- * (`attrs`) change nothing the running gateway sees.
+ * What the gateway reads at start-up and an earlier task of this run rewrites or removes:
+ * config.yaml, .env, auth.json and the documents (anything in workingDirectory). Everything
+ * else in stateDir is bookkeeping the gateway never reads (the `.managed` marker for
+ * interactive shells, the copy of a broken config.yaml, the fleet's records of what it owns),
+ * and a mode or owner fix (`attrs`) changes nothing the running gateway sees: none restarts it.
  */
 export function restartReasons(h: HermesSettings, earlier: readonly TaskPlan[]): string[] {
   const p = hermesPaths(h);
+  const read = (path: string) =>
+    path === p.configYaml ||
+    path === p.envFile ||
+    path === p.authJson ||
+    (isUnder(path, p.workingDirectory) && path !== p.workingDirectory);
   const reasons: string[] = [];
   for (const plan of earlier) {
     for (const change of plan.changes) {
-      if (change.kind !== 'file' || change.path === p.managedMarker) continue;
-      if (change.path === p.configBackup) continue;
-      if (isUnder(change.path, p.stateDir) || isUnder(change.path, p.workingDirectory)) {
-        reasons.push(`${posix.basename(change.path)} changed`);
+      if ((change.kind === 'file' || change.kind === 'remove') && read(change.path)) {
+        const what = change.kind === 'file' ? 'changed' : 'removed';
+        reasons.push(`${posix.basename(change.path)} ${what}`);
       }
     }
   }
