@@ -554,14 +554,21 @@ describeFleet('check mode, diffs and reports on real hosts', () => {
           'create user hermes (home /var/lib/hermes, shell /bin/bash)',
         ],
         dirs: MANAGED_PATHS.slice(0, 8).map((d) => `create directory ${d} (0750 hermes:hermes)`),
+        // merge, secrets and docs each end with the record of what the fleet owns.
         merge: [
           `write ${CONFIG} (0640 hermes:hermes)`,
           `write ${HERMES_HOME}/.managed (0644 hermes:hermes)`,
+          `write ${HERMES_HOME}/.fleet-owned-config.json (0600 hermes:hermes)`,
         ],
-        secrets: [`write ${ENV_FILE} (0600 hermes:hermes)`, `write ${AUTH} (0600 hermes:hermes)`],
+        secrets: [
+          `write ${ENV_FILE} (0600 hermes:hermes)`,
+          `write ${AUTH} (0600 hermes:hermes)`,
+          `write ${HERMES_HOME}/.fleet-owned-env.json (0600 hermes:hermes)`,
+        ],
         docs: [
           `write ${WORK}/SOUL.md (0640 hermes:hermes)`,
           `write ${WORK}/USER.md (0640 hermes:hermes)`,
+          `write ${HERMES_HOME}/.fleet-owned-documents.json (0600 hermes:hermes)`,
         ],
         service: [
           `write ${UNIT_FILE} (0644 root:root)`,
@@ -571,7 +578,9 @@ describeFleet('check mode, diffs and reports on real hosts', () => {
           `wait until ${UNIT} is healthy (3s)`,
         ],
       });
-      const secrets = host.tasks.find((t) => t.task === 'secrets')?.changes ?? [];
+      const secrets = (host.tasks.find((t) => t.task === 'secrets')?.changes ?? []).filter(
+        (c) => c.secret,
+      );
       expect(secrets.map((c) => [c.secret, c.diff, c.keys?.added])).toEqual([
         [true, undefined, ['HERMES_LOG_LEVEL', 'OPENROUTER_API_KEY']],
         [true, undefined, ['provider', 'token']],
