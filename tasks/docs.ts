@@ -60,7 +60,7 @@ export const docsTask: Task = {
     const recordFact = pathFact(facts, record);
     const owned = parseOwnedDocuments(recordFact.kind === 'file' ? recordFact.text : undefined);
     for (const name of owned?.documents ?? []) {
-      if (name in h.documents || !isPlainName(name)) continue;
+      if (Object.hasOwn(h.documents, name) || !isPlainName(name)) continue;
       changes.push({
         kind: 'remove',
         path: documentPath(h, name),

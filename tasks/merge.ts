@@ -42,8 +42,12 @@ function forgottenKeys(h: HermesSettings, facts: HostFacts, want: PlainMap): str
   const fact = pathFact(facts, ownedPath(h, 'config'));
   const owned = parseOwnedConfig(fact.kind === 'file' ? fact.text : undefined);
   if (!owned) return [];
-  const now = new Set(settingsLeaves(want).map((path) => JSON.stringify(path)));
-  return owned.keys.filter((path) => !now.has(JSON.stringify(path)));
+  const wanted = settingsLeaves(want);
+  // A path on the way to a wanted leaf (a scalar that became a map) or below one (a map that
+  // became a scalar) is the inventory's still: taking it out would take a wanted key with it.
+  const overlaps = (a: readonly string[], b: readonly string[]) =>
+    a.slice(0, Math.min(a.length, b.length)).every((key, i) => key === b[i]);
+  return owned.keys.filter((path) => !wanted.some((leaf) => overlaps(path, leaf)));
 }
 
 export const mergeTask: Task = {

@@ -5,7 +5,14 @@ import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
 import { Secret } from '../src/secret.js';
 import { fileSecret, pathFact } from './lib/facts-access.js';
-import { hermesPaths, ownedAttrs, readPath, withActor } from './lib/layout.js';
+import {
+  hermesPaths,
+  isUnder,
+  ownedAttrs,
+  readPath,
+  serviceTrees,
+  withActor,
+} from './lib/layout.js';
 import { planFile } from './lib/plan-file.js';
 import {
   forgottenEnvKeys,
@@ -55,6 +62,12 @@ export function renderDotenv(h: HermesSettings, facts: HostFacts): Secret {
     text += `${dotenvLine('secrets', key, value.reveal())}\n`;
   }
   for (const path of h.environmentFiles) {
+    // Read by root, following links: never from a tree the account can swap names in.
+    if (serviceTrees(h).some((top) => isUnder(path, top))) {
+      throw new PlanError(
+        `environmentFiles: ${path} is inside ${h.user}'s own directories, where ${h.user} could make it a link to any file root can read; keep it outside (e.g. /run/secrets)`,
+      );
+    }
     const fact = pathFact(facts, path);
     // Read with follow, a link shows only when another task asked for the same path unfollowed.
     if (fact.kind === 'symlink') {

@@ -133,9 +133,13 @@ open5() {
 }
 
 op_dir() {
-  # Parents the plan does not manage are made root's, as install -d made them.
+  # Parents the plan does not manage are made root's, as install -d made them; but never
+  # inside the account's tree, where a component may be a link (the plan makes those itself,
+  # parents first, so a missing one there is a failure).
   d=${path%/*}
-  [ -z "$d" ] || [ -d "$d" ] || run mkdir -p -- "$d"
+  inside=
+  case $d/ in "$tree"/*) [ -z "$tree" ] || inside=1 ;; esac
+  [ -n "$inside" ] || [ -z "$d" ] || [ -d "$d" ] || run mkdir -p -- "$d"
   pin
   [ -e "$b" ] || [ -L "$b" ] || run mkdir -m 0700 -- "$b"
   open5 "$b" "$path" d
@@ -163,15 +167,17 @@ op_file() {
     fail "$path: the content arrived incomplete; the old file is unchanged"
   sync -- /proc/self/fd/5 2>/dev/null </dev/null || true
   exec 5>&-
-  run mv -f -- "$tmp" "$b"
+  # -T: a name swapped for a link to a directory is replaced, never moved into.
+  run mv -Tf -- "$tmp" "$b"
   tmp=
 }
 
 op_attrs() {
   pin
   open5 "$b" "$path" f
-  run chmod -- "0$mode" /proc/self/fd/5
+  # Owner first: chown clears setuid/setgid, and the new mode must be the last word.
   run chown -- "$user:$group" /proc/self/fd/5
+  run chmod -- "0$mode" /proc/self/fd/5
   exec 5>&-
 }
 
@@ -296,10 +302,32 @@ while :; do
       as_group=$(id -g -- "$as" 2>/dev/null </dev/null) || fail "user $as does not exist"
       as_user=$as
     fi
-    # The child reads the body, if any, from the same stdin.
-    setpriv --reuid="$as" --regid="$as_group" --init-groups -- /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line"
+    # The same program, run as the account: an empty $SELF would run nothing and report ok.
+    [ -n "$SELF" ] || fail "cannot run as $as: the program did not get its own text"
+    # The child never holds root's stdin or stdout (it could read ahead into the operations
+    # that follow, or print their answers): it gets its own body on a pipe, and what it says
+    # comes back here, where only its own failure line is passed on.
+    if [ "${size:-0}" -gt 0 ]; then
+      said=$(head -c "$size" | setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
+        /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" 2>&1)
+    else
+      said=$(setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
+        /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" </dev/null 2>&1)
+    fi
     rc=$?
-    [ "$rc" = 0 ] || { [ "$rc" = 3 ] && exit 1; } || fail "running as $as failed (exit $rc)"
+    if [ "$rc" != 0 ]; then
+      why=
+      while IFS= read -r said_line; do
+        case $said_line in "$i${T}fail$T"*) why=${said_line#"$i${T}fail$T"} ;; esac
+      done <<SAID
+$said
+SAID
+      if [ "$rc" = 3 ] && [ -n "$why" ]; then
+        printf '%s\tfail\t%s\n' "$i" "$why"
+        exit 1
+      fi
+      fail "running as $as failed (exit $rc): $said"
+    fi
   else
     apply_op
   fi

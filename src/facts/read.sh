@@ -61,7 +61,7 @@ parse() {
 file6() {
   if ! command exec 6<"$path" 2>/dev/null; then
     # The account cannot read a file someone else owns in its tree: root reads it (retry).
-    if [ -n "$CHILD" ] && [ -n "$tree" ]; then printf '%s\tretry\n' "$i"; return; fi
+    if [ "$CHILD" = account ] && [ -n "$tree" ]; then printf '%s\tretry\n' "$i"; return; fi
     printf '%s\tfile\t%s\t!\n' "$i" "$(st "$path")"
     return
   fi
@@ -94,7 +94,8 @@ classify() {
     elif [ -d "$path" ]; then printf '%s\tdir\t%s\n' "$i" "$(st "$path")"
     else printf '%s\tother\t%s\n' "$i" "$(st "$path")"; fi
   elif [ -f "$path" ]; then
-    kind='file'
+    # Content asked for a name that became a file since the first test: read it all the same.
+    if [ "$content" = 1 ]; then file6; else kind='file'; fi
   elif [ -d "$path" ]; then
     kind=dir
   else
@@ -214,7 +215,8 @@ read_as_root() {
     if cd -P -- "$d" 2>/dev/null && top=$(cd -P -- "$tree" && pwd -P) &&
       [ "$(pwd -P)" = "$top${d#"$tree"}" ]; then
       path=${path##*/}
-      file6
+      # Never a link, a FIFO or a device: checked again right before the open.
+      if [ -f "$path" ] && [ ! -L "$path" ]; then file6; else printf '%s\tfile\t\t~\n' "$i"; fi
     else
       printf '%s\tfile\t\t~\n' "$i"
     fi
@@ -239,7 +241,7 @@ while [ -n "$deferred" ]; do
   deferred=$rest
   if g=$(id -g -- "$who" 2>/dev/null </dev/null); then
     answers=$(printf '%s' "$mine" |
-      setpriv --reuid="$who" --regid="$g" --init-groups -- /bin/sh -c "$SELF" hermes-fleet "$SELF" child)
+      setpriv --reuid="$who" --regid="$g" --init-groups -- /bin/sh -c "$SELF" hermes-fleet "$SELF" account)
     while IFS= read -r answer; do
       case $answer in
       *"${T}retry")
@@ -251,14 +253,17 @@ while [ -n "$deferred" ]; do
           case $line in "$retry$T"*) parse "$line" && read_as_root ;; esac
         done
         ;;
-      *) printf '%s\n' "$answer" ;;
+      *)
+        # Only answers to the requests it was given: the child is the account's process.
+        case $NL$mine in *"$NL${answer%%"$T"*}$T"*) printf '%s\n' "$answer" ;; esac
+        ;;
       esac
     done <<ANSWERS
 $answers
 ANSWERS
   else
     # No such account yet: root answers, as the child would.
-    printf '%s' "$mine" | /bin/sh -c "$SELF" hermes-fleet "$SELF" child
+    printf '%s' "$mine" | /bin/sh -c "$SELF" hermes-fleet "$SELF" root
   fi
 done
 [ -n "$CHILD" ] || printf 'end\n'

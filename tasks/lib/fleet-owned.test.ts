@@ -136,3 +136,24 @@ describe('fleet-owned keys: what leaves the inventory leaves the host', () => {
     ]);
   });
 });
+
+describe('fleet-owned keys never take a key the inventory still sets', () => {
+  it('keeps a scalar that became a map, and a map that became a scalar', () => {
+    for (const [owned, settings] of [
+      [[['a']], { a: { b: 1 } }],
+      [[['a', 'b']], { a: 5 }],
+      [[['a', 'b']], { a: {} }],
+    ] as const) {
+      const host = makeHost({ settings });
+      const record = '/var/lib/hermes/.hermes/.fleet-owned-config.json';
+      const facts = freshFacts(host, {
+        paths: {
+          [CONFIG]: file('a: 5\nmine: 1\n', C640),
+          [record]: file(JSON.stringify({ version: 1, keys: owned }), C640),
+        },
+      });
+      const write = mergeTask.plan(host, facts, []).find((c) => c.kind === 'file');
+      expect(write && 'forgets' in write ? write.forgets : undefined).toBeUndefined();
+    }
+  });
+});
