@@ -18,7 +18,7 @@ import type { ExecOutcome, ExecRequest, TransportStats } from '../exec/executor.
 export type { UnreachableReason } from './ssh-errors.js';
 
 /**
- * What exec takes: the engine's ExecRequest (stdin, timeout, streaming stdout, interrupt) plus
+ * What exec takes: the engine's ExecRequest (stdin, timeout, streaming output, interrupt) plus
  * `signal`, which kills the command and rejects with an AbortError.
  */
 export interface ExecOptions extends ExecRequest {
@@ -210,12 +210,17 @@ class SshConnection implements Connection {
         channel = ch;
         this.stats.channels += 1;
         if (options.interrupt?.aborted) onInterrupt();
-        ch.on('data', (chunk: Buffer) => {
-          stdout.push(chunk);
-          if (!options.onStdout) return;
+        const keep = options.keepOutput !== false;
+        const deliver = (
+          chunk: Buffer,
+          kept: Buffer[],
+          callback: ((chunk: Buffer) => void) | undefined,
+        ): void => {
+          if (keep) kept.push(chunk);
+          if (!callback) return;
           // A throwing callback must fail this command, not the ssh2 parser and the connection.
           try {
-            options.onStdout(chunk);
+            callback(chunk);
           } catch (callbackError) {
             kill();
             settle(() => {
@@ -224,9 +229,12 @@ class SshConnection implements Connection {
               );
             });
           }
+        };
+        ch.on('data', (chunk: Buffer) => {
+          deliver(chunk, stdout, options.onStdout);
         });
         ch.stderr.on('data', (chunk: Buffer) => {
-          stderr.push(chunk);
+          deliver(chunk, stderr, options.onStderr);
         });
         ch.on('exit', (code: number | null, signalName?: string) => {
           sawExit = true;
