@@ -95,6 +95,8 @@ describe("logs' line for a host that ended badly", () => {
     expect(logsProblemLine(lost, true)).toBe(
       '[web3] dropped out: root@10.0.0.3:22: connection lost: the host closed the connection',
     );
-    expect(logsProblemLine(host('web1', {}), true)).toBe('[web1] dropped out: exit 0');
+    expect(logsProblemLine(host('web1', {}), true)).toBe(
+      '[web1] dropped out: the log ended (exit 0)',
+    );
   });
 });

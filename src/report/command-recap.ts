@@ -63,13 +63,15 @@ export function lastStderrLine(host: CommandResult): string {
 
 /**
  * Why a host's `logs` ended badly, for stderr: `[web1] failed: exit 1: No journal files were
- * opened due to insufficient permissions.`; with `-f` a host that ends at all has dropped out.
+ * opened due to insufficient permissions.`. With `-f` a host that ends at all has dropped out:
+ * `[web1] dropped out: the log ended (exit 0)`, `[web1] dropped out: …: connection lost: …`.
  */
 export function logsProblemLine(host: CommandResult, follow: boolean): string | undefined {
   if (host.status === 'ok' && !follow) return undefined;
   const said = lastStderrLine(host);
+  const exit = host.exitCode === null ? undefined : `exit ${host.exitCode}`;
   const reason = [
-    host.exitCode === null ? undefined : `exit ${host.exitCode}`,
+    follow && exit !== undefined ? `the log ended (${exit})` : exit,
     host.message === undefined ? undefined : oneLine(host.message),
     said === '' ? undefined : said,
   ].filter((part): part is string => part !== undefined);
