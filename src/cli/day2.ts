@@ -20,6 +20,17 @@ export function day2Options<T>(yargs: Argv<T>, json: string, shortForks = true) 
   return jsonOption(shardOption(forksOption(hostSelectionOptions(yargs), shortForks)), json);
 }
 
+/** The end of each day-2 command's --help: what it shares with run, and what it costs. */
+export function day2Epilogue(ctrlC: string, extra = ''): string {
+  return [
+    "As run: the inventory's connections, host-key checks, bastions and become (sudo -n).",
+    'Cost: one SSH connection and one round trip per host.',
+    `Ctrl-C: ${ctrlC}; a second Ctrl-C quits at once.`,
+    'Exit codes: 0 every host ok, 1 bad invocation or inventory (no host contacted), 2 a host failed, 4 a host unreachable (none failed), 130 interrupted.',
+    ...(extra === '' ? [] : [extra]),
+  ].join('\n');
+}
+
 export interface HostSelectionArgs {
   inventory: string[];
   limit?: string | undefined;

@@ -5,7 +5,7 @@ import { openSession } from '../../runner/open-session.js';
 import { runCommandOnHosts } from '../../runner/run-command.js';
 import { serviceAccess } from '../../../tasks/index.js';
 import { onCtrlC } from '../ctrl-c.js';
-import { day2Options, selectDay2Hosts, type HostSelectionArgs } from '../day2.js';
+import { day2Epilogue, day2Options, selectDay2Hosts, type HostSelectionArgs } from '../day2.js';
 
 export const EXEC_USAGE =
   'usage: hermes-fleet exec -i FILE [-l PATTERN] [--as root|service] [--group] -- CMD [ARG...]';
@@ -91,7 +91,14 @@ export function registerExec(cli: Argv, setExit: (code: number) => void): void {
         y
           // The words after `--` are the command, kept whole: not parsed as numbers or options.
           .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
-          .usage(EXEC_USAGE),
+          .usage(
+            `${EXEC_USAGE}\n\nRuns CMD with its arguments, kept word for word, on every selected host. Each line of output is prefixed by its host ([web1] ; stderr: [web1] ! ), in arrival order; then a recap with each host's exit status. A non-zero exit fails the host.`,
+          )
+          .epilogue(
+            day2Epilogue(
+              'each command in flight is sent SIGINT (sshd passes it on for logins other than root), no other host is started, the recap is printed',
+            ),
+          ),
         'print one JSON document on stdout: per host stdout, stderr, exit code, duration',
       )
         .option('as', {

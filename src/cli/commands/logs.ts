@@ -6,7 +6,7 @@ import { openSession } from '../../runner/open-session.js';
 import { runCommandOnHosts, type CommandResult } from '../../runner/run-command.js';
 import { serviceAccess } from '../../../tasks/index.js';
 import { onCtrlC } from '../ctrl-c.js';
-import { day2Options, selectDay2Hosts, type HostSelectionArgs } from '../day2.js';
+import { day2Epilogue, day2Options, selectDay2Hosts, type HostSelectionArgs } from '../day2.js';
 
 // After Ctrl-C, a follow whose host ignores the SSH signal is cut off this much later: logs only
 // reads, so there is nothing to let finish.
@@ -136,6 +136,12 @@ export function registerLogs(cli: Argv, setExit: (code: number) => void): void {
           default: false,
           description: 'follow every host at once until Ctrl-C; says when a host drops out',
         })
+        .epilogue(
+          day2Epilogue(
+            'how -f ends: exit 130, nothing else said',
+            'Here -f is --follow, as in journalctl -f; --forks has no short form.',
+          ),
+        )
         .example('$0 logs -i hosts.yaml -l web1 -n 200', '')
         .example("$0 logs -i hosts.yaml --since '10 min ago' -f", ''),
     async (argv) => {

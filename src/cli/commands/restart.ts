@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { RESTART_TASKS } from '../../../tasks/index.js';
-import { day2Options, type HostSelectionArgs } from '../day2.js';
+import { day2Epilogue, day2Options, type HostSelectionArgs } from '../day2.js';
 import { checkForks, checkMaxFailPercentage, checkSerial, rollingOptions } from '../options.js';
 import { runTasks } from './run.js';
 
@@ -42,6 +42,11 @@ export function registerRestart(cli: Argv, setExit: (code: number) => void): voi
           type: 'count',
           description: 'more detail: -v each step, -vv the operations sent',
         })
+        .epilogue(
+          day2Epilogue(
+            "as run's: hosts finish the step they are in, start nothing new, the recap is printed",
+          ),
+        )
         .example(
           '$0 restart -i hosts.yaml --serial 1',
           'one host at a time; a failed health check stops it',
