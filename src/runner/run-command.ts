@@ -102,6 +102,10 @@ async function runOnHost(host: HostSpec, options: CommandRunOptions): Promise<Co
   try {
     opened = await options.open(host);
   } catch (error) {
+    // Ctrl-C aborts the connects in flight: those hosts were not started, as the ones queued.
+    if (options.interrupt.aborted) {
+      return finish({ status: 'skipped', message: 'interrupted', ...nothing, stats: noTraffic() });
+    }
     return finish({
       status: isUnreachable(error) ? 'unreachable' : 'failed',
       message: errorMessage(error),
@@ -111,6 +115,11 @@ async function runOnHost(host: HostSpec, options: CommandRunOptions): Promise<Co
   }
   const { session, become } = opened;
   for (const warning of session.warnings) options.observer.warning?.(host.name, warning);
+  if (options.interrupt.aborted) {
+    // Logged in just after Ctrl-C: the command is not started.
+    session.close();
+    return finish({ status: 'skipped', message: 'interrupted', ...nothing, stats: noTraffic() });
+  }
   let closer: NodeJS.Timeout | undefined;
   const closeLater = (): void => {
     closer = setTimeout(() => {

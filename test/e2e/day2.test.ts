@@ -433,4 +433,29 @@ describeFleet('day-2 commands on real hosts: exec, logs, restart', () => {
     expect(plain.stdout).toMatch(/^\[host3\] restart: changed \(\d+\.\d\ds\)$/m);
     expect(plain.stdout).toMatch(/^host3 +: ok=1 +changed=1 +unreachable=0 +failed=0 +skipped=0$/m);
   });
+
+  it("logs in container mode: the container's own log, through its runtime", async () => {
+    await fleet.importImage(4, 'ubuntu:24.04');
+    const container = writeFleetInventory(HOSTS, {
+      all: {
+        vars,
+        hosts: {
+          host4: {
+            hermes: { container: { enable: true, backend: 'podman', image: 'ubuntu:24.04' } },
+          },
+        },
+      },
+    });
+    const deployed = await runCli(['run', '-i', container, '-l', 'host4']);
+    expect(deployed.code, deployed.all).toBe(0);
+    const result = await runCli(['logs', '-i', container, '-l', 'host1,host4', '-n', '3']);
+    expect(result.code, result.all).toBe(0);
+    // The container's stdout, as podman logs prints it: no journal prefix, HERMES_HOME inside.
+    expect(linesOf(result.stdout, 'host4')).toContainEqual(
+      expect.stringMatching(
+        /^hermes gateway \(stand-in\) running as \S+, HERMES_HOME=\/data\/\.hermes$/,
+      ),
+    );
+    expect(linesOf(result.stdout, 'host1').at(-1)).toMatch(/ host1 hermes\[\d+\]: hermes gateway/);
+  });
 });
