@@ -95,7 +95,9 @@ async function runOnHost(host: HostSpec, options: CommandRunOptions): Promise<Co
     return full;
   };
   const nothing = { exitCode: null, stdout: NO_OUTPUT, stderr: NO_OUTPUT };
-  if (options.interrupt.aborted) {
+  // A function, not the property: Ctrl-C can come at any await below.
+  const interrupted = (): boolean => options.interrupt.aborted;
+  if (interrupted()) {
     return finish({ status: 'skipped', message: 'interrupted', ...nothing, stats: noTraffic() });
   }
   let opened: { session: HostSession; become: boolean };
@@ -103,7 +105,7 @@ async function runOnHost(host: HostSpec, options: CommandRunOptions): Promise<Co
     opened = await options.open(host);
   } catch (error) {
     // Ctrl-C aborts the connects in flight: those hosts were not started, as the ones queued.
-    if (options.interrupt.aborted) {
+    if (interrupted()) {
       return finish({ status: 'skipped', message: 'interrupted', ...nothing, stats: noTraffic() });
     }
     return finish({
@@ -115,7 +117,7 @@ async function runOnHost(host: HostSpec, options: CommandRunOptions): Promise<Co
   }
   const { session, become } = opened;
   for (const warning of session.warnings) options.observer.warning?.(host.name, warning);
-  if (options.interrupt.aborted) {
+  if (interrupted()) {
     // Logged in just after Ctrl-C: the command is not started.
     session.close();
     return finish({ status: 'skipped', message: 'interrupted', ...nothing, stats: noTraffic() });
