@@ -95,6 +95,8 @@ describe("logs' line for a host that ended badly", () => {
     expect(logsProblemLine(lost, true)).toBe(
       '[web3] dropped out: root@10.0.0.3:22: connection lost: the host closed the connection',
     );
+    const never = host('web4', { status: 'unreachable', exitCode: null, message: 'refused' });
+    expect(logsProblemLine(never, true)).toBe('[web4] unreachable: refused');
     expect(logsProblemLine(host('web1', {}), true)).toBe(
       '[web1] dropped out: the log ended (exit 0)',
     );

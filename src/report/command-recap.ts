@@ -75,6 +75,7 @@ export function logsProblemLine(host: CommandResult, follow: boolean): string | 
     host.message === undefined ? undefined : oneLine(host.message),
     said === '' ? undefined : said,
   ].filter((part): part is string => part !== undefined);
-  const what = follow ? 'dropped out' : host.status;
+  // A host never reached was never followed: it did not drop out.
+  const what = follow && host.status !== 'unreachable' ? 'dropped out' : host.status;
   return `[${oneLine(host.host)}] ${what}${reason.length > 0 ? `: ${reason.join(': ')}` : ''}`;
 }
