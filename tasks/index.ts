@@ -1,8 +1,12 @@
 import type { HostSpec } from '../src/inventory/types.js';
+import type { ServiceAccess } from '../src/plan/service-access.js';
 import type { StatusProbe, Task } from '../src/plan/task.js';
 import { dirsTask } from './dirs.js';
 import { docsTask } from './docs.js';
+import { CONTAINER_NAME } from './lib/container.js';
+import { serviceEnvironment } from './lib/unit-file.js';
 import { mergeTask } from './merge.js';
+import { restartTask } from './restart.js';
 import { secretsTask } from './secrets.js';
 import { serviceTask } from './service.js';
 import { UNIT_NAME, hermesPaths } from './lib/layout.js';
@@ -31,5 +35,36 @@ export function statusProbe(host: HostSpec): StatusProbe {
   return {
     unit: UNIT_NAME,
     program: { path: hermesPaths(host.hermes).bin, user: host.hermes.user },
+  };
+}
+
+/**
+ * What `hermes-fleet restart` runs on each host instead of TASKS: the gateway's restart and the
+ * run's health check, nothing else (tasks/restart.ts).
+ */
+export const RESTART_TASKS: readonly Task[] = [restartTask];
+
+/** Every task name a report can hold: the run's tasks, then restart's. */
+export const REPORTED_TASK_NAMES = [...TASK_NAMES, ...RESTART_TASKS.map((task) => task.name)] as [
+  string,
+  ...string[],
+];
+
+/**
+ * The gateway as the day-2 commands reach it: its unit, its log (the unit's journal, or in
+ * container mode the container's), and the account, directory and environment it runs with.
+ */
+export function serviceAccess(host: HostSpec): ServiceAccess {
+  const h = host.hermes;
+  return {
+    unit: UNIT_NAME,
+    log: h.container.enable
+      ? { kind: 'container', backend: h.container.backend, name: CONTAINER_NAME }
+      : { kind: 'journal', unit: UNIT_NAME },
+    account: {
+      user: h.user,
+      cwd: hermesPaths(h).workingDirectory,
+      env: serviceEnvironment(h),
+    },
   };
 }

@@ -19,6 +19,7 @@ import {
   renderContainerUnit,
 } from './lib/container.js';
 import type { ContainerPlan } from './lib/container.js';
+import { healthCheck } from './lib/health-check.js';
 import { planFile } from './lib/plan-file.js';
 import { restartReasons } from './lib/restart-reasons.js';
 import {
@@ -170,13 +171,7 @@ function planLifecycle(
   if (action && container.creates && !teardown) reason = `${reason}; ${container.creates}`;
   if (action) {
     changes.push({ kind: 'systemd', action, unit: UNIT_NAME, reason });
-    changes.push({
-      kind: 'wait-healthy',
-      unit: UNIT_NAME,
-      seconds: h.healthCheck.seconds,
-      user: h.user,
-      ...(h.healthCheck.command !== undefined ? { command: h.healthCheck.command } : {}),
-    });
+    changes.push(healthCheck(h));
     if (pending || notesRestart(h, facts, earlier)) changes.push(clearRestartPending());
   }
   // The container identity lives in stateDir: who changes it is decided as for any such path.

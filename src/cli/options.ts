@@ -42,9 +42,10 @@ export function hostSelectionOptions<T>(yargs: Argv<T>) {
   return extraVarsOption(limitOption(inventoryOption(yargs)));
 }
 
-export function forksOption<T>(yargs: Argv<T>) {
+/** --forks, and -f unless the command gives -f another meaning (logs: -f is --follow). */
+export function forksOption<T>(yargs: Argv<T>, short = true) {
   return yargs.option('forks', {
-    alias: 'f',
+    ...(short ? { alias: 'f' } : {}),
     type: 'number',
     default: 50,
     description: 'hosts in parallel',
@@ -55,5 +56,42 @@ export function forksOption<T>(yargs: Argv<T>) {
 export function checkForks(forks: number): void {
   if (!Number.isInteger(forks) || forks < 1) {
     throw new UserError(`--forks ${forks}: must be a whole number of at least 1`);
+  }
+}
+
+export function shardOption<T>(yargs: Argv<T>) {
+  return yargs.option('shard', {
+    type: 'string',
+    description: 'run only shard I of N (I/N), a stable split by host name',
+  });
+}
+
+export function jsonOption<T>(yargs: Argv<T>, description: string) {
+  return yargs.option('json', { type: 'boolean', default: false, description });
+}
+
+/** --serial and --max-fail-percentage: a rolling run (run, restart). */
+export function rollingOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('serial', {
+      type: 'string',
+      description: 'rolling: hosts in batches of N or N%; a batch with a failed host ends it',
+    })
+    .option('max-fail-percentage', {
+      type: 'number',
+      description: 'with --serial: stop starting batches once more than N% of hosts failed',
+    });
+}
+
+/** --serial is a number of hosts (2) or a percentage (25%); refused before any host. */
+export function checkSerial(serial: string | undefined): void {
+  if (serial !== undefined && !/^[1-9]\d*%?$/.test(serial)) {
+    throw new UserError(`--serial ${serial}: expected a number of hosts (2) or a percentage (25%)`);
+  }
+}
+
+export function checkMaxFailPercentage(pct: number | undefined): void {
+  if (pct !== undefined && (!(pct >= 0) || pct > 100)) {
+    throw new UserError(`--max-fail-percentage ${pct}: must be between 0 and 100`);
   }
 }

@@ -9,6 +9,13 @@ export interface ExecRequest {
   timeoutMs?: number;
   /** Called with stdout as it arrives (live progress of a batch). */
   onStdout?: (chunk: Buffer) => void;
+  /** Called with stderr as it arrives (`exec` shows both streams in arrival order). */
+  onStderr?: (chunk: Buffer) => void;
+  /**
+   * False: stdout and stderr only reach the callbacks, and the outcome's buffers stay empty, so a
+   * command that streams for hours (`logs -f`) does not pile its output up in memory.
+   */
+  keepOutput?: boolean;
   /**
    * When aborted, the command is sent SIGINT (over SSH: a `signal` channel request) and left to
    * stop at its next safe point; exec resolves as usual. Ctrl-C uses it.

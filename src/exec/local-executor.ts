@@ -20,11 +20,15 @@ export const localExecutor: Executor = {
       const onInterrupt = () => child.kill('SIGINT');
       if (request.interrupt?.aborted) onInterrupt();
       request.interrupt?.addEventListener('abort', onInterrupt, { once: true });
+      const keep = request.keepOutput !== false;
       child.stdout.on('data', (chunk: Buffer) => {
-        out.push(chunk);
+        if (keep) out.push(chunk);
         request.onStdout?.(chunk);
       });
-      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => {
+        if (keep) err.push(chunk);
+        request.onStderr?.(chunk);
+      });
       child.on('error', reject);
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CHANGE_KINDS } from '../plan/types.js';
-import { TASK_NAMES } from '../../tasks/index.js';
+import { REPORTED_TASK_NAMES } from '../../tasks/index.js';
 
 /**
  * The shape of `--json` output, version 1. Names are stable: a field is only ever added, and a
@@ -59,7 +59,7 @@ export const reportChangeSchema = z
   .describe('One change a task made (run) or would make (check)');
 
 export const reportTaskSchema = z.strictObject({
-  task: z.enum(TASK_NAMES),
+  task: z.enum(REPORTED_TASK_NAMES),
   status: z.enum(['ok', 'changed', 'failed', 'skipped']),
   durationMs: milliseconds,
   message: z.string().optional().describe('Why it failed or was skipped'),
@@ -81,7 +81,10 @@ export const reportHostSchema = z.strictObject({
   status: z.enum(['ok', 'changed', 'failed', 'unreachable', 'skipped']),
   durationMs: milliseconds,
   message: z.string().optional().describe('Failure or unreachable reason'),
-  failedTask: z.enum(TASK_NAMES).optional().describe('The task the host was in when it failed'),
+  failedTask: z
+    .enum(REPORTED_TASK_NAMES)
+    .optional()
+    .describe('The task the host was in when it failed'),
   stats: z
     .strictObject({ roundTrips: count, channels: count, connections: count })
     .describe('SSH traffic: commands awaited, channels opened, TCP connections made'),

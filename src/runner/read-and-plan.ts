@@ -19,18 +19,37 @@ export interface ReadAndPlanOptions {
 
 export type ReadFacts = HostFacts & { uid: number };
 
+/** Why a host cannot be applied to: it could not be read, or a task could not plan. */
+export interface PlanFailure {
+  ok: false;
+  status: 'failed' | 'unreachable';
+  message: string;
+  /** Per task when planning failed (the failing one and the others skipped); else empty. */
+  tasks: TaskResult[];
+  failedTask?: TaskName;
+}
+
+/** The plans to apply, or why there are none. */
+export type PlanOutcome = { ok: true; plans: TaskPlan[] } | PlanFailure;
+
 export type ReadAndPlanOutcome =
   | { ok: true; facts: ReadFacts; plans: TaskPlan[] }
-  | {
-      ok: false;
-      status: 'failed' | 'unreachable';
-      message: string;
-      /** Per task when planning failed (the failing one and the others skipped); else empty. */
-      tasks: TaskResult[];
-      failedTask?: TaskName;
+  | (PlanFailure & {
       /** Present when the read succeeded and only the plan (or the login's uid) failed. */
       facts?: ReadFacts;
-    };
+    });
+
+/** The facts each task reading for this run asks for, and any extra ones. */
+export function factRequests(
+  host: HostSpec,
+  tasks: readonly Task[],
+  options: Pick<ReadAndPlanOptions, 'selected' | 'extraFacts'>,
+): FactRequest[] {
+  // A task that amends the others' plans reads its facts even when not selected: amend runs
+  // for every task (a `--tags merge` run notes the restart it owes the running gateway).
+  const readers = tasks.filter((t) => options.selected.has(t.name) || t.amend !== undefined);
+  return [...readers.flatMap((t) => t.facts(host)), ...(options.extraFacts ?? [])];
+}
 
 /**
  * Everything a run does before it applies, and all a check does: read every fact the selected
@@ -45,14 +64,9 @@ export async function readAndPlan(
 ): Promise<ReadAndPlanOutcome> {
   let facts: ReadFacts;
   try {
-    // A task that amends the others' plans reads its facts even when not selected: amend runs
-    // for every task (a `--tags merge` run notes the restart it owes the running gateway).
-    const readers = tasks.filter((t) => options.selected.has(t.name) || t.amend !== undefined);
-    facts = await gatherFacts(
-      session,
-      [...readers.flatMap((t) => t.facts(host)), ...(options.extraFacts ?? [])],
-      { commandLine: options.commandLine },
-    );
+    facts = await gatherFacts(session, factRequests(host, tasks, options), {
+      commandLine: options.commandLine,
+    });
   } catch (error) {
     return {
       ok: false,
@@ -72,17 +86,47 @@ export async function readAndPlan(
   }
 
   // Plan every task against the facts read before anything is applied.
-  const planned = planHost(host, facts, tasks, options.selected);
-  if (!planned.ok) {
-    // Nothing is applied on a host whose plan cannot be completed.
-    const failed = planned.task;
-    const message = planned.error.message;
-    const results: TaskResult[] = tasks.map((t) =>
-      t.name === failed
-        ? { task: t.name, status: 'failed', durationMs: 0, changes: [], message }
-        : skippedTask(t.name, `not applied: ${failed} failed`),
-    );
-    return { ok: false, status: 'failed', message, tasks: results, failedTask: failed, facts };
-  }
-  return { ok: true, facts, plans: planned.plans };
+  return { ...planAgainst(host, facts, tasks, options.selected), facts };
+}
+
+/**
+ * Plans a task list that asks for no fact (`restart`: everything it needs is in the inventory)
+ * without a read: the host costs the apply's round trip alone. Without the read there is no
+ * check that the login is root; a login that is not fails in the apply, in systemctl's words.
+ */
+export function planWithoutRead(
+  host: HostSpec,
+  tasks: readonly Task[],
+  selected: ReadonlySet<TaskName>,
+): PlanOutcome {
+  return planAgainst(host, NO_FACTS, tasks, selected);
+}
+
+const NO_FACTS: HostFacts = {
+  paths: new Map(),
+  users: new Map(),
+  groups: new Map(),
+  units: new Map(),
+  commands: new Map(),
+  containers: new Map(),
+  images: new Map(),
+};
+
+function planAgainst(
+  host: HostSpec,
+  facts: HostFacts,
+  tasks: readonly Task[],
+  selected: ReadonlySet<TaskName>,
+): PlanOutcome {
+  const planned = planHost(host, facts, tasks, selected);
+  if (planned.ok) return { ok: true, plans: planned.plans };
+  // Nothing is applied on a host whose plan cannot be completed.
+  const failed = planned.task;
+  const message = planned.error.message;
+  const results: TaskResult[] = tasks.map((t) =>
+    t.name === failed
+      ? { task: t.name, status: 'failed', durationMs: 0, changes: [], message }
+      : skippedTask(t.name, `not applied: ${failed} failed`),
+  );
+  return { ok: false, status: 'failed', message, tasks: results, failedTask: failed };
 }

@@ -28,7 +28,7 @@ export function batchesOf<T>(hosts: readonly T[], serial: string | undefined): T
 
 /** The exit codes (README, "Exit codes"), from the results. */
 export function exitCodeOf(
-  hosts: readonly HostResult[],
+  hosts: readonly Pick<HostResult, 'status'>[],
   interrupted: boolean,
   detailedExitcode: boolean,
 ): number {

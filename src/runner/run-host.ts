@@ -5,7 +5,7 @@ import type { HostSpec } from '../inventory/types.js';
 import type { Task } from '../plan/task.js';
 import type { TaskName, TaskPlan } from '../plan/types.js';
 import { errorMessage, isUnreachable } from './host-errors.js';
-import { readAndPlan } from './read-and-plan.js';
+import { factRequests, planWithoutRead, readAndPlan, type PlanOutcome } from './read-and-plan.js';
 import { TaskProgress, taskResult } from './task-progress.js';
 import {
   noTraffic,
@@ -101,7 +101,10 @@ interface ConvergeOptions extends Omit<HostRunOptions, 'commandLine' | 'open'> {
   finish: Finish;
 }
 
-/** Read and plan, then (unless a check, or nothing to do) apply. */
+/**
+ * Read and plan, then (unless a check, or nothing to do) apply. A task list that asks for no
+ * fact skips the read: nothing there to learn, and a round trip saved.
+ */
 async function converge(
   host: HostSpec,
   tasks: readonly Task[],
@@ -109,17 +112,22 @@ async function converge(
   options: ConvergeOptions,
 ): Promise<HostResult> {
   const { observer, finish } = options;
-  observer.hostPhase?.(host.name, 'reading facts');
-  const readStarted = Date.now();
-  const read = await readAndPlan(session, host, tasks, {
-    selected: options.selected,
-    commandLine: options.commandLine,
-  });
-  observer.detail?.(
-    host.name,
-    1,
-    `read the host's state: 1 round trip, ${Date.now() - readStarted} ms`,
-  );
+  let read: PlanOutcome;
+  if (factRequests(host, tasks, options).length === 0) {
+    read = planWithoutRead(host, tasks, options.selected);
+  } else {
+    observer.hostPhase?.(host.name, 'reading facts');
+    const readStarted = Date.now();
+    read = await readAndPlan(session, host, tasks, {
+      selected: options.selected,
+      commandLine: options.commandLine,
+    });
+    observer.detail?.(
+      host.name,
+      1,
+      `read the host's state: 1 round trip, ${Date.now() - readStarted} ms`,
+    );
+  }
   if (!read.ok) {
     for (const r of read.tasks) observer.taskFinished?.(host.name, r);
     return finish({

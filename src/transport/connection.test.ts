@@ -220,6 +220,20 @@ describe.skipIf(!canRun)('connection to a real sshd', { timeout: 60_000 }, () =>
     expect(Buffer.concat(chunks).equals(data)).toBe(true);
   });
 
+  it('streams stderr as it arrives, and keeps no output when told not to', async () => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const result = await shared.exec('echo one; echo two >&2; echo three', {
+      onStdout: (chunk) => out.push(chunk),
+      onStderr: (chunk) => err.push(chunk),
+      keepOutput: false,
+    });
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.concat(out).toString()).toBe('one\nthree\n');
+    expect(Buffer.concat(err).toString()).toBe('two\n');
+    expect(result.stdout.length + result.stderr.length).toBe(0);
+  });
+
   it('fails only the command whose onStdout throws, and ignores unread stdin', async () => {
     const failing = shared.exec('echo boom; sleep 5', {
       onStdout: () => {

@@ -18,7 +18,7 @@ import type { ExecOutcome, ExecRequest, TransportStats } from '../exec/executor.
 export type { UnreachableReason } from './ssh-errors.js';
 
 /**
- * What exec takes: the engine's ExecRequest (stdin, timeout, streaming stdout, interrupt) plus
+ * What exec takes: the engine's ExecRequest (stdin, timeout, streaming output, interrupt) plus
  * `signal`, which kills the command and rejects with an AbortError.
  */
 export interface ExecOptions extends ExecRequest {
@@ -149,7 +149,7 @@ class SshConnection implements Connection {
         if (!channel) return;
         // Either step throws once the channel or the connection is gone: nothing left to kill.
         try {
-          channel.signal('KILL');
+          sendSignal(channel, 'KILL');
         } catch {
           /* already gone */
         }
@@ -172,7 +172,7 @@ class SshConnection implements Connection {
       };
       const onInterrupt = (): void => {
         try {
-          channel?.signal('INT');
+          if (channel) sendSignal(channel, 'INT');
         } catch {
           /* already gone */
         }
@@ -210,12 +210,17 @@ class SshConnection implements Connection {
         channel = ch;
         this.stats.channels += 1;
         if (options.interrupt?.aborted) onInterrupt();
-        ch.on('data', (chunk: Buffer) => {
-          stdout.push(chunk);
-          if (!options.onStdout) return;
+        const keep = options.keepOutput !== false;
+        const deliver = (
+          chunk: Buffer,
+          kept: Buffer[],
+          callback: ((chunk: Buffer) => void) | undefined,
+        ): void => {
+          if (keep) kept.push(chunk);
+          if (!callback) return;
           // A throwing callback must fail this command, not the ssh2 parser and the connection.
           try {
-            options.onStdout(chunk);
+            callback(chunk);
           } catch (callbackError) {
             kill();
             settle(() => {
@@ -224,9 +229,12 @@ class SshConnection implements Connection {
               );
             });
           }
+        };
+        ch.on('data', (chunk: Buffer) => {
+          deliver(chunk, stdout, options.onStdout);
         });
         ch.stderr.on('data', (chunk: Buffer) => {
-          stderr.push(chunk);
+          deliver(chunk, stderr, options.onStderr);
         });
         ch.on('exit', (code: number | null, signalName?: string) => {
           sawExit = true;
@@ -279,6 +287,31 @@ class SshConnection implements Connection {
     setTimeout(() => {
       this.#releaseHops();
     }, HOP_RELEASE_GRACE_MS).unref();
+  }
+}
+
+/** The parts of an ssh2 channel that sendSignal needs; not in ssh2's published types. */
+interface ChannelInternals {
+  outgoing?: { id: number; state: string };
+  _client?: { _protocol?: { signal?: (id: number, name: string) => void } };
+}
+
+/**
+ * Sends a signal request (RFC 4254 6.9) on a command's channel. Every command here gets its
+ * stdin and then EOF at once, and ssh2's own channel.signal() silently sends nothing once the
+ * channel is no longer writable, which after EOF it never is, though the RFC allows requests
+ * then. So this makes the very protocol call channel.signal() makes, on any channel whose
+ * outgoing side is still open or only at EOF; should ssh2's inner names ever change, it falls
+ * back to channel.signal().
+ */
+export function sendSignal(channel: ClientChannel, name: 'INT' | 'KILL'): void {
+  const inner = channel as unknown as ChannelInternals;
+  const state = inner.outgoing?.state;
+  const protocol = inner._client?._protocol;
+  if (inner.outgoing && (state === 'open' || state === 'eof') && protocol?.signal) {
+    protocol.signal(inner.outgoing.id, name);
+  } else {
+    channel.signal(name);
   }
 }
 

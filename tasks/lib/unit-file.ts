@@ -32,6 +32,23 @@ function pathWord(path: string): string {
 }
 
 /**
+ * The environment the native gateway runs with (the unit's Environment= lines), also what
+ * `exec --as service` gives a command, so `hermes doctor` there sees what the gateway sees: its
+ * HERMES_HOME, managed mode, and the package's bin first on PATH.
+ */
+export function serviceEnvironment(h: HermesSettings): [string, string][] {
+  const p = hermesPaths(h);
+  const binDir = p.bin.slice(0, -'/hermes'.length);
+  return [
+    ['HOME', p.stateDir],
+    ['HERMES_HOME', p.hermesHome],
+    ['HERMES_MANAGED', 'true'],
+    ['MESSAGING_CWD', p.workingDirectory],
+    ['PATH', `${binDir}:${SYSTEM_PATH}`],
+  ];
+}
+
+/**
  * The native unit `hermes-agent.service`, as the NixOS module's `systemd.services.hermes-agent`
  * renders it (description, ordering, environment, hardening), with the module's `path` turned
  * into PATH over the standard system directories.
@@ -46,7 +63,6 @@ export function renderNativeUnit(h: HermesSettings): string {
   if (!Number.isInteger(h.restartSec) || h.restartSec < 0) {
     throw new PlanError(`restartSec must be a whole number of seconds; got ${h.restartSec}`);
   }
-  const binDir = p.bin.slice(0, -'/hermes'.length);
   const execStart = [p.bin, 'gateway', ...h.extraArgs].map(systemdQuote).join(' ');
   return [
     "# Managed by hermes-fleet (the unit of hermes-agent's NixOS module); edits are overwritten.",
@@ -59,11 +75,7 @@ export function renderNativeUnit(h: HermesSettings): string {
     `User=${h.user}`,
     `Group=${h.group}`,
     `WorkingDirectory=${escapeSpecifiers(p.workingDirectory)}`,
-    systemdEnvironment('HOME', p.stateDir),
-    systemdEnvironment('HERMES_HOME', p.hermesHome),
-    systemdEnvironment('HERMES_MANAGED', 'true'),
-    systemdEnvironment('MESSAGING_CWD', p.workingDirectory),
-    systemdEnvironment('PATH', `${binDir}:${SYSTEM_PATH}`),
+    ...serviceEnvironment(h).map(([key, value]) => systemdEnvironment(key, value)),
     `ExecStart=${execStart}`,
     `Restart=${h.restart}`,
     `RestartSec=${h.restartSec}`,

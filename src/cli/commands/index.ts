@@ -1,5 +1,8 @@
 import type { Argv } from 'yargs';
+import { registerExec } from './exec.js';
 import { registerInventory } from './inventory.js';
+import { registerLogs } from './logs.js';
+import { registerRestart } from './restart.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerStatus } from './status.js';
@@ -12,4 +15,7 @@ export function registerCommands(cli: Argv, setExit: (code: number) => void): vo
   registerInventory(cli);
   registerSchema(cli);
   registerStatus(cli, setExit);
+  registerExec(cli, setExit);
+  registerLogs(cli, setExit);
+  registerRestart(cli, setExit);
 }

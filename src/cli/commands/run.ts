@@ -1,9 +1,9 @@
-import { setMaxListeners } from 'node:events';
 import { appendFile, writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { UserError } from '../../errors.js';
 import { loadInventory } from '../../inventory/load.js';
 import { selectHosts } from '../../inventory/limit.js';
+import type { Task } from '../../plan/task.js';
 import type { TaskName } from '../../plan/types.js';
 import { TASKS, TASK_NAMES } from '../../../tasks/index.js';
 import { runFleet } from '../../runner/run-fleet.js';
@@ -12,7 +12,17 @@ import { selectShard } from '../../runner/shard.js';
 import type { RunObserver, RunResult } from '../../runner/types.js';
 import { collectTransportWarnings } from '../transport-warnings.js';
 import { forksForThisProcess } from '../open-files.js';
-import { checkForks, forksOption, hostSelectionOptions } from '../options.js';
+import { onCtrlC } from '../ctrl-c.js';
+import {
+  checkForks,
+  checkMaxFailPercentage,
+  checkSerial,
+  forksOption,
+  hostSelectionOptions,
+  jsonOption,
+  rollingOptions,
+  shardOption,
+} from '../options.js';
 
 export interface RunArgs {
   inventory: string[];
@@ -57,24 +67,30 @@ export function selectedTasks(tags?: string[], skipTags?: string[]): Set<TaskNam
   return new Set(TASK_NAMES.filter((t) => (only ? only.includes(t) : true) && !skip.has(t)));
 }
 
-function checkSerial(serial: string | undefined): void {
-  if (serial !== undefined && !/^[1-9]\d*%?$/.test(serial)) {
-    throw new UserError(`--serial ${serial}: expected a number of hosts (2) or a percentage (25%)`);
-  }
-}
-
 /** Converges (or, with --check, inspects) every selected host. Returns the exit code. */
 export async function runCommand(args: RunArgs): Promise<number> {
   checkSerial(args.serial);
   checkForks(args.forks);
-  const pct = args.maxFailPercentage;
-  if (pct !== undefined && (!(pct >= 0) || pct > 100)) {
-    throw new UserError(`--max-fail-percentage ${pct}: must be between 0 and 100`);
-  }
+  checkMaxFailPercentage(args.maxFailPercentage);
   const selected = selectedTasks(args.tags, args.skipTags);
+  return runTasks(args, TASKS, selected, { resolveSecrets: true });
+}
+
+/**
+ * A run of `tasks` on the selected hosts, from the inventory to the exit code: the live view or
+ * plain lines, Ctrl-C, the recap and the reports. `run` runs the six tasks; `restart` runs its
+ * own list through here, so its progress, health check, recap and JSON are the run's own.
+ * `resolveSecrets: false` for a task list that deploys no secret.
+ */
+export async function runTasks(
+  args: Omit<RunArgs, 'tags' | 'skipTags'>,
+  tasks: readonly Task[],
+  selected: ReadonlySet<TaskName>,
+  options: { resolveSecrets: boolean },
+): Promise<number> {
   const inventory = await loadInventory(args.inventory, {
     ...(args.extraVars ? { extraVars: args.extraVars } : {}),
-    resolveSecrets: true,
+    resolveSecrets: options.resolveSecrets,
   });
   let hosts = selectHosts(inventory, args.limit);
   if (args.shard !== undefined) hosts = selectShard(hosts, args.shard);
@@ -107,35 +123,26 @@ export async function runCommand(args: RunArgs): Promise<number> {
   observer = transportWarnings.observer;
 
   // Ctrl-C: hosts finish the step they are in and start nothing new; a second Ctrl-C exits.
-  const controller = new AbortController();
-  // Every host's connection and batch listen on this one signal: hundreds of listeners are
-  // expected, not a leak.
-  setMaxListeners(0, controller.signal);
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write(
-      '\ninterrupted: finishing the steps in flight, starting nothing new (Ctrl-C again to quit now)\n',
-    );
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const ctrlC = onCtrlC('interrupted: finishing the steps in flight, starting nothing new');
   const startedAt = new Date();
   let result: RunResult;
   try {
-    result = await runFleet(hosts, TASKS, {
+    result = await runFleet(hosts, tasks, {
       check: args.check,
       selected,
       observer,
-      signal: controller.signal,
-      open: (host) => openSession(host, controller.signal),
+      signal: ctrlC.signal,
+      open: (host) => openSession(host, ctrlC.signal),
       commandLine: scriptCommandLine,
       forks: fit.forks,
       ...(args.serial !== undefined ? { serial: args.serial } : {}),
-      ...(pct !== undefined ? { maxFailPercentage: pct } : {}),
+      ...(args.maxFailPercentage !== undefined
+        ? { maxFailPercentage: args.maxFailPercentage }
+        : {}),
       detailedExitcode: args.detailedExitcode,
     });
   } finally {
-    process.off('SIGINT', onSigint);
+    ctrlC.dispose();
   }
   await finishView();
   if (args.verbose < 1 || args.json) {
@@ -175,7 +182,10 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
     'run',
     `converge every selected host: ${TASK_NAMES.join(', ')} (hosts in parallel)`,
     (y) =>
-      forksOption(hostSelectionOptions(y))
+      jsonOption(
+        shardOption(rollingOptions(forksOption(hostSelectionOptions(y)))),
+        'print one JSON report on stdout instead of the human output',
+      )
         .option('check', {
           alias: 'C',
           type: 'boolean',
@@ -196,31 +206,14 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           description: `run only these tasks (${TASK_NAMES.join(', ')})`,
         })
         .option('skip-tags', { type: 'string', array: true, description: 'skip these tasks' })
-        .option('serial', {
-          type: 'string',
-          description: 'rolling deploy: hosts in batches of N or N%',
-        })
-        .option('max-fail-percentage', {
-          type: 'number',
-          description: 'stop starting batches once more than N% of hosts failed',
-        })
         .option('detailed-exitcode', {
           type: 'boolean',
           default: false,
           description: 'exit 3 when something changed (run) or would change (check)',
         })
-        .option('shard', {
-          type: 'string',
-          description: 'run only shard I of N (I/N), a stable split by host name',
-        })
         .option('log', {
           type: 'string',
           description: 'append a JSON-lines record of the run to FILE (no secrets)',
-        })
-        .option('json', {
-          type: 'boolean',
-          default: false,
-          description: 'print one JSON report on stdout instead of the human output',
         })
         .option('junit', { type: 'string', description: 'also write a JUnit XML report to FILE' })
         .option('verbose', {

@@ -1,0 +1,70 @@
+import type { Argv } from 'yargs';
+import { RESTART_TASKS } from '../../../tasks/index.js';
+import { day2Epilogue, day2Options, type HostSelectionArgs } from '../day2.js';
+import { checkForks, checkMaxFailPercentage, checkSerial, rollingOptions } from '../options.js';
+import { runTasks } from './run.js';
+
+export interface RestartArgs extends HostSelectionArgs {
+  serial?: string | undefined;
+  maxFailPercentage?: number | undefined;
+  json: boolean;
+  verbose: number;
+}
+
+/**
+ * Restarts the gateway on every selected host and checks its health as a run does, rolling with
+ * --serial. It is a run of the restart task list (tasks/restart.ts), so progress, the recap,
+ * --json, Ctrl-C and the exit codes are the run's own; one round trip per host; no file changes.
+ */
+export async function restartCommand(args: RestartArgs): Promise<number> {
+  checkSerial(args.serial);
+  checkForks(args.forks);
+  checkMaxFailPercentage(args.maxFailPercentage);
+  return runTasks(
+    { ...args, check: false, diff: false, detailedExitcode: false },
+    RESTART_TASKS,
+    new Set(RESTART_TASKS.map((task) => task.name)),
+    // A restart deploys no secret: one missing from the environment must not stop it.
+    { resolveSecrets: false },
+  );
+}
+
+export function registerRestart(cli: Argv, setExit: (code: number) => void): void {
+  cli.command(
+    'restart',
+    "restart the gateway on every selected host with run's health check (rolling with --serial); changes no file",
+    (y) =>
+      rollingOptions(
+        day2Options(y, 'print one JSON report on stdout (the run report, task `restart`)'),
+      )
+        .option('verbose', {
+          alias: 'v',
+          type: 'count',
+          description: 'more detail: -v each step, -vv the operations sent',
+        })
+        .epilogue(
+          day2Epilogue(
+            "as run's: hosts finish the step they are in, start nothing new, the recap is printed",
+          ),
+        )
+        .example(
+          '$0 restart -i hosts.yaml --serial 1',
+          'one host at a time; a failed health check stops it',
+        ),
+    async (argv) => {
+      setExit(
+        await restartCommand({
+          inventory: argv.inventory,
+          limit: argv.limit,
+          extraVars: argv['extra-vars'],
+          forks: argv.forks,
+          shard: argv.shard,
+          json: argv.json,
+          serial: argv.serial,
+          maxFailPercentage: argv['max-fail-percentage'],
+          verbose: argv.verbose,
+        }),
+      );
+    },
+  );
+}

@@ -1,0 +1,18 @@
+import type { HermesSettings } from '../../src/inventory/types.js';
+import type { Change } from '../../src/plan/types.js';
+import { UNIT_NAME } from './layout.js';
+
+/**
+ * The health check after every start or restart, the run's and `hermes-fleet restart`'s alike:
+ * the unit must become active and stay up `healthCheck.seconds`, then `healthCheck.command`,
+ * when set, must exit 0 as the service account. One definition, so the two cannot drift apart.
+ */
+export function healthCheck(h: HermesSettings): Change {
+  return {
+    kind: 'wait-healthy',
+    unit: UNIT_NAME,
+    seconds: h.healthCheck.seconds,
+    user: h.user,
+    ...(h.healthCheck.command !== undefined ? { command: h.healthCheck.command } : {}),
+  };
+}
