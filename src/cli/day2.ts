@@ -39,6 +39,25 @@ export interface HostSelectionArgs {
   forks: number;
 }
 
+/** The options every day-2 command shares, read off its parsed argv (day2Options). */
+export function day2Args(argv: {
+  inventory: string[];
+  limit?: string | undefined;
+  'extra-vars'?: string[] | undefined;
+  forks: number;
+  shard?: string | undefined;
+  json: boolean;
+}): HostSelectionArgs & { json: boolean } {
+  return {
+    inventory: argv.inventory,
+    limit: argv.limit,
+    extraVars: argv['extra-vars'],
+    forks: argv.forks,
+    shard: argv.shard,
+    json: argv.json,
+  };
+}
+
 /**
  * The hosts a day-2 command contacts, and how many at once, chosen as run chooses them (the
  * inventory with -e, --limit, --shard; --forks within `ulimit -n`, lowered with a warning). Every

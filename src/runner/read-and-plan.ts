@@ -1,4 +1,4 @@
-import { gatherFacts } from '../facts/gather.js';
+import { emptyFacts, gatherFacts } from '../facts/gather.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
 import { planHost } from '../plan/plan-host.js';
@@ -99,18 +99,8 @@ export function planWithoutRead(
   tasks: readonly Task[],
   selected: ReadonlySet<TaskName>,
 ): PlanOutcome {
-  return planAgainst(host, NO_FACTS, tasks, selected);
+  return planAgainst(host, emptyFacts(), tasks, selected);
 }
-
-const NO_FACTS: HostFacts = {
-  paths: new Map(),
-  users: new Map(),
-  groups: new Map(),
-  units: new Map(),
-  commands: new Map(),
-  containers: new Map(),
-  images: new Map(),
-};
 
 function planAgainst(
   host: HostSpec,

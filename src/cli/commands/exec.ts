@@ -5,7 +5,13 @@ import { openSession } from '../../runner/open-session.js';
 import { runCommandOnHosts } from '../../runner/run-command.js';
 import { serviceAccess } from '../../../tasks/index.js';
 import { onCtrlC } from '../ctrl-c.js';
-import { day2Epilogue, day2Options, selectDay2Hosts, type HostSelectionArgs } from '../day2.js';
+import {
+  day2Args,
+  day2Epilogue,
+  day2Options,
+  selectDay2Hosts,
+  type HostSelectionArgs,
+} from '../day2.js';
 
 export const EXEC_USAGE =
   'usage: hermes-fleet exec -i FILE [-l PATTERN] [--as root|service] [--group] -- CMD [ARG...]';
@@ -117,12 +123,7 @@ export function registerExec(cli: Argv, setExit: (code: number) => void): void {
     async (argv) => {
       setExit(
         await execCommand({
-          inventory: argv.inventory,
-          limit: argv.limit,
-          extraVars: argv['extra-vars'],
-          forks: argv.forks,
-          shard: argv.shard,
-          json: argv.json,
+          ...day2Args(argv),
           as: argv.as,
           group: argv.group,
           command: argv['--'] as unknown[] | undefined,

@@ -6,7 +6,13 @@ import { openSession } from '../../runner/open-session.js';
 import { runCommandOnHosts, type CommandResult } from '../../runner/run-command.js';
 import { serviceAccess } from '../../../tasks/index.js';
 import { onCtrlC } from '../ctrl-c.js';
-import { day2Epilogue, day2Options, selectDay2Hosts, type HostSelectionArgs } from '../day2.js';
+import {
+  day2Args,
+  day2Epilogue,
+  day2Options,
+  selectDay2Hosts,
+  type HostSelectionArgs,
+} from '../day2.js';
 
 // After Ctrl-C, a follow whose host ignores the SSH signal is cut off this much later: logs only
 // reads, so there is nothing to let finish.
@@ -147,12 +153,7 @@ export function registerLogs(cli: Argv, setExit: (code: number) => void): void {
     async (argv) => {
       setExit(
         await logsCommand({
-          inventory: argv.inventory,
-          limit: argv.limit,
-          extraVars: argv['extra-vars'],
-          forks: argv.forks,
-          shard: argv.shard,
-          json: argv.json,
+          ...day2Args(argv),
           lines: argv.lines,
           since: argv.since,
           follow: argv.follow,

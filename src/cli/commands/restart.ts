@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { RESTART_TASKS } from '../../../tasks/index.js';
-import { day2Epilogue, day2Options, type HostSelectionArgs } from '../day2.js';
+import { day2Args, day2Epilogue, day2Options, type HostSelectionArgs } from '../day2.js';
 import { checkForks, checkMaxFailPercentage, checkSerial, rollingOptions } from '../options.js';
 import { runTasks } from './run.js';
 
@@ -54,12 +54,7 @@ export function registerRestart(cli: Argv, setExit: (code: number) => void): voi
     async (argv) => {
       setExit(
         await restartCommand({
-          inventory: argv.inventory,
-          limit: argv.limit,
-          extraVars: argv['extra-vars'],
-          forks: argv.forks,
-          shard: argv.shard,
-          json: argv.json,
+          ...day2Args(argv),
           serial: argv.serial,
           maxFailPercentage: argv['max-fail-percentage'],
           verbose: argv.verbose,
