@@ -13,7 +13,8 @@ set -euo pipefail
 FLEET=(debootstrap systemd-container openssh-client iproute2 procps ca-certificates)
 # Tests on the controller itself: the real-sshd transport tests (/usr/sbin/sshd), the stand-in
 # hermes and the .env round trip (Debian's python3 with python-dotenv and PyYAML). Lint: shellcheck.
-TESTS=(openssh-server python3 python3-dotenv python3-yaml shellcheck)
+# Release archives: tar lists them at load time (.tar.xz, .tar.zst need xz-utils, zstd).
+TESTS=(openssh-server python3 python3-dotenv python3-yaml shellcheck xz-utils zstd)
 
 case ${1:-all} in
 all) wanted=("${FLEET[@]}" "${TESTS[@]}") ;;

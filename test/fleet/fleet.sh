@@ -7,7 +7,7 @@ set -euo pipefail
 shopt -s nullglob
 
 # Bump whenever the image recipe below changes: the image is rebuilt and every host is wiped.
-RECIPE_VERSION=3
+RECIPE_VERSION=4
 SUITE=bookworm
 
 # FLEET_NET=K (1-254, default 1) runs a separate fleet on 127.0.K.I with its own state, ssh
@@ -130,7 +130,7 @@ build_image() {
   mount -t proc proc "$tmp/proc"
   run_logged "$build_log" chroot "$tmp" apt-get update
   run_logged "$build_log" env DEBIAN_FRONTEND=noninteractive chroot "$tmp" \
-    apt-get install -y --no-install-recommends podman runc podman-docker python3-dotenv python3-yaml
+    apt-get install -y --no-install-recommends podman runc podman-docker python3-dotenv python3-yaml xz-utils zstd
   run_logged "$build_log" chroot "$tmp" apt-get clean
   umount "$tmp/proc"
   rm -f "$tmp/usr/sbin/policy-rc.d"
