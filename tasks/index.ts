@@ -6,6 +6,7 @@ import { docsTask } from './docs.js';
 import { CONTAINER_NAME } from './lib/container.js';
 import { serviceEnvironment } from './lib/unit-file.js';
 import { mergeTask } from './merge.js';
+import { releaseTask } from './release.js';
 import { restartTask } from './restart.js';
 import { secretsTask } from './secrets.js';
 import { serviceTask } from './service.js';
@@ -21,6 +22,7 @@ export type { Task } from '../src/plan/task.js';
 export const TASKS: readonly Task[] = [
   usersTask,
   dirsTask,
+  releaseTask,
   mergeTask,
   secretsTask,
   docsTask,

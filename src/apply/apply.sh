@@ -30,7 +30,8 @@ SELF=${1-}
 tmp=
 i=-
 stop=
-cleanup() { if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi; }
+# -r: a release's temporary directory too (always a name mktemp made, in the pinned directory).
+cleanup() { if [ -n "$tmp" ]; then rm -rf -- "$tmp"; fi; }
 trap cleanup EXIT
 trap 'cleanup; exit 129' TERM HUP PIPE
 trap 'stop=1' INT
@@ -41,8 +42,8 @@ run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
 
 # Sets one variable per named field of the header line $1; no other variable is touched.
 parse() {
-  action='' as='' backend='' group='' home='' mode='' name='' path='' seconds='' shell='' size=''
-  target='' tree='' unit='' user=''
+  action='' as='' backend='' format='' group='' home='' mode='' name='' path='' seconds=''
+  sha256='' shell='' size='' strip='' target='' tree='' unit='' user=''
   set -f
   IFS=$T
   # shellcheck disable=SC2086 # split on tabs on purpose, globbing is off
@@ -57,14 +58,17 @@ parse() {
     action=*) action=${f#*=} ;;
     as=*) as=${f#*=} ;;
     backend=*) backend=${f#*=} ;;
+    format=*) format=${f#*=} ;;
     group=*) group=${f#*=} ;;
     home=*) home=${f#*=} ;;
     mode=*) mode=${f#*=} ;;
     name=*) name=${f#*=} ;;
     path=*) path=${f#*=} ;;
     seconds=*) seconds=${f#*=} ;;
+    sha256=*) sha256=${f#*=} ;;
     shell=*) shell=${f#*=} ;;
     size=*) size=${f#*=} ;;
+    strip=*) strip=${f#*=} ;;
     target=*) target=${f#*=} ;;
     tree=*) tree=${f#*=} ;;
     unit=*) unit=${f#*=} ;;
@@ -194,6 +198,71 @@ op_remove() {
   run rm -f -- "$b"
 }
 
+# A release: the archive's bytes (the body) land in a temporary directory beside its final
+# name, are checked (size, sha256), unpacked there and checked again (bin/hermes), and only
+# then renamed to releases/<id>: a release under its final name is always whole. Root's tree:
+# owned by root, no group or other write bit, whatever the archive says. A failure (a full
+# disk, a cut connection) leaves the temporary directory, which the trap removes, and the next
+# run removes any a killed run left.
+op_release_unpack() {
+  d=${path%/*}
+  [ -d "$d" ] || run mkdir -p -m 0755 -- "$d"
+  pin
+  tmp=$(mktemp -d -- ./.hermes-fleet.XXXXXX </dev/null 2>&1) || {
+    o=$tmp
+    tmp=
+    fail "cannot create a temporary directory in $d: $o"
+  }
+  o=$(head -c "$size" 2>&1 >"$tmp/archive") || fail "receiving release $b failed: $o"
+  [ "$(stat -c %s -- "$tmp/archive" </dev/null)" = "$size" ] ||
+    fail "release $b: the upload arrived incomplete; nothing was installed"
+  got=$(sha256sum -- "$tmp/archive" </dev/null) || fail "cannot checksum the upload of $b"
+  got=${got%% *}
+  [ "$got" = "$sha256" ] ||
+    fail "release $b: the upload arrived corrupted (sha256 $got, expected $sha256); nothing was installed"
+  case $format in
+  tar) z= ;;
+  gzip) z=--gzip ;;
+  xz) z=--xz ;;
+  zstd) z=--zstd ;;
+  *) fail "unknown archive format $format" ;;
+  esac
+  run mkdir -m 0700 -- "$tmp/tree"
+  # shellcheck disable=SC2086 # $z is one option or none
+  o=$(umask 022 && tar -x $z --file "$tmp/archive" --directory "$tmp/tree" --no-same-owner \
+    --no-same-permissions --strip-components="$strip" 2>&1 </dev/null) ||
+    fail "unpacking release $b failed: $o"
+  rm -f -- "$tmp/archive"
+  if [ ! -x "$tmp/tree/bin/hermes" ] || [ -d "$tmp/tree/bin/hermes" ]; then
+    fail "release $b has no executable bin/hermes once unpacked; nothing was installed"
+  fi
+  run chmod -R go-w,ug-s -- "$tmp/tree"
+  run chmod 0755 -- "$tmp/tree"
+  run mv -T -- "$tmp/tree" "$b"
+  rm -rf -- "$tmp"
+  tmp=
+}
+
+# `current` switched: a new link renamed over the old, and the release's directory touched, so
+# its mtime says when it was last switched to (pruning removes the oldest switch first).
+op_release_switch() {
+  pin
+  [ -d "$target" ] || fail "cannot switch $path to $target: it is not a release directory"
+  run touch -c -- "$target"
+  tmp=./.hermes-fleet.link.$$
+  run ln -sfn -- "$target" "$tmp"
+  run mv -Tf -- "$tmp" "$b"
+  tmp=
+}
+
+op_release_remove() {
+  pin
+  case $b in
+  .hermes-fleet.* | [0-9a-f]*) run rm -rf -- "$b" ;;
+  *) fail "$path is not a release directory: not removing it" ;;
+  esac
+}
+
 journal() { journalctl -u "$1" -n 20 --no-pager -o short-iso 2>&1 </dev/null; }
 unit_failure() {
   printf '%s is %s, not active\n--- last log lines ---\n%s' "$1" "$2" "$(journal "$1")"
@@ -271,6 +340,9 @@ apply_op() {
       fi
     ;;
   wait-healthy) op_wait_healthy ;;
+  release-unpack) op_release_unpack ;;
+  release-switch) op_release_switch ;;
+  release-remove) op_release_remove ;;
   *) fail "unknown operation $op" ;;
   esac
 }

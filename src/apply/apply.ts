@@ -59,8 +59,10 @@ export async function applyOps(
       seen.failure = { index, message: Buffer.from(message, 'base64').toString('utf8') };
     }
   };
+  // Before the command starts: an upload that cannot be read fails the host with nothing done.
+  const stdin = await encodeOps(ops);
   const result = await executor.exec(options.commandLine(APPLY_PROGRAM), {
-    stdin: encodeOps(ops),
+    stdin,
     timeoutMs: options.timeoutMs,
     ...(options.interrupt ? { interrupt: options.interrupt } : {}),
     onStdout: (chunk) => {

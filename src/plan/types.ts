@@ -1,4 +1,5 @@
 import type { Attrs, PathFact } from '../facts/types.js';
+import type { ReleaseArchive } from '../inventory/types.js';
 import type { Secret } from '../secret.js';
 
 /** A task's name (the registry, tasks/index.ts, says which exist): `--tags` and the reports use it. */
@@ -77,6 +78,28 @@ export type Change =
    * so the next run restarts the unit.
    */
   | { kind: 'restart-pending'; action: 'set' | 'clear'; path: string; unit: string }
+  /**
+   * A release unpacked into `path` (`<root>/releases/<id>`, root's): the archive's bytes follow
+   * on stdin, land in a temporary directory beside it, are checked (size, sha256, an executable
+   * bin/hermes) and only then renamed to `path`. Nothing to undo: an unused release is harmless.
+   */
+  | { kind: 'release-unpack'; path: string; archive: ReleaseArchive }
+  /**
+   * The `current` link (`path`) replaced atomically by one to `target` (`releases/<id>`), and
+   * that release's directory touched: its mtime is when it was last switched to (pruning goes
+   * oldest switch first). `from`/`to`: the release ids, for people (`from` absent on a first
+   * install).
+   */
+  | {
+      kind: 'release-switch';
+      path: string;
+      target: string;
+      before: PathFact;
+      from?: string;
+      to: string;
+    }
+  /** A release directory, or a killed upload's temporary directory, removed whole (root's). */
+  | { kind: 'release-remove'; path: string; why: string }
   /** Removes a container (`rm -f`) that must be recreated; fails only if it is still there. */
   | {
       kind: 'container-remove';
@@ -103,6 +126,9 @@ export const CHANGE_KINDS = [
   'wait-healthy',
   'restart-pending',
   'container-remove',
+  'release-unpack',
+  'release-switch',
+  'release-remove',
 ] as const satisfies readonly ChangeKind[];
 type Unlisted = Exclude<ChangeKind, (typeof CHANGE_KINDS)[number]>;
 export const EVERY_CHANGE_KIND_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;
