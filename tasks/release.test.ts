@@ -156,10 +156,8 @@ describe('release task', () => {
     open.paths.set('/opt/hermes-agent', dir({ mode: 0o777, user: 'root', group: 'root' }));
     expect(() => releaseTask.plan(host, open, [])).toThrow(/writable by others than root/);
     const owned: HostFacts = applyChanges(facts, []);
-    owned.paths.set('/opt/hermes-agent', {
-      ...dir({ mode: 0o755, user: 'hermes', group: 'hermes' }),
-      uid: 999,
-    });
+    const theirs = dir({ mode: 0o755, user: 'hermes', group: 'hermes' });
+    if (theirs.kind === 'dir') owned.paths.set('/opt/hermes-agent', { ...theirs, uid: 999 });
     expect(() => releaseTask.plan(host, owned, [])).toThrow(/writable by others than root/);
     const current: HostFacts = applyChanges(facts, []);
     current.paths.set(
