@@ -59,6 +59,8 @@ const summary = (changes: Change[]) =>
       case 'wait-healthy':
       case 'container-remove':
         return c.kind;
+      case 'image-load':
+        return `${c.kind} ${c.archive.id}`;
       default:
         return `${c.kind} ${c.path}`;
     }

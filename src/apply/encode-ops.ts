@@ -16,7 +16,7 @@ export interface Op {
   body?: Buffer;
   /**
    * A large body read only when the batch is sent, and shared by every host that sends it (a
-   * release archive: read once per run, never copied per host).
+   * release or image archive: read once per run, never copied per host).
    */
   upload?: { size: number; bytes(): Promise<Buffer> };
 }
@@ -101,6 +101,18 @@ function toFields(change: Change): {
     }
     case 'release-switch':
       return { fields: { path: change.path, target: change.target } };
+    case 'image-load': {
+      const { archive } = change;
+      return {
+        fields: {
+          backend: change.backend,
+          image: archive.id,
+          size: String(archive.size),
+          sha256: archive.sha256,
+        },
+        upload: archive,
+      };
+    }
     case 'release-remove':
       return { fields: { path: change.path } };
     case 'wait-healthy': {

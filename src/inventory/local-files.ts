@@ -5,8 +5,10 @@ import * as path from 'node:path';
 import { UserError } from '../errors.js';
 import { Secret } from '../secret.js';
 import type { Origin } from './layer.js';
-import { ArchiveProblem, inspectArchive } from './release-archive.js';
-import type { ReleaseArchive } from './types.js';
+import { ArchiveProblem } from './archive-file.js';
+import { inspectImageArchive } from './image-archive.js';
+import { inspectArchive } from './release-archive.js';
+import type { ImageArchive, ReleaseArchive } from './types.js';
 import { describeFsError } from './yaml-source.js';
 
 /** `~` and `~/x` mean the home directory, as in a shell; anything else is relative to `dir`. */
@@ -27,6 +29,7 @@ export class LocalReader {
   readonly #texts = new Map<string, Promise<string>>();
   readonly #secrets = new Map<string, Promise<Secret>>();
   readonly #archives = new Map<string, Promise<ReleaseArchive>>();
+  readonly #images = new Map<string, Promise<ImageArchive>>();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
@@ -62,6 +65,23 @@ export class LocalReader {
         );
       });
       this.#archives.set(file, pending);
+    }
+    return pending;
+  }
+
+  /** A container image archive, inspected once however many hosts name it (image-archive.ts). */
+  imageArchive(written: string, origin: Origin): Promise<ImageArchive> {
+    const file = resolveLocalPath(origin.dir, written);
+    let pending = this.#images.get(file);
+    if (!pending) {
+      pending = inspectImageArchive(file, written).catch((err: unknown) => {
+        const why = err instanceof ArchiveProblem ? err.message : describeFsError(err);
+        throw new UserError(
+          `cannot use the image archive ${written} (${file}): ${why}`,
+          origin.location,
+        );
+      });
+      this.#images.set(file, pending);
     }
     return pending;
   }

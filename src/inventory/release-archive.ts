@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { ArchiveProblem, bytesOnce, runTar, sha256OfFile } from './archive-file.js';
 import type { ArchiveFormat, ReleaseArchive } from './types.js';
+
+export { ArchiveProblem } from './archive-file.js';
 
 /** The endings a release archive may have, and how each is packed. */
 const FORMATS: readonly [RegExp, ArchiveFormat][] = [
@@ -33,9 +32,6 @@ export const DECOMPRESSOR: Record<ArchiveFormat, { program: string; pkg: string 
   xz: { program: 'xz', pkg: 'xz-utils' },
   zstd: { program: 'zstd', pkg: 'zstd' },
 };
-
-/** Why an archive cannot be used; the caller names the file and the inventory key. */
-export class ArchiveProblem extends Error {}
 
 /** One member of `tar --list --verbose`: its type and mode letters, and its name. */
 export interface Member {
@@ -93,44 +89,6 @@ export function findHermes(members: readonly Member[]): { strip: number } {
   return { strip: parts(hermes.name).length - 2 };
 }
 
-function run(program: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', (error) => {
-      reject(new ArchiveProblem(`${program} could not be started: ${error.message}`));
-    });
-    child.on('close', (code) => {
-      if (code === 0) {
-        resolve(Buffer.concat(out).toString('utf8'));
-        return;
-      }
-      const why = Buffer.concat(err).toString('utf8').trim().split('\n').slice(0, 3).join('; ');
-      reject(new ArchiveProblem(`tar cannot read it: ${why || `exit code ${code ?? 'none'}`}`));
-    });
-  });
-}
-
-function sha256OfFile(file: string): Promise<{ sha256: string; size: number }> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    let size = 0;
-    createReadStream(file)
-      .on('data', (chunk) => {
-        const bytes = chunk as Buffer;
-        size += bytes.length;
-        hash.update(bytes);
-      })
-      .on('error', reject)
-      .on('end', () => {
-        resolve({ sha256: hash.digest('hex'), size });
-      });
-  });
-}
-
 /**
  * Inspects a release archive on the control machine: its sha256 (hashed as a stream), and
  * `tar --list` to find bin/hermes. The bytes themselves are read later, once, by `bytes()`.
@@ -141,15 +99,10 @@ export async function inspectArchive(file: string, written: string): Promise<Rel
   if (!format) throw new ArchiveProblem(`its name must end in ${ARCHIVE_ENDINGS}`);
   const { sha256, size } = await sha256OfFile(file);
   const flag = TAR_FLAG[format];
-  const listing = await run('tar', [
-    ...(flag ? [flag] : []),
-    '--list',
-    '--verbose',
-    '--file',
-    file,
-  ]);
+  const listing = (
+    await runTar([...(flag ? [flag] : []), '--list', '--verbose', '--file', file])
+  ).toString('utf8');
   const { strip } = findHermes(parseListing(listing));
-  let loaded: Promise<Buffer> | undefined;
   return {
     path: file,
     written,
@@ -158,17 +111,6 @@ export async function inspectArchive(file: string, written: string): Promise<Rel
     size,
     format,
     strip,
-    bytes() {
-      loaded ??= readFile(file).then((bytes) => {
-        const now = createHash('sha256').update(bytes).digest('hex');
-        if (now !== sha256) {
-          throw new Error(
-            `the release archive ${written} changed during the run (its sha256 is no longer ${sha256.slice(0, 16)}…): nothing was uploaded; run again`,
-          );
-        }
-        return bytes;
-      });
-      return loaded;
-    },
+    bytes: bytesOnce(file, written, sha256, 'the release archive'),
   };
 }

@@ -138,6 +138,14 @@ async function resolveHermes(
   }
   const release = child(layer, 'release');
   if (release) await resolveRelease(hermes, layer, release, reader);
+  // Inspected only where a container runs: hashing an image archive costs a read of it.
+  const imageArchive = leaf(child(layer, 'container'), 'imageArchive');
+  if (imageArchive && hermes.container.enable) {
+    hermes.container.imageArchive = await reader.imageArchive(
+      imageArchive.value as string,
+      imageArchive.origin,
+    );
+  }
   return hermes;
 }
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { dotenvProblem } from '../dotenv.js';
+import { IMAGE_ARCHIVE } from './image-archive.js';
 import { ARCHIVE_ENDINGS } from './release-archive.js';
 import { RESTART_VALUES } from './types.js';
 
@@ -249,6 +250,15 @@ export const hermesSchema = z
             error: 'must be an image name without spaces (or NUL) that does not start with "-"',
           })
           .optional(),
+        imageArchive: localPath()
+          .regex(IMAGE_ARCHIVE, {
+            error: 'must be a file name ending in .tar (what docker save -o or podman save -o writes)',
+          })
+          .optional()
+          .meta({
+            description:
+              'Local docker save / podman save archive, relative to the inventory file; loaded on hosts that lack its image.',
+          }),
         extraVolumes: z.array(z.string().regex(VOLUME, { error: VOLUME_MESSAGE })).optional(),
         extraOptions: z.array(oneLine()).optional(),
       })

@@ -67,8 +67,28 @@ export interface ContainerSettings {
   enable: boolean;
   backend: 'docker' | 'podman';
   image: string;
+  /** A local `docker save` archive, loaded on hosts that lack the image it holds. */
+  imageArchive?: ImageArchive;
   extraVolumes: string[];
   extraOptions: string[];
+}
+
+/**
+ * A container image archive on the control machine, inspected once at load time (its sha256,
+ * the id of the image it holds). Shared by every host that names the file.
+ */
+export interface ImageArchive {
+  /** Absolute path on the control machine. */
+  path: string;
+  /** As the inventory wrote it, for messages. */
+  written: string;
+  /** Full sha256 of the file, hex: what the host checks the upload against. */
+  sha256: string;
+  size: number;
+  /** The image id, `sha256:<hex>` of the image's config blob: what the runtimes call it. */
+  id: string;
+  /** The file's bytes, read once per run; rejects when the file changed since load time. */
+  bytes(): Promise<Buffer>;
 }
 
 /** How a release archive is packed: the decompressor tar needs on the host. */

@@ -1,5 +1,5 @@
 import type { Attrs, PathFact } from '../facts/types.js';
-import type { ReleaseArchive } from '../inventory/types.js';
+import type { ImageArchive, ReleaseArchive } from '../inventory/types.js';
 import type { Secret } from '../secret.js';
 
 /** A task's name (the registry, tasks/index.ts, says which exist): `--tags` and the reports use it. */
@@ -100,6 +100,12 @@ export type Change =
     }
   /** A release directory, or a killed upload's temporary directory, removed whole (root's). */
   | { kind: 'release-remove'; path: string; why: string }
+  /**
+   * A container image archive loaded into `backend`'s store: its bytes follow on stdin, land in
+   * a root-only temporary directory, are checked (size, sha256), loaded, and the image id is
+   * then asked of the runtime. Nothing to undo: an unused image is harmless.
+   */
+  | { kind: 'image-load'; backend: 'docker' | 'podman'; archive: ImageArchive }
   /** Removes a container (`rm -f`) that must be recreated; fails only if it is still there. */
   | {
       kind: 'container-remove';
@@ -129,6 +135,7 @@ export const CHANGE_KINDS = [
   'release-unpack',
   'release-switch',
   'release-remove',
+  'image-load',
 ] as const satisfies readonly ChangeKind[];
 type Unlisted = Exclude<ChangeKind, (typeof CHANGE_KINDS)[number]>;
 export const EVERY_CHANGE_KIND_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;

@@ -1,4 +1,5 @@
 import { formatMode, pathKindNoun, type Attrs, type PathFact } from '../facts/types.js';
+import { shortImageId } from '../inventory/image-archive.js';
 import type { Change, Forgotten } from '../plan/types.js';
 import { oneLine } from './text.js';
 
@@ -118,6 +119,11 @@ function describe(change: Change): string {
       return `switch current: ${change.from ?? '(none)'} -> ${change.to}`;
     case 'release-remove':
       return `remove ${change.path} (${change.why})`;
+    case 'image-load': {
+      const { archive } = change;
+      const file = archive.written.slice(archive.written.lastIndexOf('/') + 1);
+      return `load image ${shortImageId(archive.id)} from ${file} (${formatMegabytes(archive.size)})`;
+    }
     case 'wait-healthy': {
       // The command itself is left to -vv detail: it is inventory text and can be long.
       const check = change.command === undefined ? '' : `, then health check as ${change.user}`;

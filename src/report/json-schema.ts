@@ -41,6 +41,14 @@ export const reportChangeSchema = z
       })
       .optional()
       .describe('For release-unpack, release-switch and release-remove'),
+    image: z
+      .strictObject({
+        id: z.string().describe('The image id, `sha256:<hex>` of its config blob'),
+        archive: z.string().describe('container.imageArchive, as the inventory writes it'),
+        bytes: z.int().min(0).describe('The bytes uploaded'),
+      })
+      .optional()
+      .describe('For image-load'),
     removes: z
       .array(z.string())
       .optional()

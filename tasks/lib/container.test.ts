@@ -44,6 +44,7 @@ const summary = (changes: Change[]) =>
     if (c.kind === 'systemd') return c.action;
     if (c.kind === 'wait-healthy' || c.kind === 'container-remove') return c.kind;
     if (c.kind === 'group-create' || c.kind === 'user-create') return c.kind;
+    if (c.kind === 'image-load') return `${c.kind} ${c.archive.id}`;
     return `${c.kind} ${c.path}`;
   });
 

@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+
+/**
+ * What release and image archives share on the control machine: hashed as a stream at load
+ * time, read whole once per run when a host needs the bytes, and listed or read with the
+ * machine's own tar (never a tar of our own).
+ */
+
+/** Why an archive cannot be used; the caller names the file and the inventory key. */
+export class ArchiveProblem extends Error {}
+
+/** Runs tar with `args`; its stdout, or ArchiveProblem with the first lines tar said. */
+export function runTar(args: readonly string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', (error) => {
+      reject(new ArchiveProblem(`tar could not be started: ${error.message}`));
+    });
+    child.on('close', (code) => {
+      if (code === 0) {
+        resolve(Buffer.concat(out));
+        return;
+      }
+      const why = Buffer.concat(err).toString('utf8').trim().split('\n').slice(0, 3).join('; ');
+      reject(new ArchiveProblem(`tar cannot read it: ${why || `exit code ${code ?? 'none'}`}`));
+    });
+  });
+}
+
+export function sha256OfFile(file: string): Promise<{ sha256: string; size: number }> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    let size = 0;
+    createReadStream(file)
+      .on('data', (chunk) => {
+        const bytes = chunk as Buffer;
+        size += bytes.length;
+        hash.update(bytes);
+      })
+      .on('error', reject)
+      .on('end', () => {
+        resolve({ sha256: hash.digest('hex'), size });
+      });
+  });
+}
+
+/**
+ * The file's bytes, read from disk the first time they are asked for and shared by every host
+ * after that (never once per host); rejects when the file no longer has the sha256 it had at
+ * load time. `what` names the archive in that message (`the release archive`).
+ */
+export function bytesOnce(
+  file: string,
+  written: string,
+  sha256: string,
+  what: string,
+): () => Promise<Buffer> {
+  let loaded: Promise<Buffer> | undefined;
+  return () => {
+    loaded ??= readFile(file).then((bytes) => {
+      const now = createHash('sha256').update(bytes).digest('hex');
+      if (now !== sha256) {
+        throw new Error(
+          `${what} ${written} changed during the run (its sha256 is no longer ${sha256.slice(0, 16)}…): nothing was uploaded; run again`,
+        );
+      }
+      return bytes;
+    });
+    return loaded;
+  };
+}
