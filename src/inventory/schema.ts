@@ -252,7 +252,8 @@ export const hermesSchema = z
           .optional(),
         imageArchive: localPath()
           .regex(IMAGE_ARCHIVE, {
-            error: 'must be a file name ending in .tar (what docker save -o or podman save -o writes)',
+            error:
+              'must be a file name ending in .tar (what docker save -o or podman save -o writes)',
           })
           .optional()
           .meta({

@@ -110,7 +110,11 @@ export function reportChange(
   if (change.kind === 'release-switch') out.release = { id: change.to, from: change.from ?? null };
   if (change.kind === 'release-remove') out.release = { id: basename(change.path) };
   if (change.kind === 'image-load') {
-    out.image = { id: change.archive.id, archive: change.archive.written, bytes: change.archive.size };
+    out.image = {
+      id: change.archive.id,
+      archive: change.archive.written,
+      bytes: change.archive.size,
+    };
   }
   if (change.kind === 'file' || change.kind === 'dir' || change.kind === 'attrs') {
     if (isNew(change.kind, change.before)) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { shortImageId } from '../../src/inventory/image-archive.js';
 import type { HermesSettings } from '../../src/inventory/types.js';
 import { hermesPaths } from './layout.js';
 
@@ -17,6 +18,11 @@ export interface IdentityInputs {
   schema: number;
   'container.backend': string;
   'container.image': string;
+  /**
+   * With `container.imageArchive`: the id of the image in it, so new content under the same
+   * tag recreates the container. Absent without one, which keeps every other host's hash.
+   */
+  'container.imageId'?: string;
   'container.extraVolumes': string[];
   'container.extraOptions': string[];
   extraArgs: string[];
@@ -41,6 +47,7 @@ export function identityInputs(h: HermesSettings): IdentityInputs {
     schema: IDENTITY_SCHEMA,
     'container.backend': h.container.backend,
     'container.image': h.container.image,
+    ...(h.container.imageArchive ? { 'container.imageId': h.container.imageArchive.id } : {}),
     'container.extraVolumes': h.container.extraVolumes,
     'container.extraOptions': h.container.extraOptions,
     extraArgs: h.extraArgs,
@@ -81,6 +88,13 @@ function shown(value: unknown): string {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : 'nothing';
 }
 
+/** An image id is long: said by its 12 first hex digits, as the runtimes list it. */
+function shownValue(key: keyof IdentityInputs, value: unknown): string {
+  return key === 'container.imageId' && typeof value === 'string'
+    ? shortImageId(value)
+    : shown(value);
+}
+
 /**
  * Why a recorded identity differs from the one wanted, naming the inputs that changed. Lists
  * are only named: their values can be long (and an option may carry a token), and `--diff`
@@ -94,7 +108,13 @@ export function describeIdentityChange(
   const before = recorded.inputs;
   if (!before) return 'its recorded identity names no inputs';
   const changed: string[] = [];
-  for (const [key, value] of Object.entries(wanted) as [keyof IdentityInputs, unknown][]) {
+  const keys = Object.keys(wanted) as (keyof IdentityInputs)[];
+  // The one optional input: dropping the image archive changes the identity as much as adding it.
+  if (!('container.imageId' in wanted) && 'container.imageId' in before) {
+    keys.push('container.imageId');
+  }
+  for (const key of keys) {
+    const value: unknown = wanted[key];
     const old = before[key];
     if (JSON.stringify(old) === JSON.stringify(value)) continue;
     if (key === 'schema') {
@@ -104,7 +124,7 @@ export function describeIdentityChange(
     } else if (Array.isArray(value)) {
       changed.push(`${key} changed`);
     } else {
-      changed.push(`${key} ${shown(old)} → ${shown(value)}`);
+      changed.push(`${key} ${shownValue(key, old)} → ${shownValue(key, value)}`);
     }
   }
   return changed.length > 0

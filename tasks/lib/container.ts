@@ -15,6 +15,7 @@ import {
 import type { RecordedIdentity } from './container-identity.js';
 import { attrsDiffer, planFile } from './plan-file.js';
 import { quote as shellQuote } from '../../src/exec/quote.js';
+import { shortImageId } from '../../src/inventory/image-archive.js';
 import { systemdQuote } from './systemd-quote.js';
 
 /**
@@ -27,7 +28,8 @@ import { systemdQuote } from './systemd-quote.js';
  * (which the service account can write), so the account cannot change what runs as root in the
  * container; and the entrypoint does not provision apt/uv/venv tools on first boot: no network
  * is assumed inside the container, so the image must already hold what the gateway needs.
- * Nothing is pulled either: the image must be on the host before the run (the plan checks).
+ * Nothing is pulled either: the image must be on the host before the run (the plan checks), or
+ * come with the run from `container.imageArchive`, uploaded and loaded when the host lacks it.
  */
 
 export const CONTAINER_NAME = 'hermes-agent';
@@ -91,8 +93,22 @@ export function containerCreateArgs(h: HermesSettings): { options: string[]; com
   ];
   return {
     options,
-    command: [h.container.image, p.bin, 'gateway', 'run', '--replace', ...h.extraArgs],
+    command: [imageRef(h), p.bin, 'gateway', 'run', '--replace', ...h.extraArgs],
   };
+}
+
+/**
+ * What `create` is given: with an image archive, the image id in it, so the container runs
+ * that very content whatever a tag on the host points at; else the inventory's image.
+ */
+function imageRef(h: HermesSettings): string {
+  return h.container.imageArchive?.id ?? h.container.image;
+}
+
+/** The image, for people: the tag, and with an archive the id in it. */
+function imageShown(h: HermesSettings): string {
+  const archive = h.container.imageArchive;
+  return archive ? `${h.container.image} (image ${shortImageId(archive.id)})` : h.container.image;
 }
 
 /** The identity hash of the container `create` would make (see container-identity.ts). */
@@ -207,7 +223,8 @@ export function containerFacts(h: HermesSettings): FactRequest[] {
   return [
     { kind: 'command', name: backend },
     { kind: 'container', backend, name: CONTAINER_NAME },
-    { kind: 'image', backend, image: h.container.image },
+    // With an archive, the image it holds, by id: the host lacks it exactly when it must load it.
+    { kind: 'image', backend, image: imageRef(h) },
     { kind: 'path', path: FLEET_LIB_DIR },
     { kind: 'path', path: ENTRYPOINT_FILE, content: true },
     { kind: 'path', path: CREATE_FILE, content: true },
@@ -287,6 +304,11 @@ export function planContainerParts(h: HermesSettings, facts: HostFacts): Contain
   }
   const files: Change[] = [];
   const reasons: string[] = [];
+  const archive = h.container.imageArchive;
+  // Loaded first: the upload happens while the old container still runs, and nothing later
+  // in the run (the start that creates the container) waits on a missing image.
+  const imageHere = imageFact(facts, backend, imageRef(h));
+  if (archive && !imageHere) files.push({ kind: 'image-load', backend, archive });
   const lib = pathFact(facts, FLEET_LIB_DIR);
   if (lib.kind === 'absent' || (lib.kind === 'dir' && attrsDiffer(lib, ROOT_EXEC))) {
     files.push({ kind: 'dir', path: FLEET_LIB_DIR, attrs: ROOT_EXEC, before: lib });
@@ -333,10 +355,10 @@ export function planContainerParts(h: HermesSettings, facts: HostFacts): Contain
       ],
     };
   } else if (!container.exists) {
-    plan.creates = `the start creates container ${CONTAINER_NAME} from ${h.container.image}`;
+    plan.creates = `the start creates container ${CONTAINER_NAME} from ${imageShown(h)}`;
   }
   // Checked only when a create is coming: a running container needs no image to keep running.
-  if ((plan.teardown || plan.creates) && !imageFact(facts, backend, h.container.image)) {
+  if ((plan.teardown || plan.creates) && !archive && !imageHere) {
     throw missingImage(backend, h.container.image);
   }
   const idChange = planFile({
