@@ -173,6 +173,29 @@ const cases: Case[] = [
     message: /plain file name/,
   },
   {
+    name: 'a missing container.imageArchive',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        container:\n          enable: true\n          imageArchive: images/gone.tar\n',
+    line: 7,
+    keyPath: 'all.hosts.web1.hermes.container.imageArchive',
+    message:
+      /cannot use the image archive images\/gone.tar \(.*images\/gone.tar\): .*(no such file|not found)/i,
+  },
+  {
+    name: 'a container.imageArchive that is no image archive',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        container:\n          enable: true\n          imageArchive: hermes.tar\n',
+    files: { 'hermes.tar': 'not a tar\n'.repeat(200) },
+    line: 7,
+    keyPath: 'all.hosts.web1.hermes.container.imageArchive',
+    message: /cannot use the image archive hermes.tar .*tar cannot read it/,
+  },
+  {
+    name: 'a container.imageArchive with another ending',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        container:\n          imageArchive: hermes.tar.gz\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.container.imageArchive',
+    message: /must be a file name ending in .tar/,
+  },
+  {
     name: 'relative stateDir',
     yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        stateDir: var/lib/hermes\n',
     line: 5,

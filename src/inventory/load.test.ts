@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../test/unit/inventory/fixture.js';
@@ -357,5 +360,37 @@ all:
     });
     expect(inv.hosts.map((h) => h.name)).toEqual(['a', 'b']);
     expect(inv.groups.get('empty')).toEqual([]);
+  });
+});
+
+describe('container.imageArchive', () => {
+  const yaml = `
+all:
+  vars:
+    hermes:
+      container: { enable: true, imageArchive: images/hermes.tar }
+  hosts:
+    a:
+    b:
+    off:
+      hermes: { container: { enable: false } }
+`;
+
+  it('is read once, relative to the inventory, for every host whose container runs', async () => {
+    const dir = fixtureDir({
+      'inv.yaml': yaml,
+      'src/manifest.json': '[{"Config":"c.json","Layers":[]}]',
+      'src/c.json': '{"config":{}}',
+    });
+    mkdirSync(join(dir, 'images'));
+    execFileSync('tar', ['-cf', join(dir, 'images', 'hermes.tar'), '-C', join(dir, 'src'), '.']);
+    const inv = await loadInventory([join(dir, 'inv.yaml')], { extraVars: [], env: {}, cwd: dir });
+    const a = host(inv, 'a').hermes.container.imageArchive;
+    expect(a?.path).toBe(join(dir, 'images', 'hermes.tar'));
+    expect(a?.written).toBe('images/hermes.tar');
+    expect(a?.id).toBe(`sha256:${createHash('sha256').update('{"config":{}}').digest('hex')}`);
+    expect(host(inv, 'b').hermes.container.imageArchive).toBe(a);
+    // A host that runs no container does not need the archive: it is not even read for it.
+    expect(host(inv, 'off').hermes.container.imageArchive).toBeUndefined();
   });
 });
