@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../src/facts/types.js';
-import type { HermesSettings, HostSpec } from '../../src/inventory/types.js';
+import type { HermesSettings, HostSpec, ImageArchive } from '../../src/inventory/types.js';
 import { PlanError } from '../../src/plan/types.js';
 import type { Change } from '../../src/plan/types.js';
 import {
@@ -27,6 +27,7 @@ import {
 } from '../fixtures/facts.js';
 import { defaultHermes, makeHost } from '../fixtures/host.js';
 import { serviceTask } from '../service.js';
+import { identityInputs } from './container-identity.js';
 
 function containerHost(
   hermes: Partial<HermesSettings> = {},
@@ -426,5 +427,85 @@ WantedBy=multi-user.target
     expect(ENTRYPOINT_SCRIPT).toMatch(/useradd/);
     expect(ENTRYPOINT_SCRIPT).toMatch(/adduser/);
     expect(ENTRYPOINT_SCRIPT).toMatch(/setpriv --reuid/);
+  });
+});
+
+describe('container.imageArchive', () => {
+  const archive = (digit: string): ImageArchive => ({
+    path: '/control/images/hermes.tar',
+    written: 'images/hermes.tar',
+    sha256: 'f'.repeat(64),
+    size: 180 * 1024 * 1024,
+    id: `sha256:${digit.repeat(64)}`,
+    bytes: () => Promise.resolve(Buffer.alloc(0)),
+  });
+  const v1 = containerHost({}, { imageArchive: archive('1') });
+  const v2 = containerHost({}, { imageArchive: archive('2') });
+  const host = () => containerHost();
+  const runtime = (h: HostSpec) =>
+    freshFacts(h, { commands: { [h.hermes.container.backend]: true } });
+
+  it('asks whether the host has the image by the id in the archive', () => {
+    expect(serviceTask.facts(v1)).toContainEqual({
+      kind: 'image',
+      backend: 'docker',
+      image: `sha256:${'1'.repeat(64)}`,
+    });
+  });
+
+  it('loads the image first on a host that lacks it, and creates the container from its id', () => {
+    const facts = runtime(v1);
+    const changes = serviceTask.plan(v1, facts, []);
+    expect(summary(changes)[0]).toBe(`image-load sha256:${'1'.repeat(64)}`);
+    expect(changes[0]).toMatchObject({ kind: 'image-load', backend: 'docker' });
+    expect(reasonOf(changes, 'start')).toBe(
+      'the unit was not running; the start creates container hermes-agent from ubuntu:24.04 (image 111111111111)',
+    );
+    expect(renderCreateScript(v1.hermes)).toContain(
+      `  sha256:${'1'.repeat(64)} /opt/hermes/bin/hermes gateway run --replace`,
+    );
+    // Once loaded, a second run uploads nothing.
+    const after = converge(v1, facts);
+    expect(planAll(v1, after).flatMap((p) => p.changes)).toEqual([]);
+  });
+
+  it('uploads nothing to a host that has the image already', () => {
+    const facts = runtime(v1);
+    facts.images.set(`docker:sha256:${'1'.repeat(64)}`, true);
+    const changes = serviceTask.plan(v1, facts, []);
+    expect(changes.some((c) => c.kind === 'image-load')).toBe(false);
+  });
+
+  it('recreates the container when the archive holds new content under the same tag', () => {
+    const synced = converge(v1, runtime(v1));
+    synced.images.set(`docker:sha256:${'2'.repeat(64)}`, false);
+    const changes = serviceTask.plan(v2, synced, []);
+    expect(summary(changes)).toEqual([
+      `image-load sha256:${'2'.repeat(64)}`,
+      `file ${CREATE_FILE}`,
+      'stop',
+      'container-remove',
+      `file ${IDENTITY}`,
+      'start',
+      'wait-healthy',
+    ]);
+    const why = 'the container is recreated: container.imageId 111111111111 → 222222222222';
+    expect(reasonOf(changes, 'stop')).toBe(why);
+    expect(reasonOf(changes, 'start')).toBe(why);
+    expect(serviceTask.plan(v2, applyChanges(synced, changes), [])).toEqual([]);
+  });
+
+  it('names the image id as gone when the archive is dropped from the inventory', () => {
+    const synced = converge(v1, runtime(v1));
+    synced.images.set('docker:ubuntu:24.04', true);
+    expect(reasonOf(serviceTask.plan(host(), synced, []), 'stop')).toBe(
+      'the container is recreated: container.imageId 111111111111 → nothing',
+    );
+  });
+
+  it('leaves the identity of a host without an archive as it was (no recreation on upgrade)', () => {
+    const inputs = identityInputs(host().hermes);
+    expect('container.imageId' in inputs).toBe(false);
+    expect(identityInputs(v1.hermes)['container.imageId']).toBe(`sha256:${'1'.repeat(64)}`);
   });
 });
