@@ -69,7 +69,7 @@ async function applyLoad(
   };
 }
 
-const image = Buffer.from(`${'an image archive\n'.repeat(5000)}`);
+const image = Buffer.from('an image archive\n'.repeat(5000));
 
 describe('image-load in the apply batch (a real shell, a fake runtime)', () => {
   it('loads exactly the bytes sent, from a 0700 directory of its own in /var/tmp, removed after', async () => {
