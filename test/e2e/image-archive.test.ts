@@ -4,10 +4,10 @@
 // docker, podman-docker's command line); a second run uploads nothing; new content under the
 // same tag recreates the container. No registry anywhere.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JsonReport, ReportChange } from '../../src/report/json-schema.js';
 import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
 import { runCli } from './cli.js';
@@ -104,6 +104,10 @@ describeFleet('container.imageArchive on real hosts', () => {
     mkdirSync(join(work, 'images'));
     execFileSync('cp', [join(work, 'v1.tar'), ARCHIVE]);
   }, 900_000);
+
+  afterAll(() => {
+    rmSync(work, { recursive: true, force: true });
+  });
 
   it('made two different images under one tag', () => {
     expect(ids[0]).toMatch(/^sha256:[0-9a-f]{64}$/);
