@@ -123,7 +123,8 @@ export function statusFromRead(
   const base = {
     host: host.name,
     reachable: read.ok || read.status !== 'unreachable',
-    release: link?.kind === 'symlink' ? (link.target.split('/').filter(Boolean).pop() ?? null) : null,
+    release:
+      link?.kind === 'symlink' ? (link.target.split('/').filter(Boolean).pop() ?? null) : null,
   };
   if (!read.ok) {
     return {
