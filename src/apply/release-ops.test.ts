@@ -111,6 +111,34 @@ describe('release operations (a real local shell and tar)', () => {
     },
   );
 
+  it.skipIf(!isRoot)(
+    "a full disk fails with the host's own error, leaving no release and no temporary directory",
+    async () => {
+      const { archive, dir } = await packRelease();
+      const root = join(dir, 'small');
+      mkdirSync(root);
+      // A 64 KiB file system: the archive fits, the upload beside it does not.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', root]);
+      try {
+        const big = Buffer.alloc(256 * 1024, 1);
+        const full: ReleaseArchive = {
+          ...archive,
+          size: big.length,
+          bytes: () => Promise.resolve(big),
+        };
+        const outcome = await applyOps(
+          localExecutor,
+          planOps([{ task: 'release', changes: unpack(root, full) }]),
+          { commandLine: sh, timeoutMs: 30_000 },
+        );
+        expect(outcome.failure?.message).toMatch(/No space left on device/);
+        expect(readdirSync(join(root, 'releases'))).toEqual([]);
+      } finally {
+        execFileSync('umount', [root]);
+      }
+    },
+  );
+
   it.skipIf(!isRoot)('a truncated upload never gets the final name', async () => {
     const { archive, dir } = await packRelease();
     const root = join(dir, 'opt');
