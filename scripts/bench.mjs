@@ -96,17 +96,22 @@ async function cli(file, extra = []) {
   };
 }
 
+/** The harness key and known hosts, never a prompt: for OpenSSH's own ssh and scp. */
+const SSH_OPTIONS = [
+  '-i',
+  `${cache}/id_ed25519`,
+  '-o',
+  `UserKnownHostsFile=${cache}/known_hosts`,
+  '-o',
+  'BatchMode=yes',
+];
+
 async function floor(n) {
   const started = process.hrtime.bigint();
   const results = await Promise.all(
     Array.from({ length: n }, (_, i) =>
       run('ssh', [
-        '-i',
-        `${cache}/id_ed25519`,
-        '-o',
-        `UserKnownHostsFile=${cache}/known_hosts`,
-        '-o',
-        'BatchMode=yes',
+        ...SSH_OPTIONS,
         '-o',
         'ControlMaster=no',
         '-o',
@@ -150,12 +155,7 @@ async function scpAll(n, file) {
     Array.from({ length: n }, (_, i) =>
       run('scp', [
         '-q',
-        '-i',
-        `${cache}/id_ed25519`,
-        '-o',
-        `UserKnownHostsFile=${cache}/known_hosts`,
-        '-o',
-        'BatchMode=yes',
+        ...SSH_OPTIONS,
         file,
         `root@127.0.${net}.${i + 1}:/var/tmp/bench-release.tar`,
       ]),

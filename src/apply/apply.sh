@@ -185,12 +185,17 @@ op_attrs() {
   exec 5>&-
 }
 
-op_symlink() {
-  pin
+# A new link beside the name, renamed over it: the name is the old link or the new, never none.
+relink() {
   tmp=./.hermes-fleet.link.$$
   run ln -sfn -- "$target" "$tmp"
   run mv -Tf -- "$tmp" "$b"
   tmp=
+}
+
+op_symlink() {
+  pin
+  relink
 }
 
 op_remove() {
@@ -249,10 +254,7 @@ op_release_switch() {
   pin
   [ -d "$target" ] || fail "cannot switch $path to $target: it is not a release directory"
   run touch -c -- "$target"
-  tmp=./.hermes-fleet.link.$$
-  run ln -sfn -- "$target" "$tmp"
-  run mv -Tf -- "$tmp" "$b"
-  tmp=
+  relink
 }
 
 op_release_remove() {
