@@ -186,12 +186,17 @@ op_attrs() {
   exec 5>&-
 }
 
-op_symlink() {
-  pin
+# A new link beside the name, renamed over it: the name is the old link or the new, never none.
+relink() {
   tmp=./.hermes-fleet.link.$$
   run ln -sfn -- "$target" "$tmp"
   run mv -Tf -- "$tmp" "$b"
   tmp=
+}
+
+op_symlink() {
+  pin
+  relink
 }
 
 op_remove() {
@@ -199,12 +204,15 @@ op_remove() {
   run rm -f -- "$b"
 }
 
-# A release: the archive's bytes (the body) land in a temporary directory beside its final
-# name, are checked (size, sha256), unpacked there and checked again (bin/hermes), and only
-# then renamed to releases/<id>: a release under its final name is always whole. Root's tree:
-# owned by root, no group or other write bit, whatever the archive says. A failure (a full
-# disk, a cut connection) leaves the temporary directory, which the trap removes, and the next
-# run removes any a killed run left.
+# A release: the archive's bytes (the body) are unpacked as they arrive into a temporary
+# directory beside the final name, while sha256sum reads the same stream (tee into a fifo): one
+# pass, no copy of the archive on disk. Only a release whose bytes have the sha256 the plan
+# names, that tar unpacked whole and that has an executable bin/hermes is renamed to
+# releases/<id>: a release under its final name is always whole. Root's tree: owned by root,
+# no group or other write bit, no setuid bit, whatever the archive says. tee -p keeps reading
+# when tar stops early (a corrupt archive), so every byte of the body is consumed and the
+# operations after it stay in step. A failure (a full disk, a cut connection) leaves the
+# temporary directory, which the trap removes; the next run removes any a killed run left.
 op_release_unpack() {
   d=${path%/*}
   [ -d "$d" ] || run mkdir -p -m 0755 -- "$d"
@@ -214,13 +222,6 @@ op_release_unpack() {
     tmp=
     fail "cannot create a temporary directory in $d: $o"
   }
-  o=$(head -c "$size" 2>&1 >"$tmp/archive") || fail "receiving release $b failed: $o"
-  [ "$(stat -c %s -- "$tmp/archive" </dev/null)" = "$size" ] ||
-    fail "release $b: the upload arrived incomplete; nothing was installed"
-  got=$(sha256sum -- "$tmp/archive" </dev/null) || fail "cannot checksum the upload of $b"
-  got=${got%% *}
-  [ "$got" = "$sha256" ] ||
-    fail "release $b: the upload arrived corrupted (sha256 $got, expected $sha256); nothing was installed"
   case $format in
   tar) z= ;;
   gzip) z=--gzip ;;
@@ -229,11 +230,20 @@ op_release_unpack() {
   *) fail "unknown archive format $format" ;;
   esac
   run mkdir -m 0700 -- "$tmp/tree"
+  run mkfifo -m 0600 -- "$tmp/fifo"
+  sha256sum <"$tmp/fifo" >"$tmp/sum" 2>/dev/null &
+  summing=$!
   # shellcheck disable=SC2086 # $z is one option or none
-  o=$(umask 022 && tar -x $z --file "$tmp/archive" --directory "$tmp/tree" --no-same-owner \
-    --no-same-permissions --strip-components="$strip" 2>&1 </dev/null) ||
-    fail "unpacking release $b failed: $o"
-  rm -f -- "$tmp/archive"
+  o=$({ head -c "$size" | tee -p -- "$tmp/fifo" | (umask 022 && tar -x $z --file - \
+    --directory "$tmp/tree" --no-same-owner --no-same-permissions \
+    --strip-components="$strip"); } 2>&1)
+  untarred=$?
+  wait "$summing"
+  got=$(cat -- "$tmp/sum" </dev/null)
+  got=${got%% *}
+  [ "$got" = "$sha256" ] ||
+    fail "release $b: the upload arrived incomplete or corrupted (sha256 ${got:-none}, expected $sha256); nothing was installed"
+  [ "$untarred" = 0 ] || fail "unpacking release $b failed: $o"
   if [ ! -x "$tmp/tree/bin/hermes" ] || [ -d "$tmp/tree/bin/hermes" ]; then
     fail "release $b has no executable bin/hermes once unpacked; nothing was installed"
   fi
@@ -250,10 +260,7 @@ op_release_switch() {
   pin
   [ -d "$target" ] || fail "cannot switch $path to $target: it is not a release directory"
   run touch -c -- "$target"
-  tmp=./.hermes-fleet.link.$$
-  run ln -sfn -- "$target" "$tmp"
-  run mv -Tf -- "$tmp" "$b"
-  tmp=
+  relink
 }
 
 op_release_remove() {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   lstatSync,
@@ -24,7 +25,7 @@ const sh = (script: string) => `sh -c ${quote(script)}`;
 const isRoot = process.getuid?.() === 0;
 
 /** A release tree packed as a .tar.gz under one top-level directory, with hostile modes. */
-async function packRelease(): Promise<{ archive: ReleaseArchive; dir: string }> {
+async function packRelease(padding = 0): Promise<{ archive: ReleaseArchive; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'release-ops-'));
   const top = join(dir, 'src', 'hermes-agent-1.0');
   mkdirSync(join(top, 'bin'), { recursive: true });
@@ -34,6 +35,7 @@ async function packRelease(): Promise<{ archive: ReleaseArchive; dir: string }> 
   writeFileSync(join(top, 'lib', 'open.py'), 'x = 1\n');
   chmodSync(join(top, 'lib', 'open.py'), 0o666);
   chmodSync(join(top, 'lib'), 0o777);
+  if (padding > 0) writeFileSync(join(top, 'lib', 'padding.bin'), randomBytes(padding));
   const file = join(dir, 'r.tar.gz');
   execFileSync('tar', [
     '--gzip',
@@ -105,9 +107,31 @@ describe('release operations (a real local shell and tar)', () => {
           timeoutMs: 30_000,
         },
       );
-      expect(outcome.failure?.message).toMatch(/arrived corrupted/);
+      expect(outcome.failure?.message).toMatch(/arrived incomplete or corrupted/);
       expect(readdirSync(join(root, 'releases'))).toEqual([]);
       expect(() => lstatSync(join(root, 'current'))).toThrow();
+    },
+  );
+
+  it.skipIf(!isRoot)(
+    "a full disk fails with the host's own error, leaving no release and no temporary directory",
+    async () => {
+      const { archive, dir } = await packRelease(256 * 1024);
+      const root = join(dir, 'small');
+      mkdirSync(root);
+      // A 64 KiB file system; the release unpacks to more than 256 KiB.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', root]);
+      try {
+        const outcome = await applyOps(
+          localExecutor,
+          planOps([{ task: 'release', changes: unpack(root, archive) }]),
+          { commandLine: sh, timeoutMs: 30_000 },
+        );
+        expect(outcome.failure?.message).toMatch(/No space left on device/);
+        expect(readdirSync(join(root, 'releases'))).toEqual([]);
+      } finally {
+        execFileSync('umount', [root]);
+      }
     },
   );
 

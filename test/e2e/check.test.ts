@@ -519,7 +519,7 @@ describeFleet('check mode, diffs and reports on real hosts', () => {
       '\n+ HERMES_LOG_LEVEL (secret added)\n+ OPENROUTER_API_KEY (secret added)\n',
     );
     expect(plain.stdout).toContain('\n+ provider (secret added)\n+ token (secret added)\n');
-    expect(plain.stdout).toMatch(/^host1 +: ok=6 +changed=6 +unreachable=0 +failed=0 +skipped=0$/m);
+    expect(plain.stdout).toMatch(/^host1 +: ok=7 +changed=6 +unreachable=0 +failed=0 +skipped=0$/m);
     expect(plain.stdout.trimEnd().endsWith(CHECK_MODE_NOTE)).toBe(true);
 
     const json = await runCli(
@@ -537,7 +537,7 @@ describeFleet('check mode, diffs and reports on real hosts', () => {
     for (const host of freshCheck.hosts) {
       expect(host.status).toBe('changed');
       expect(freshCheck.recap[host.host]).toEqual({
-        ok: 6,
+        ok: 7,
         changed: 6,
         unreachable: 0,
         failed: 0,
@@ -659,10 +659,10 @@ describeFleet('check mode, diffs and reports on real hosts', () => {
     expect(check.stdout).toContain(`\nhost4:${ENV_FILE}: mode 0644 → 0600\n`);
     // Only the drifted files: no diff for host2's .env or for any host in sync.
     expect(check.stdout.match(/^(?:---|\+\+\+|host\d:\/)/gm)).toHaveLength(5);
-    expect(check.stdout).toMatch(/^host2 +: ok=6 +changed=3 +unreachable=0 +failed=0/m);
-    expect(check.stdout).toMatch(/^host4 +: ok=6 +changed=1 +unreachable=0 +failed=0/m);
+    expect(check.stdout).toMatch(/^host2 +: ok=7 +changed=3 +unreachable=0 +failed=0/m);
+    expect(check.stdout).toMatch(/^host4 +: ok=7 +changed=1 +unreachable=0 +failed=0/m);
     for (const host of ['host1', 'host3', 'host5']) {
-      expect(check.stdout).toMatch(new RegExp(`^${host} +: ok=6 +changed=0 `, 'm'));
+      expect(check.stdout).toMatch(new RegExp(`^${host} +: ok=7 +changed=0 `, 'm'));
     }
     expect(check.stdout).toContain(CHECK_MODE_NOTE);
 
