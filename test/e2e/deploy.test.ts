@@ -190,6 +190,7 @@ describeFleet('deploy on real hosts', () => {
     expect(statuses(r, 'host3')).toEqual({
       users: 'ok',
       dirs: 'ok',
+      release: 'ok',
       merge: 'changed',
       secrets: 'ok',
       docs: 'ok',
