@@ -24,25 +24,54 @@
 #
 # Files are written atomically: mktemp beside the target (mode 0600 from birth), owner and final
 # mode set while still empty, content written, size checked, fsync'd, renamed over the target.
+#
+# Rollback: an operation with `undo=path` first keeps what is at its path now (save_before), by
+# the same actor, and root's journal (in /run) gets the operation that puts it back; `undo=repeat`
+# journals the operation itself (a container removed again, so the restored definition recreates
+# it). When an operation with `rollback=1` (the restart and its health check) fails, the batch
+# stops the unit, replays the journal newest first, reloads systemd, starts the unit and checks
+# its health again, and says `rollback<TAB>ok<TAB>GEN` or `rollback<TAB>fail<TAB>GEN<TAB>BASE64`
+# before the failure line (GEN: the host's current generation, empty when it has none). A batch
+# that ends otherwise removes what it kept (discard).
 export LC_ALL=C
 T=$(printf '\t')
 SELF=${1-}
+NL='
+'
 tmp=
 i=-
 stop=
-cleanup() { if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi; }
+# Root's list of undo operations of this batch (`OP<TAB>fields`), and set while the rollback
+# replays it (nothing is journalled then).
+journal=
+undoing=
+cleanup() {
+  if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi
+  if [ -n "$journal" ]; then
+    discard_all
+    rm -f -- "$journal"
+  fi
+}
 trap cleanup EXIT
 trap 'cleanup; exit 129' TERM HUP PIPE
 trap 'stop=1' INT
 # A child's failure is reported by the child; 3 tells its parent so.
 failed=1
-fail() { printf '%s\tfail\t%s\n' "$i" "$(printf '%s' "$1" | base64 -w0)"; exit "$failed"; }
+say_fail() { printf '%s\tfail\t%s\n' "$i" "$(printf '%s' "$1" | base64 -w0)"; }
+fail() {
+  # The restart or its health check failed: back to the state before this run first.
+  if [ "$rollback" = 1 ] && [ -n "$journal" ] && [ -z "$undoing" ] && [ "$failed" = 1 ]; then
+    roll_back
+  fi
+  say_fail "$1"
+  exit "$failed"
+}
 run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
 
 # Sets one variable per named field of the header line $1; no other variable is touched.
 parse() {
-  action='' as='' backend='' group='' home='' mode='' name='' path='' seconds='' shell='' size=''
-  target='' tree='' unit='' user=''
+  action='' as='' backend='' from='' group='' home='' mode='' name='' path='' rollback=''
+  seconds='' shell='' size='' target='' tree='' undo='' unit='' user='' was=''
   set -f
   IFS=$T
   # shellcheck disable=SC2086 # split on tabs on purpose, globbing is off
@@ -57,18 +86,22 @@ parse() {
     action=*) action=${f#*=} ;;
     as=*) as=${f#*=} ;;
     backend=*) backend=${f#*=} ;;
+    from=*) from=${f#*=} ;;
     group=*) group=${f#*=} ;;
     home=*) home=${f#*=} ;;
     mode=*) mode=${f#*=} ;;
     name=*) name=${f#*=} ;;
     path=*) path=${f#*=} ;;
+    rollback=*) rollback=${f#*=} ;;
     seconds=*) seconds=${f#*=} ;;
     shell=*) shell=${f#*=} ;;
     size=*) size=${f#*=} ;;
     target=*) target=${f#*=} ;;
     tree=*) tree=${f#*=} ;;
+    undo=*) undo=${f#*=} ;;
     unit=*) unit=${f#*=} ;;
     user=*) user=${f#*=} ;;
+    was=*) was=${f#*=} ;;
     *) fail "unknown field ${f%%=*} in operation $op" ;;
     esac
   done
@@ -194,16 +227,169 @@ op_remove() {
   run rm -f -- "$b"
 }
 
+# An undo operation (`OP<TAB>fields`) for the rollback. Root's batch keeps it in its journal; a
+# child running as the account says it on its stdout, and its parent keeps it.
+remember() {
+  [ -z "$undoing" ] || return 0
+  if [ "$failed" = 3 ]; then
+    printf 'undo\t%s\n' "$1"
+    return
+  fi
+  if [ -z "$journal" ]; then
+    journal=$(mktemp /run/hermes-fleet-undo.XXXXXX 2>&1 </dev/null) || {
+      journal=
+      fail "cannot create the rollback journal in /run"
+    }
+  fi
+  printf '%s\n' "$1" >>"$journal" || fail "cannot write the rollback journal $journal"
+}
+
+# Before an operation changes $path: what is there now, journalled as the `undo` operation that
+# puts it back, by the same actor. A regular file is kept whole under a new name in its own
+# directory (a hard link: its bytes, owner and mode stay as they are, whatever replaces the name);
+# a link by its target; a directory by owner and mode; nothing by its absence.
+save_before() {
+  pin "cannot keep $path for a rollback"
+  rec="undo${T}path=$path"
+  [ -z "$as" ] || rec="$rec${T}as=$as"
+  [ -z "$tree" ] || rec="$rec${T}tree=$tree"
+  if [ -L "$b" ]; then
+    t=$(readlink -- "$b" </dev/null) || fail "cannot read the link $path"
+    case $t in *"$T"* | *"$NL"*) fail "$path links to a name with a tab or newline: cannot keep it for a rollback" ;; esac
+    rec="$rec${T}was=link${T}target=$t"
+  elif [ -f "$b" ]; then
+    kept=.hermes-fleet.undo.$$.$i
+    # -P: a name swapped for a link since the test is kept as that link, never followed.
+    ln -P -- "$b" "$kept" 2>/dev/null || run cp -P -p -- "$b" "$kept"
+    a=$(stat -c "mode=%a${T}user=%u${T}group=%g" -- "$kept" </dev/null) || fail "cannot stat $path"
+    rec="$rec${T}was=file${T}from=$kept$T$a"
+  elif [ -d "$b" ]; then
+    a=$(stat -c "mode=%a${T}user=%u${T}group=%g" -- "$b" </dev/null) || fail "cannot stat $path"
+    rec="$rec${T}was=dir$T$a"
+  elif [ -e "$b" ]; then
+    fail "$path is not a file, a link or a directory: it cannot be kept for a rollback"
+  else
+    rec="$rec${T}was=absent"
+  fi
+  remember "$rec"
+}
+
+# Puts $path back as save_before found it (`was`).
+op_undo() {
+  pin "cannot put $path back"
+  case $was in
+  file)
+    run mv -Tf -- "$from" "$b"
+    open5 "$b" "$path" f
+    # An attrs operation changed the kept inode itself: its owner and mode go back too.
+    if [ "$(stat -L -c '%a:%u:%g' /proc/self/fd/5)" != "$mode:$user:$group" ]; then
+      run chown -- "$user:$group" /proc/self/fd/5
+      run chmod -- "0$mode" /proc/self/fd/5
+    fi
+    exec 5>&-
+    ;;
+  link)
+    tmp=./.hermes-fleet.link.$$
+    run ln -sfn -- "$target" "$tmp"
+    run mv -Tf -- "$tmp" "$b"
+    tmp=
+    ;;
+  dir)
+    open5 "$b" "$path" d
+    run chown -- "$user:$group" /proc/self/fd/5
+    run chmod -- "0$mode" /proc/self/fd/5
+    exec 5>&-
+    ;;
+  absent)
+    # A directory this run made goes only when empty: anything in it is someone's.
+    if [ -d "$b" ] && [ ! -L "$b" ]; then
+      rmdir -- "$b" 2>/dev/null || true
+    else
+      run rm -f -- "$b"
+    fi
+    ;;
+  esac
+}
+
+# A batch that needs no rollback removes what save_before kept.
+op_discard() {
+  [ -n "$from" ] || return 0
+  pin
+  run rm -f -- "$from"
+}
+
+# Every kept file removed, each by the actor that kept it; failures are left to the next run
+# (its dirs task removes `.hermes-fleet.*` leftovers).
+discard_each() {
+  undoing=1
+  trap - EXIT
+  trap '' INT HUP PIPE
+  while IFS= read -r jl <&4; do
+    case $jl in "undo$T"*) ;; *) continue ;; esac
+    line="-${T}discard$T${jl#"undo$T"}"
+    parse "$line"
+    (dispatch) || true
+  done 4<"$journal"
+}
+discard_all() {
+  [ -s "$journal" ] || return 0
+  (discard_each) >/dev/null 2>&1 </dev/null || true
+}
+
+# The generation the host is on, if it has one (see generations below).
+current_generation() { cat /var/lib/hermes-fleet/generations/current 2>/dev/null </dev/null || true; }
+
+# The restart or health check after the changes failed: the unit stopped (by the definition that
+# started it), every journalled operation replayed newest first, systemd reloaded, the unit
+# started and checked again. In a subshell, so a failure of the rollback ends it alone; nothing
+# stops it half-way (Ctrl-C or a lost connection).
+replay_journal() {
+  undoing=1
+  trap - EXIT
+  trap '' INT HUP PIPE
+  i=rollback
+  run systemctl stop -- "$h_unit"
+  rev=$(tac -- "$journal")
+  while IFS= read -r jl <&4; do
+    line="rollback$T$jl"
+    parse "$line"
+    dispatch
+  done 4<<REV
+$rev
+REV
+  run systemctl daemon-reload
+  run systemctl start -- "$h_unit"
+  unit=$h_unit seconds=$h_seconds user=$h_user rollback=
+  check_health
+}
+roll_back() {
+  h_unit=$unit h_seconds=$seconds h_user=$user
+  gen=$(current_generation)
+  said=$( (replay_journal) </dev/null 2>&1)
+  why=
+  while IFS= read -r said_line; do
+    case $said_line in "rollback${T}fail$T"*) why=${said_line#"rollback${T}fail$T"} ;; esac
+  done <<SAID
+$said
+SAID
+  if [ -n "$why" ]; then
+    printf 'rollback\tfail\t%s\t%s\n' "$gen" "$why"
+  else
+    printf 'rollback\tok\t%s\n' "$gen"
+  fi
+  # What the rollback put back is no longer kept; nothing is left to discard or replay.
+  rm -f -- "$journal"
+  journal=
+}
+
 journal() { journalctl -u "$1" -n 20 --no-pager -o short-iso 2>&1 </dev/null; }
 unit_failure() {
   printf '%s is %s, not active\n--- last log lines ---\n%s' "$1" "$2" "$(journal "$1")"
 }
 
 # After a (re)start: active, and still the same process with no restart `seconds` later; then
-# the health command (the body), when there is one, exits 0 as `user`.
-op_wait_healthy() {
-  cmd=
-  if [ "${size:-0}" -gt 0 ]; then cmd=$(head -c "$size"); fi
+# the health command ($cmd, the operation's body), when there is one, exits 0 as `user`.
+check_health() {
   n=0
   while :; do
     s=$(systemctl is-active -- "$unit" </dev/null)
@@ -270,22 +456,84 @@ apply_op() {
         fail "$backend rm -f $name failed: $o"
       fi
     ;;
-  wait-healthy) op_wait_healthy ;;
+  wait-healthy)
+    cmd=
+    if [ "${size:-0}" -gt 0 ]; then cmd=$(head -c "$size"); fi
+    check_health
+    ;;
+  undo) op_undo ;;
+  discard) op_discard ;;
   *) fail "unknown operation $op" ;;
   esac
+}
+
+# The operation parsed last, with what the rollback needs kept first.
+run_op() {
+  case $undo in
+  path) save_before ;;
+  repeat)
+    rest=${line#*"$T"}
+    remember "$op$T${rest#*"$T"}"
+    ;;
+  esac
+  apply_op
 }
 
 # In a child started for an `as=` operation: $2 is that operation's header line.
 if [ -n "${2-}" ]; then
   failed=3
-  parse "$2"
-  apply_op
+  line=$2
+  parse "$line"
+  run_op
   exit 0
 fi
 
 # The group of each account an operation runs as, looked up once.
 as_user=
 as_group=
+
+# Runs the operation parsed last from header $line: here, or with `as=` in a child as that
+# account, whose undo lines are journalled here.
+dispatch() {
+  if [ -z "$as" ]; then
+    run_op
+    return
+  fi
+  if [ "$as" != "$as_user" ]; then
+    as_group=$(id -g -- "$as" 2>/dev/null </dev/null) || fail "user $as does not exist"
+    as_user=$as
+  fi
+  # The same program, run as the account: an empty $SELF would run nothing and report ok.
+  [ -n "$SELF" ] || fail "cannot run as $as: the program did not get its own text"
+  # The child never holds root's stdin or stdout (it could read ahead into the operations
+  # that follow, or print their answers): it gets its own body on a pipe, and what it says
+  # comes back here, where only its own failure line and undo lines are passed on.
+  if [ "${size:-0}" -gt 0 ]; then
+    said=$(head -c "$size" | setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
+      /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" 2>&1)
+  else
+    said=$(setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
+      /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" </dev/null 2>&1)
+  fi
+  rc=$?
+  why=
+  while IFS= read -r said_line; do
+    case $said_line in
+    "$i${T}fail$T"*) why=${said_line#"$i${T}fail$T"} ;;
+    "undo$T"*) [ "$rc" != 0 ] || remember "${said_line#"undo$T"}" ;;
+    esac
+  done <<SAID
+$said
+SAID
+  if [ "$rc" != 0 ]; then
+    if [ "$rc" = 3 ] && [ -n "$why" ]; then
+      printf '%s\tfail\t%s\n' "$i" "$why"
+      exit 1
+    fi
+    fail "running as $as failed (exit $rc): $said"
+  fi
+}
+
 retried=
 while :; do
   if ! IFS= read -r line; then
@@ -297,40 +545,7 @@ while :; do
     break
   fi
   parse "$line"
-  if [ -n "$as" ]; then
-    if [ "$as" != "$as_user" ]; then
-      as_group=$(id -g -- "$as" 2>/dev/null </dev/null) || fail "user $as does not exist"
-      as_user=$as
-    fi
-    # The same program, run as the account: an empty $SELF would run nothing and report ok.
-    [ -n "$SELF" ] || fail "cannot run as $as: the program did not get its own text"
-    # The child never holds root's stdin or stdout (it could read ahead into the operations
-    # that follow, or print their answers): it gets its own body on a pipe, and what it says
-    # comes back here, where only its own failure line is passed on.
-    if [ "${size:-0}" -gt 0 ]; then
-      said=$(head -c "$size" | setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
-        /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" 2>&1)
-    else
-      said=$(setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
-        /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" </dev/null 2>&1)
-    fi
-    rc=$?
-    if [ "$rc" != 0 ]; then
-      why=
-      while IFS= read -r said_line; do
-        case $said_line in "$i${T}fail$T"*) why=${said_line#"$i${T}fail$T"} ;; esac
-      done <<SAID
-$said
-SAID
-      if [ "$rc" = 3 ] && [ -n "$why" ]; then
-        printf '%s\tfail\t%s\n' "$i" "$why"
-        exit 1
-      fi
-      fail "running as $as failed (exit $rc): $said"
-    fi
-  else
-    apply_op
-  fi
+  dispatch
   printf '%s\tok\n' "$i"
 done
 i=-
