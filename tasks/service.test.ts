@@ -214,7 +214,7 @@ describe('service plan', () => {
         unit: 'hermes-agent.service',
         reason: 'the unit was not running',
       },
-      WAIT,
+      { ...WAIT, rollback: false },
     ]);
   });
 
@@ -234,7 +234,7 @@ describe('service plan', () => {
           unit: 'hermes-agent.service',
           reason: `${name} changed`,
         },
-        WAIT,
+        { ...WAIT, rollback: true },
         CLEAR_PENDING,
       ]);
     }
@@ -306,7 +306,7 @@ describe('service plan', () => {
         unit: 'hermes-agent.service',
         reason: 'unit file changed',
       },
-      WAIT,
+      { ...WAIT, rollback: true },
     ]);
   });
 
@@ -351,7 +351,12 @@ describe('service plan', () => {
       hermes: { healthCheck: { seconds: 10, command: 'hermes status' } },
       unit: { ...UNIT_RUNNING, activeState: 'inactive' },
     });
-    expect(changes.at(-1)).toEqual({ ...WAIT, seconds: 10, command: 'hermes status' });
+    expect(changes.at(-1)).toEqual({
+      ...WAIT,
+      seconds: 10,
+      command: 'hermes status',
+      rollback: true,
+    });
   });
 
   it('fails when the package binary is missing or not executable', () => {

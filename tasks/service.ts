@@ -171,7 +171,9 @@ function planLifecycle(
   if (action && container.creates && !teardown) reason = `${reason}; ${container.creates}`;
   if (action) {
     changes.push({ kind: 'systemd', action, unit: UNIT_NAME, reason });
-    changes.push(healthCheck(h));
+    // A host whose unit file existed before this run had a gateway to go back to; a first
+    // deploy has none, and is left as the run made it when the check fails.
+    changes.push(healthCheck(h, pathFact(facts, UNIT_FILE).kind !== 'absent'));
     if (pending || notesRestart(h, facts, earlier)) changes.push(clearRestartPending());
   }
   // The container identity lives in stateDir: who changes it is decided as for any such path.

@@ -14,7 +14,26 @@ export interface ApplyOutcome {
   incomplete?: string;
   /** Stopped at a task boundary after an interrupt (Ctrl-C). */
   interrupted?: boolean;
+  /** The restart or its health check failed and the batch put back the state before it. */
+  rollback?: RollbackOutcome;
   durationMs: number;
+}
+
+export interface RollbackOutcome {
+  /** The generation the host was on (and is back on); absent when it had none. */
+  generation?: number;
+  /** Why the rollback itself failed (putting a path back, or the health check after it). */
+  failure?: string;
+}
+
+/** `rollback<TAB>ok<TAB>GEN` or `rollback<TAB>fail<TAB>GEN<TAB>BASE64`, from apply.sh. */
+function parseRollback(fields: readonly string[]): RollbackOutcome {
+  const [, status, gen = '', message = ''] = fields;
+  const generation = /^[1-9][0-9]*$/.test(gen) ? Number(gen) : undefined;
+  return {
+    ...(generation !== undefined ? { generation } : {}),
+    ...(status === 'fail' ? { failure: Buffer.from(message, 'base64').toString('utf8') } : {}),
+  };
 }
 
 export interface ApplyOptions {
@@ -38,6 +57,7 @@ export async function applyOps(
     failure?: ApplyOutcome['failure'];
     ended: boolean;
     interrupted: boolean;
+    rollback?: RollbackOutcome;
   } = { done: 0, ended: false, interrupted: false };
   let pending = '';
   const onLine = (line: string) => {
@@ -47,6 +67,10 @@ export async function applyOps(
     }
     if (line === 'interrupted') {
       seen.interrupted = true;
+      return;
+    }
+    if (line.startsWith('rollback\t')) {
+      seen.rollback = parseRollback(line.split('\t'));
       return;
     }
     const [indexText = '', status, message = ''] = line.split('\t');
@@ -74,7 +98,13 @@ export async function applyOps(
     },
   });
   const outcome: ApplyOutcome = { done: seen.done, durationMs: result.durationMs };
-  if (seen.failure) return { ...outcome, failure: seen.failure };
+  if (seen.failure) {
+    return {
+      ...outcome,
+      failure: seen.failure,
+      ...(seen.rollback ? { rollback: seen.rollback } : {}),
+    };
+  }
   if (seen.interrupted) return { ...outcome, interrupted: true };
   if (!seen.ended || seen.done < ops.length) {
     const stderr = result.stderr.toString('utf8').trim();

@@ -1,6 +1,13 @@
 import { namedLine } from '../exec/line-field.js';
 import { formatMode, type Attrs } from '../facts/types.js';
-import type { Actor, Change, FileBody, TaskName, TaskPlan } from '../plan/types.js';
+import {
+  UNDO,
+  type Actor,
+  type Change,
+  type FileBody,
+  type TaskName,
+  type TaskPlan,
+} from '../plan/types.js';
 
 /**
  * One operation of the apply batch, with the task it belongs to. Its name is the kind of the
@@ -95,19 +102,53 @@ function toFields(change: Change): { fields: Op['fields']; body?: Buffer } {
 /** The pending-restart note is root's alone. */
 const NOTE_ATTRS: Attrs = { mode: 0o600, user: 'root', group: 'root' };
 
-function toOp(task: TaskName, change: Change): Op {
+/**
+ * The fields that arm the rollback: what each change puts at stake is kept first (`undo`, as
+ * UNDO declares), and a failure of the restart or of its health check (`rollback=1`) puts it all
+ * back.
+ */
+function rollbackFields(change: Change): Op['fields'] {
+  if (change.kind === 'wait-healthy') return { rollback: '1' };
+  if (change.kind === 'systemd' && (change.action === 'restart' || change.action === 'start')) {
+    return { rollback: '1' };
+  }
+  const undo = UNDO[change.kind];
+  return undo === 'none' ? {} : { undo };
+}
+
+function toOp(task: TaskName, change: Change, rollback: boolean): Op {
   const { fields, body } = toFields(change);
-  return { task, change, name: change.kind, fields, ...(body ? { body } : {}) };
+  return {
+    task,
+    change,
+    name: change.kind,
+    fields: rollback ? { ...fields, ...rollbackFields(change) } : fields,
+    ...(body ? { body } : {}),
+  };
+}
+
+/**
+ * Whether this batch rolls back on a failed health check: a health check asks for it (the host
+ * had a gateway before this run) and the person did not say `--no-rollback`.
+ */
+export function rollsBack(plans: readonly TaskPlan[], noRollback = false): boolean {
+  return (
+    !noRollback &&
+    plans.some((plan) =>
+      plan.changes.some((change) => change.kind === 'wait-healthy' && change.rollback === true),
+    )
+  );
 }
 
 /** Every change of every plan, in task order, as operations; each task opens with a marker. */
-export function planOps(plans: readonly TaskPlan[]): Op[] {
+export function planOps(plans: readonly TaskPlan[], options: { noRollback?: boolean } = {}): Op[] {
+  const rollback = rollsBack(plans, options.noRollback);
   return plans.flatMap((plan) =>
     plan.changes.length === 0
       ? []
       : [
           { task: plan.task, name: 'task', fields: { name: plan.task } },
-          ...plan.changes.map((change) => toOp(plan.task, change)),
+          ...plan.changes.map((change) => toOp(plan.task, change, rollback)),
         ],
   );
 }

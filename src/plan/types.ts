@@ -68,9 +68,18 @@ export type Change =
     }
   /**
    * After a (re)start: the unit must become active and stay active `seconds`; when `command`
-   * is set it must also exit 0, run on the host as `user`.
+   * is set it must also exit 0, run on the host as `user`. `rollback`: the host had a gateway
+   * before this run, so a failure puts back what the run changed (see UNDO); a first deploy
+   * has nothing to go back to and is left as the run made it.
    */
-  | { kind: 'wait-healthy'; unit: string; seconds: number; command?: string; user: string }
+  | {
+      kind: 'wait-healthy';
+      unit: string;
+      seconds: number;
+      command?: string;
+      user: string;
+      rollback?: boolean;
+    }
   /**
    * A note in root's /run that `unit` owes a restart: `set` before the first write the unit
    * reads, `clear` once a restart passed its health check. A run that stops half-way leaves it,
@@ -106,6 +115,32 @@ export const CHANGE_KINDS = [
 ] as const satisfies readonly ChangeKind[];
 type Unlisted = Exclude<ChangeKind, (typeof CHANGE_KINDS)[number]>;
 export const EVERY_CHANGE_KIND_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;
+
+/**
+ * What an automatic rollback does about each change kind (apply.sh carries it out, as `undo=`):
+ * - `path`: before the change, the batch keeps what is at the change's `path` (a file whole, a
+ *   link's target, a directory's owner and mode, or that nothing was there) and the rollback
+ *   puts exactly that back, whatever the change did. A kind with a `path` declares this and
+ *   needs nothing else.
+ * - `repeat`: the rollback does the same operation again once the paths are back (a container
+ *   removed again, so the next start recreates it from the restored definition).
+ * - `none`: nothing to put back: accounts (harmless, and deleting one is not), systemd actions
+ *   (the rollback itself stops the unit, reloads systemd and starts it again), the health check.
+ * A new kind fails to compile until it is listed here.
+ */
+export const UNDO: Record<ChangeKind, 'path' | 'repeat' | 'none'> = {
+  'group-create': 'none',
+  'user-create': 'none',
+  dir: 'path',
+  file: 'path',
+  attrs: 'path',
+  symlink: 'path',
+  remove: 'path',
+  systemd: 'none',
+  'wait-healthy': 'none',
+  'restart-pending': 'path',
+  'container-remove': 'repeat',
+};
 
 export interface TaskPlan {
   task: TaskName;

@@ -1,5 +1,5 @@
 import { applyOps, type ApplyOutcome } from '../apply/apply.js';
-import { opSummary, planOps, type Op } from '../apply/encode-ops.js';
+import { opSummary, planOps, rollsBack, type Op } from '../apply/encode-ops.js';
 import type { Executor } from '../exec/executor.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { Task } from '../plan/task.js';
@@ -11,6 +11,7 @@ import {
   noTraffic,
   skippedTask,
   type HostResult,
+  type RollbackReport,
   type RunObserver,
   type TaskResult,
   type TransportStats,
@@ -36,6 +37,8 @@ export interface HostRunOptions {
   commandLine: (script: string, become: boolean) => string;
   /** Milliseconds the apply batch may take, the health checks' own waits included. */
   applyTimeoutMs?: number;
+  /** `--no-rollback`: a failed health check leaves the host as the run made it. */
+  noRollback?: boolean;
 }
 
 type Finish = (result: Omit<HostResult, 'host' | 'durationMs'>) => HostResult;
@@ -139,7 +142,7 @@ async function converge(
     });
   }
   const { plans } = read;
-  const ops = planOps(plans);
+  const ops = planOps(plans, { noRollback: options.noRollback === true });
   if (options.check || ops.length === 0) {
     const results = plans.map((p) => taskResult(p, options.selected, 0));
     for (const r of results) observer.taskFinished?.(host.name, r);
@@ -196,7 +199,12 @@ async function apply(
     const all = progress.results((p) => skippedTask(p.task, 'interrupted'));
     return finish({ status: hostStatus(all), tasks: all, stats });
   }
-  const why = outcome.failure?.message ?? outcome.incomplete;
+  const cause = outcome.failure?.message ?? outcome.incomplete;
+  const rollback =
+    outcome.failure && cause !== undefined
+      ? rollbackReport(plans, ops[outcome.failure.index], outcome, cause, options)
+      : undefined;
+  const why = rollback ? describeRollback(rollback) : cause;
   if (why === undefined) {
     progress.advance(ops.length);
     const all = progress.results((p) => taskResult(p, options.selected, 0));
@@ -220,8 +228,51 @@ async function apply(
     tasks: all,
     failedTask,
     message: why,
+    ...(rollback ? { rollback } : {}),
     stats,
   });
+}
+
+/** What became of a host whose restart or health check failed; undefined for other failures. */
+function rollbackReport(
+  plans: readonly TaskPlan[],
+  failed: Op | undefined,
+  outcome: Partial<ApplyOutcome>,
+  cause: string,
+  options: ConvergeOptions,
+): RollbackReport | undefined {
+  const change = failed?.change;
+  const restartFailed =
+    change?.kind === 'wait-healthy' ||
+    (change?.kind === 'systemd' && (change.action === 'restart' || change.action === 'start'));
+  if (!restartFailed) return undefined;
+  const done = outcome.rollback;
+  if (done) {
+    const generation = done.generation !== undefined ? { generation: done.generation } : {};
+    return done.failure === undefined
+      ? { outcome: 'rolled-back', ...generation, cause }
+      : { outcome: 'rollback-failed', ...generation, cause, message: done.failure };
+  }
+  if (options.noRollback === true && rollsBack(plans)) {
+    return { outcome: 'not-rolled-back', reason: 'no-rollback', cause };
+  }
+  const firstDeploy = plans.some((plan) =>
+    plan.changes.some((c) => c.kind === 'wait-healthy' && c.rollback === false),
+  );
+  return firstDeploy ? { outcome: 'not-rolled-back', reason: 'first-deploy', cause } : undefined;
+}
+
+/** The host's message: the rollback first, then why the new state failed. */
+export function describeRollback(r: RollbackReport): string {
+  if (r.outcome === 'not-rolled-back') {
+    return r.reason === 'first-deploy'
+      ? `${r.cause}\n(first deploy: nothing before this run to roll back to; left as this run made it)`
+      : `${r.cause}\n(not rolled back: --no-rollback; left as this run made it)`;
+  }
+  const to =
+    r.generation !== undefined ? `generation ${r.generation}` : 'the state before this run';
+  if (r.outcome === 'rolled-back') return `rolled back to ${to}: ${r.cause}`;
+  return `rolled back to ${to}: ${r.cause}\n--- and the rollback failed too ---\n${r.message}`;
 }
 
 function hostStatus(results: readonly TaskResult[]): HostResult['status'] {

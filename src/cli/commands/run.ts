@@ -41,6 +41,8 @@ export interface RunArgs {
   json: boolean;
   junit?: string | undefined;
   verbose: number;
+  /** Keep a failed state instead of rolling it back (for debugging). */
+  noRollback?: boolean | undefined;
 }
 
 function parseTags(flag: string, values: readonly string[] | undefined): TaskName[] | undefined {
@@ -140,6 +142,7 @@ export async function runTasks(
         ? { maxFailPercentage: args.maxFailPercentage }
         : {}),
       detailedExitcode: args.detailedExitcode,
+      ...(args.noRollback === true ? { noRollback: true } : {}),
     });
   } finally {
     ctrlC.dispose();
@@ -220,6 +223,12 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           alias: 'v',
           type: 'count',
           description: 'more detail: -v changes and durations, -vv commands',
+        })
+        .option('rollback', {
+          type: 'boolean',
+          default: true,
+          description:
+            'put a host back as it was before the run when its health check fails (--no-rollback keeps the failed state)',
         }),
     async (argv) => {
       setExit(
@@ -240,6 +249,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           json: argv.json,
           junit: argv.junit,
           verbose: argv.verbose,
+          noRollback: !argv.rollback,
         }),
       );
     },
