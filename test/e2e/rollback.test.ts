@@ -1,0 +1,199 @@
+// Issue 18: automatic rollback on real hosts. A change whose restart or health check fails puts
+// the host back exactly as it was before the run (same bytes, same inodes: the old files
+// themselves come back), restarts the gateway onto it and checks it again; the stand-in gateway's
+// record says what it read at start-up.
+import { readFileSync } from 'node:fs';
+import { beforeAll, expect, it } from 'vitest';
+import type { JsonReport } from '../../src/report/json-schema.js';
+import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
+import { runCli, snapshot } from './cli.js';
+
+const HOSTS = 3;
+const UNIT = 'hermes-agent.service';
+const HOME = '/var/lib/hermes/.hermes';
+const WATCHED = [
+  `${HOME}/config.yaml`,
+  `${HOME}/.env`,
+  `${HOME}/.fleet-owned-config.json`,
+  '/var/lib/hermes/workspace/SOUL.md',
+  '/var/lib/hermes/workspace/NEW.md',
+  `/etc/systemd/system/${UNIT}`,
+  '/run/hermes-fleet-restart-pending',
+];
+
+function report(stdout: string): JsonReport {
+  return JSON.parse(stdout) as JsonReport;
+}
+
+function statusOf(r: JsonReport): Record<string, string> {
+  return Object.fromEntries(r.hosts.map((h) => [h.host, h.status]));
+}
+
+describeFleet('automatic rollback on real hosts', () => {
+  let fleet: Fleet;
+  let good: string;
+  let rejected: string;
+  let crashing: string;
+  // The health check rejects any config.yaml that names a broken model.
+  const healthCheck = { seconds: 1, command: `! grep -q broken ${HOME}/config.yaml` };
+  const hermes = {
+    settings: { model: 'good/model' },
+    environment: { LEVEL: 'info' },
+    documents: { 'SOUL.md': 'good soul\n' },
+    healthCheck,
+  };
+
+  beforeAll(async () => {
+    fleet = await bootFleet(HOSTS);
+    good = writeFleetInventory(HOSTS, { all: { vars: { hermes } } });
+    // A config the health check rejects, a changed document and a new one.
+    rejected = writeFleetInventory(HOSTS, {
+      all: {
+        vars: {
+          hermes: {
+            ...hermes,
+            settings: { model: 'broken/model' },
+            documents: { 'SOUL.md': 'bad soul\n', 'NEW.md': 'new\n' },
+          },
+        },
+      },
+    });
+    // A gateway that exits at start-up, with a new unit file (extraArgs) and a new .env.
+    crashing = writeFleetInventory(HOSTS, {
+      all: {
+        vars: {
+          hermes: {
+            ...hermes,
+            environment: { LEVEL: 'debug', HERMES_STANDIN_FAIL: '1' },
+            extraArgs: ['--new-flag'],
+          },
+        },
+      },
+    });
+  });
+
+  async function converge(): Promise<void> {
+    const result = await runCli(['run', '-i', good]);
+    expect(result.code, result.all).toBe(0);
+  }
+
+  it('a first deploy that fails its health check is left as the run made it, and says so', async () => {
+    const result = await runCli(['run', '-i', rejected, '-l', 'host1', '--json']);
+    expect(result.code, result.all).toBe(2);
+    const host = report(result.stdout).hosts[0];
+    expect(host?.status).toBe('failed');
+    expect(host?.rollback).toMatchObject({
+      outcome: 'not-rolled-back',
+      reason: 'first-deploy',
+      generation: null,
+    });
+    expect(host?.message).toMatch(/^health check command failed as hermes \(exit 1\)/);
+    expect(host?.message).toContain('first deploy: nothing before this run to roll back to');
+    expect(await fleet.read(1, `${HOME}/config.yaml`)).toContain('broken/model');
+  });
+
+  it('a config the health check rejects is rolled back: same files, gateway restarted onto them', async () => {
+    await converge();
+    const before = await snapshot(fleet, 2, WATCHED);
+    const startedBefore = await fleet.standinRecord(2);
+    const junit = `${good}.junit.xml`;
+    const log = `${good}.log`;
+
+    const result = await runCli([
+      'run',
+      '-i',
+      rejected,
+      '-l',
+      'host2',
+      '--json',
+      '--junit',
+      junit,
+      '--log',
+      log,
+    ]);
+    expect(result.code, result.all).toBe(2);
+    const host = report(result.stdout).hosts[0];
+    expect(host).toMatchObject({ host: 'host2', status: 'failed', failedTask: 'service' });
+    expect(host?.rollback).toMatchObject({ outcome: 'rolled-back', generation: null });
+    expect(host?.rollback?.cause).toMatch(/^health check command failed as hermes \(exit 1\)/);
+    expect(host?.message).toMatch(
+      /^rolled back to the state before this run: health check command failed as hermes/,
+    );
+    expect(readFileSync(junit, 'utf8')).toContain(
+      'rolled back to the state before this run: health check command failed',
+    );
+    const logLines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { task: string; rollback?: { outcome: string } });
+    expect(logLines.find((l) => l.task === 'service')?.rollback?.outcome).toBe('rolled-back');
+
+    // Every file exactly as before: the same inode (the old file itself), mode, owner, bytes;
+    // the new document and the pending-restart note gone.
+    expect(await snapshot(fleet, 2, WATCHED)).toEqual(before);
+    expect(await fleet.read(2, `${HOME}/config.yaml`)).toBe('model: good/model\n');
+    const leftovers = await fleet.ssh(
+      2,
+      `ls -A ${HOME} /var/lib/hermes/workspace | grep hermes-fleet; ls /run | grep hermes-fleet; true`,
+    );
+    expect(leftovers.stdout).toBe('');
+    // The gateway was started again after the rollback and read the old config.
+    const after = await fleet.standinRecord(2);
+    expect(after?.pid).not.toBe(startedBefore?.pid);
+    expect(after?.config_sha256).toBe(startedBefore?.config_sha256);
+    expect(after?.config).toEqual({ model: 'good/model' });
+    expect(await fleet.unit(2, UNIT)).toMatchObject({ active: 'active' });
+
+    // The host is in sync with the good inventory again: a check finds nothing to do.
+    const check = await runCli(['run', '-i', good, '-l', 'host2', '--check', '--json']);
+    expect(check.code, check.all).toBe(0);
+    expect(statusOf(report(check.stdout))).toEqual({ host2: 'ok' });
+  });
+
+  it('a gateway that crashes on a new unit and .env is rolled back: unit reloaded, old argv and env', async () => {
+    await converge();
+    const before = await snapshot(fleet, 3, WATCHED);
+    const startedBefore = await fleet.standinRecord(3);
+    const result = await runCli(['run', '-i', crashing, '-l', 'host3', '--json']);
+    expect(result.code, result.all).toBe(2);
+    const host = report(result.stdout).hosts[0];
+    expect(host?.rollback).toMatchObject({ outcome: 'rolled-back' });
+    expect(host?.message).toMatch(
+      /^rolled back to the state before this run: hermes-agent\.service is \S+/,
+    );
+    expect(await snapshot(fleet, 3, WATCHED)).toEqual(before);
+    const reload = await fleet.ssh(3, `systemctl show -p NeedDaemonReload --value ${UNIT}`);
+    expect(reload.stdout.trim()).toBe('no');
+    const after = await fleet.standinRecord(3);
+    expect(after?.pid).not.toBe(startedBefore?.pid);
+    expect(after?.args).toEqual(startedBefore?.args);
+    expect(after?.env).toEqual(startedBefore?.env);
+    expect(await fleet.unit(3, UNIT)).toMatchObject({ active: 'active' });
+  });
+
+  it('--no-rollback keeps the failed state and says so', async () => {
+    await converge();
+    const result = await runCli(['run', '-i', rejected, '-l', 'host2', '--no-rollback', '--json']);
+    expect(result.code, result.all).toBe(2);
+    const host = report(result.stdout).hosts[0];
+    expect(host?.rollback).toMatchObject({ outcome: 'not-rolled-back', reason: 'no-rollback' });
+    expect(host?.message).toContain('not rolled back: --no-rollback');
+    expect(await fleet.read(2, `${HOME}/config.yaml`)).toBe('model: broken/model\n');
+    expect(await fleet.read(2, '/var/lib/hermes/workspace/NEW.md')).toBe('new\n');
+  });
+
+  it('--serial 1: the first host is rolled back, counts as failed, and the rollout stops', async () => {
+    await converge();
+    const before = await Promise.all([1, 2, 3].map((i) => snapshot(fleet, i, WATCHED)));
+    const result = await runCli(['run', '-i', rejected, '--serial', '1', '--json']);
+    expect(result.code, result.all).toBe(2);
+    const r = report(result.stdout);
+    expect(statusOf(r)).toEqual({ host1: 'failed', host2: 'skipped', host3: 'skipped' });
+    expect(r.hosts[0]?.rollback).toMatchObject({ outcome: 'rolled-back' });
+    for (const i of [1, 2, 3]) {
+      expect(await snapshot(fleet, i, WATCHED), `host${i}`).toEqual(before[i - 1]);
+      expect(await fleet.unit(i, UNIT), `host${i}`).toMatchObject({ active: 'active' });
+    }
+    expect((await fleet.standinRecord(1))?.config).toEqual({ model: 'good/model' });
+  });
+});
