@@ -19,6 +19,7 @@ import {
   renderContainerUnit,
 } from './lib/container.js';
 import type { ContainerPlan } from './lib/container.js';
+import { currentGeneration, generationFacts, recordGeneration } from './lib/generations.js';
 import { healthCheck } from './lib/health-check.js';
 import { planFile } from './lib/plan-file.js';
 import { restartReasons } from './lib/restart-reasons.js';
@@ -173,7 +174,15 @@ function planLifecycle(
     changes.push({ kind: 'systemd', action, unit: UNIT_NAME, reason });
     // A host whose unit file existed before this run had a gateway to go back to; a first
     // deploy has none, and is left as the run made it when the check fails.
-    changes.push(healthCheck(h, pathFact(facts, UNIT_FILE).kind !== 'absent'));
+    changes.push(
+      healthCheck(h, {
+        possible: pathFact(facts, UNIT_FILE).kind !== 'absent',
+        generation: currentGeneration(facts),
+      }),
+    );
+    // Something the gateway reads changed (now or in a run that stopped half-way), and it
+    // passed its health check: that state is a generation.
+    if (reasons.length > 0) changes.push(recordGeneration(h));
     if (pending || notesRestart(h, facts, earlier)) changes.push(clearRestartPending());
   }
   // The container identity lives in stateDir: who changes it is decided as for any such path.
@@ -196,6 +205,7 @@ export const serviceTask: Task = {
       { kind: 'path', path: UNIT_FILE, content: true },
       { kind: 'unit', name: UNIT_NAME },
       ...restartPendingFacts(),
+      ...generationFacts(),
       ...(h.container.enable ? containerFacts(h) : containerLeftoverFacts(h)),
     ];
   },

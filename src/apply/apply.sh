@@ -30,9 +30,8 @@
 # journals the operation itself (a container removed again, so the restored definition recreates
 # it). When an operation with `rollback=1` (the restart and its health check) fails, the batch
 # stops the unit, replays the journal newest first, reloads systemd, starts the unit and checks
-# its health again, and says `rollback<TAB>ok<TAB>GEN` or `rollback<TAB>fail<TAB>GEN<TAB>BASE64`
-# before the failure line (GEN: the host's current generation, empty when it has none). A batch
-# that ends otherwise removes what it kept (discard).
+# its health again, and says `rollback<TAB>ok` or `rollback<TAB>fail<TAB>BASE64` before the
+# failure line. A batch that ends otherwise removes what it kept (discard).
 export LC_ALL=C
 T=$(printf '\t')
 SELF=${1-}
@@ -70,7 +69,7 @@ run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
 
 # Sets one variable per named field of the header line $1; no other variable is touched.
 parse() {
-  action='' as='' backend='' from='' group='' home='' mode='' name='' path='' rollback=''
+  action='' as='' backend='' from='' group='' home='' keep='' mode='' name='' path='' rollback=''
   seconds='' shell='' size='' target='' tree='' undo='' unit='' user='' was=''
   set -f
   IFS=$T
@@ -89,6 +88,7 @@ parse() {
     from=*) from=${f#*=} ;;
     group=*) group=${f#*=} ;;
     home=*) home=${f#*=} ;;
+    keep=*) keep=${f#*=} ;;
     mode=*) mode=${f#*=} ;;
     name=*) name=${f#*=} ;;
     path=*) path=${f#*=} ;;
@@ -336,9 +336,6 @@ discard_all() {
   (discard_each) >/dev/null 2>&1 </dev/null || true
 }
 
-# The generation the host is on, if it has one (see generations below).
-current_generation() { cat /var/lib/hermes-fleet/generations/current 2>/dev/null </dev/null || true; }
-
 # The restart or health check after the changes failed: the unit stopped (by the definition that
 # started it), every journalled operation replayed newest first, systemd reloaded, the unit
 # started and checked again. In a subshell, so a failure of the rollback ends it alone; nothing
@@ -364,7 +361,6 @@ REV
 }
 roll_back() {
   h_unit=$unit h_seconds=$seconds h_user=$user
-  gen=$(current_generation)
   said=$( (replay_journal) </dev/null 2>&1)
   why=
   while IFS= read -r said_line; do
@@ -373,9 +369,9 @@ roll_back() {
 $said
 SAID
   if [ -n "$why" ]; then
-    printf 'rollback\tfail\t%s\t%s\n' "$gen" "$why"
+    printf 'rollback\tfail\t%s\n' "$why"
   else
-    printf 'rollback\tok\t%s\n' "$gen"
+    printf 'rollback\tok\n'
   fi
   # What the rollback put back is no longer kept; nothing is left to discard or replay.
   rm -f -- "$journal"
@@ -414,6 +410,81 @@ check_health() {
       fail "$(printf 'health check command failed as %s (exit %s)%s\n--- last log lines ---\n%s' "$user" "$rc" "$o" "$(journal "$unit")")"
     }
   fi
+}
+
+# A copy of file $2 (read as account $3, `-` for root) kept as $1 in the new generation, and its
+# line in the manifest: name, mode:user:group (or absent), sha256, secret (1 or 0). The account's
+# files are read by the account, and the bytes stream to root here: root never opens a name in
+# the account's tree.
+keep_file() {
+  dest=$new/files/$1
+  mkdir -p -- "${dest%/*}" || fail "cannot create ${dest%/*}"
+  if [ "$3" = - ]; then
+    st=$(stat -L -c '%a:%U:%G' -- "$2" 2>/dev/null </dev/null) || st=
+    if [ -n "$st" ]; then cat -- "$2" >"$dest" </dev/null || fail "cannot read $2"; fi
+  else
+    g=$(id -g -- "$3" 2>/dev/null </dev/null) || fail "user $3 does not exist"
+    st=$(setpriv --reuid="$3" --regid="$g" --init-groups -- stat -L -c '%a:%U:%G' -- "$2" \
+      2>/dev/null </dev/null) || st=
+    if [ -n "$st" ]; then
+      setpriv --reuid="$3" --regid="$g" --init-groups -- cat -- "$2" >"$dest" </dev/null ||
+        fail "cannot read $2 as $3"
+    fi
+  fi
+  if [ -n "$st" ]; then
+    sum=$(sha256sum <"$dest") || fail "cannot hash $dest"
+    sum=${sum%% *}
+  else
+    st=absent sum=-
+  fi
+  printf '%s\t%s\t%s\t%s\n' "$1" "$st" "$sum" "$4" >>"$new/manifest" || fail "cannot write $new/manifest"
+}
+
+# A new generation in root's directory $path (see the `generation` change, src/plan/types.ts):
+# N+1 (N the highest there), made under a temporary name and renamed whole, then `current`
+# names it and all but the newest $keep are removed. Everything in it is root's, 0600 in 0700.
+record_generation() {
+  umask 077
+  gbody=$(head -c "$size")
+  mkdir -p -- "$path" || fail "cannot create $path"
+  chmod 0700 -- "$path" || fail "cannot chmod $path"
+  last=0
+  for g in "$path"/*; do
+    n=${g##*/}
+    case $n in '' | *[!0-9]*) continue ;; esac
+    [ "$n" -le "$last" ] || last=$n
+  done
+  n=$((last + 1))
+  new=$path/.new.$n
+  rm -rf -- "$new"
+  mkdir -- "$new" "$new/files" || fail "cannot create $new"
+  printf 'number=%s\ntime=%s\n' "$n" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$new/meta" ||
+    fail "cannot write $new/meta"
+  : >"$new/manifest"
+  while IFS=$T read -r kind a1 a2 a3 a4; do
+    case $kind in
+    meta) printf '%s\n' "$a1" >>"$new/meta" ;;
+    link)
+      if t=$(readlink -- "$a1" 2>/dev/null </dev/null); then
+        printf 'release=%s\n' "${t##*/}" >>"$new/meta"
+      fi
+      ;;
+    file) keep_file "$a1" "$a2" "$a3" "$a4" ;;
+    esac
+  done <<BODY
+$gbody
+BODY
+  mv -T -- "$new" "$path/$n" || fail "cannot rename $new to $path/$n"
+  printf '%s\n' "$n" >"$path/.current.new" || fail "cannot write $path/current"
+  mv -f -- "$path/.current.new" "$path/current" || fail "cannot write $path/current"
+  # Numbered below n, newest first: the ones beyond $keep (n itself counted) go.
+  count=1
+  while [ "$n" -gt 1 ]; do
+    n=$((n - 1))
+    [ -d "$path/$n" ] || continue
+    count=$((count + 1))
+    [ "$count" -le "$keep" ] || rm -rf -- "${path:?}/$n"
+  done
 }
 
 # One operation, parsed into variables: the names are the plan's change kinds.
@@ -456,6 +527,7 @@ apply_op() {
         fail "$backend rm -f $name failed: $o"
       fi
     ;;
+  generation) (record_generation) || exit "$failed" ;;
   wait-healthy)
     cmd=
     if [ "${size:-0}" -gt 0 ]; then cmd=$(head -c "$size"); fi

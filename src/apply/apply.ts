@@ -20,20 +20,14 @@ export interface ApplyOutcome {
 }
 
 export interface RollbackOutcome {
-  /** The generation the host was on (and is back on); absent when it had none. */
-  generation?: number;
   /** Why the rollback itself failed (putting a path back, or the health check after it). */
   failure?: string;
 }
 
-/** `rollback<TAB>ok<TAB>GEN` or `rollback<TAB>fail<TAB>GEN<TAB>BASE64`, from apply.sh. */
+/** `rollback<TAB>ok` or `rollback<TAB>fail<TAB>BASE64`, from apply.sh. */
 function parseRollback(fields: readonly string[]): RollbackOutcome {
-  const [, status, gen = '', message = ''] = fields;
-  const generation = /^[1-9][0-9]*$/.test(gen) ? Number(gen) : undefined;
-  return {
-    ...(generation !== undefined ? { generation } : {}),
-    ...(status === 'fail' ? { failure: Buffer.from(message, 'base64').toString('utf8') } : {}),
-  };
+  const [, status, message = ''] = fields;
+  return status === 'fail' ? { failure: Buffer.from(message, 'base64').toString('utf8') } : {};
 }
 
 export interface ApplyOptions {

@@ -1,4 +1,4 @@
-import { namedLine } from '../exec/line-field.js';
+import { lineField, namedLine } from '../exec/line-field.js';
 import { formatMode, type Attrs } from '../facts/types.js';
 import {
   UNDO,
@@ -36,8 +36,55 @@ const attrFields = (attrs: Attrs) => ({
 
 const actorFields = (actor: Actor) => ({ as: actor.as, tree: actor.tree });
 
+/**
+ * What a generation records about the run that made it, from the control machine: who ran it,
+ * which hermes-fleet, and the sha256 of each inventory file.
+ */
+export interface RecordContext {
+  who: string;
+  version: string;
+  inventory: { file: string; sha256: string }[];
+}
+
+/** One value of a generation's body line: tabs and newlines would split it. */
+function bodyValue(value: string): string {
+  return value.replace(/[\t\n\r]/g, '?');
+}
+
+/**
+ * A generation's body, one line each: `meta<TAB>key=value` (who, version, inventory),
+ * `file<TAB>name<TAB>path<TAB>account<TAB>secret`, `link<TAB>path` (the release link).
+ */
+function generationBody(
+  change: Extract<Change, { kind: 'generation' }>,
+  context: RecordContext | undefined,
+): Buffer {
+  const lines: string[] = [];
+  if (context) {
+    lines.push(
+      `meta\twho=${bodyValue(context.who)}`,
+      `meta\tversion=${bodyValue(context.version)}`,
+    );
+    for (const f of context.inventory) {
+      lines.push(`meta\tinventory=${f.sha256}  ${bodyValue(f.file)}`);
+    }
+  }
+  for (const f of change.files) {
+    // `-`: no account (the host reads fields split on tabs, where an empty one would vanish).
+    const values = [f.name, f.path, f.as ?? '-', f.secret === true ? '1' : '0'];
+    lines.push(['file', ...values.map((v) => lineField(v, 'apply'))].join('\t'));
+  }
+  if (change.releaseLink !== undefined) {
+    lines.push(`link\t${lineField(change.releaseLink, 'apply')}`);
+  }
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+}
+
 /** The named fields of a change's operation, and the body that follows it. */
-function toFields(change: Change): { fields: Op['fields']; body?: Buffer } {
+function toFields(
+  change: Change,
+  context?: RecordContext,
+): { fields: Op['fields']; body?: Buffer } {
   switch (change.kind) {
     case 'group-create':
       return { fields: { name: change.name } };
@@ -84,6 +131,13 @@ function toFields(change: Change): { fields: Op['fields']; body?: Buffer } {
       return { fields: { action: change.action, unit: change.unit } };
     case 'container-remove':
       return { fields: { backend: change.backend, name: change.name } };
+    case 'generation': {
+      const body = generationBody(change, context);
+      return {
+        fields: { path: change.path, keep: String(change.keep), size: String(body.length) },
+        body,
+      };
+    }
     case 'wait-healthy': {
       const body = Buffer.from(change.command ?? '', 'utf8');
       return {
@@ -116,8 +170,13 @@ function rollbackFields(change: Change): Op['fields'] {
   return undo === 'none' ? {} : { undo };
 }
 
-function toOp(task: TaskName, change: Change, rollback: boolean): Op {
-  const { fields, body } = toFields(change);
+function toOp(
+  task: TaskName,
+  change: Change,
+  rollback: boolean,
+  context: RecordContext | undefined,
+): Op {
+  const { fields, body } = toFields(change, context);
   return {
     task,
     change,
@@ -141,14 +200,17 @@ export function rollsBack(plans: readonly TaskPlan[], noRollback = false): boole
 }
 
 /** Every change of every plan, in task order, as operations; each task opens with a marker. */
-export function planOps(plans: readonly TaskPlan[], options: { noRollback?: boolean } = {}): Op[] {
+export function planOps(
+  plans: readonly TaskPlan[],
+  options: { noRollback?: boolean; record?: RecordContext } = {},
+): Op[] {
   const rollback = rollsBack(plans, options.noRollback);
   return plans.flatMap((plan) =>
     plan.changes.length === 0
       ? []
       : [
           { task: plan.task, name: 'task', fields: { name: plan.task } },
-          ...plan.changes.map((change) => toOp(plan.task, change, rollback)),
+          ...plan.changes.map((change) => toOp(plan.task, change, rollback, options.record)),
         ],
   );
 }

@@ -79,6 +79,8 @@ export type Change =
       command?: string;
       user: string;
       rollback?: boolean;
+      /** The generation the host was on before this run, when it has one: what a rollback restores. */
+      generation?: number;
     }
   /**
    * A note in root's /run that `unit` owes a restart: `set` before the first write the unit
@@ -86,6 +88,19 @@ export type Change =
    * so the next run restarts the unit.
    */
   | { kind: 'restart-pending'; action: 'set' | 'clear'; path: string; unit: string }
+  /**
+   * After a healthy (re)start: the files the gateway reads, as deployed, copied into a new
+   * generation under `path` (root's, 0700; numbered from 1, `current` names the newest), with
+   * their modes, owners and hashes, the release `releaseLink` points to, and who recorded it;
+   * all but the newest `keep` generations are removed.
+   */
+  | {
+      kind: 'generation';
+      path: string;
+      keep: number;
+      files: GenerationFile[];
+      releaseLink?: string;
+    }
   /** Removes a container (`rm -f`) that must be recreated; fails only if it is still there. */
   | {
       kind: 'container-remove';
@@ -95,6 +110,17 @@ export type Change =
     };
 
 export type ChangeKind = Change['kind'];
+
+/** A file a generation keeps a copy of: its name there, where it is, who reads it. */
+export interface GenerationFile {
+  /** `unit`, `config.yaml`, `.env`, `auth.json`, `documents/SOUL.md`. */
+  name: string;
+  path: string;
+  /** The account that reads it (the path is in its tree); root reads the others. */
+  as?: string;
+  /** Its differences are shown by name only. */
+  secret?: boolean;
+}
 
 /**
  * Every change kind, for what needs them as values (the JSON report's schema, the test that
@@ -112,6 +138,7 @@ export const CHANGE_KINDS = [
   'wait-healthy',
   'restart-pending',
   'container-remove',
+  'generation',
 ] as const satisfies readonly ChangeKind[];
 type Unlisted = Exclude<ChangeKind, (typeof CHANGE_KINDS)[number]>;
 export const EVERY_CHANGE_KIND_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;
@@ -140,6 +167,8 @@ export const UNDO: Record<ChangeKind, 'path' | 'repeat' | 'none'> = {
   'wait-healthy': 'none',
   'restart-pending': 'path',
   'container-remove': 'repeat',
+  // Recorded only after the health check passed: a rollback never follows it.
+  generation: 'none',
 };
 
 export interface TaskPlan {

@@ -116,5 +116,7 @@ function describe(change: Change): string {
       return change.action === 'set'
         ? `note that ${change.unit} must restart (${change.path}, until a restart succeeds)`
         : `clear the pending-restart note ${change.path}`;
+    case 'generation':
+      return `record a generation in ${change.path} (${change.files.map((f) => f.name).join(', ')}; keep ${change.keep})`;
   }
 }

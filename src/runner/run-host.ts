@@ -1,5 +1,5 @@
 import { applyOps, type ApplyOutcome } from '../apply/apply.js';
-import { opSummary, planOps, rollsBack, type Op } from '../apply/encode-ops.js';
+import { opSummary, planOps, rollsBack, type Op, type RecordContext } from '../apply/encode-ops.js';
 import type { Executor } from '../exec/executor.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { Task } from '../plan/task.js';
@@ -39,6 +39,8 @@ export interface HostRunOptions {
   applyTimeoutMs?: number;
   /** `--no-rollback`: a failed health check leaves the host as the run made it. */
   noRollback?: boolean;
+  /** What a generation recorded by this run says about it. */
+  record?: RecordContext;
 }
 
 type Finish = (result: Omit<HostResult, 'host' | 'durationMs'>) => HostResult;
@@ -142,7 +144,10 @@ async function converge(
     });
   }
   const { plans } = read;
-  const ops = planOps(plans, { noRollback: options.noRollback === true });
+  const ops = planOps(plans, {
+    noRollback: options.noRollback === true,
+    ...(options.record ? { record: options.record } : {}),
+  });
   if (options.check || ops.length === 0) {
     const results = plans.map((p) => taskResult(p, options.selected, 0));
     for (const r of results) observer.taskFinished?.(host.name, r);
@@ -248,7 +253,12 @@ function rollbackReport(
   if (!restartFailed) return undefined;
   const done = outcome.rollback;
   if (done) {
-    const generation = done.generation !== undefined ? { generation: done.generation } : {};
+    // The generation the planner found the host on: the state the rollback put back.
+    const check = plans
+      .flatMap((plan) => plan.changes)
+      .find((c) => c.kind === 'wait-healthy' && c.rollback === true);
+    const before = check?.kind === 'wait-healthy' ? check.generation : undefined;
+    const generation = before !== undefined ? { generation: before } : {};
     return done.failure === undefined
       ? { outcome: 'rolled-back', ...generation, cause }
       : { outcome: 'rollback-failed', ...generation, cause, message: done.failure };

@@ -13,6 +13,7 @@ import type { RunObserver, RunResult } from '../../runner/types.js';
 import { collectTransportWarnings } from '../transport-warnings.js';
 import { forksForThisProcess } from '../open-files.js';
 import { onCtrlC } from '../ctrl-c.js';
+import { recordContext } from '../record-context.js';
 import {
   checkForks,
   checkMaxFailPercentage,
@@ -143,6 +144,7 @@ export async function runTasks(
         : {}),
       detailedExitcode: args.detailedExitcode,
       ...(args.noRollback === true ? { noRollback: true } : {}),
+      record: recordContext(inventory.files),
     });
   } finally {
     ctrlC.dispose();
