@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { registerExec } from './exec.js';
+import { registerGenerations } from './generations.js';
 import { registerInventory } from './inventory.js';
 import { registerLogs } from './logs.js';
 import { registerRestart } from './restart.js';
@@ -18,4 +19,5 @@ export function registerCommands(cli: Argv, setExit: (code: number) => void): vo
   registerExec(cli, setExit);
   registerLogs(cli, setExit);
   registerRestart(cli, setExit);
+  registerGenerations(cli, setExit);
 }
