@@ -9,7 +9,7 @@ import { mergeTask } from './merge.js';
 import { restartTask } from './restart.js';
 import { secretsTask } from './secrets.js';
 import { serviceTask } from './service.js';
-import { UNIT_NAME, hermesPaths } from './lib/layout.js';
+import { CURRENT_GENERATION, UNIT_NAME, hermesPaths } from './lib/layout.js';
 import { usersTask } from './users.js';
 
 export type { Task } from '../src/plan/task.js';
@@ -35,6 +35,7 @@ export function statusProbe(host: HostSpec): StatusProbe {
   return {
     unit: UNIT_NAME,
     program: { path: hermesPaths(host.hermes).bin, user: host.hermes.user },
+    generation: CURRENT_GENERATION,
   };
 }
 

@@ -36,4 +36,6 @@ export interface Task {
 export interface StatusProbe {
   unit: string;
   program: { path: string; user: string };
+  /** A root-owned file holding the number of the generation the host is on (read with the facts). */
+  generation: string;
 }

@@ -18,6 +18,7 @@ const entries: HostStatusEntry[] = [
     reachable: true,
     service,
     version: 'hermes-agent 1.2.3',
+    generation: 4,
     config: 'in-sync',
     drift: [],
     durationMs: 10,
@@ -29,6 +30,7 @@ const entries: HostStatusEntry[] = [
     reachable: true,
     service: { ...service, activeState: 'inactive', subState: 'dead' },
     version: 'hermes-agent 1.2.3',
+    generation: null,
     config: 'drift',
     drift: [
       { task: 'merge', changes: ['update config.yaml'] },
@@ -43,6 +45,7 @@ const entries: HostStatusEntry[] = [
     reachable: false,
     service: null,
     version: null,
+    generation: null,
     config: 'unknown',
     drift: [],
     message: 'connect ECONNREFUSED\nsecond line',
@@ -58,10 +61,10 @@ describe('formatStatusTable', () => {
     const text = formatStatusTable(entries, { color: false, now });
     expect(text).toBe(
       [
-        'HOST         REACHABLE  SERVICE           SINCE                          VERSION             CONFIG',
-        'web1         yes        active (running)  2026-01-01 10:00:00Z (5m ago)  hermes-agent 1.2.3  in sync',
-        'web2         yes        inactive (dead)   2026-01-01 10:00:00Z (5m ago)  hermes-agent 1.2.3  drift: merge, service',
-        'web3\\x1b[2J  no         -                 -                              -                   unknown',
+        'HOST         REACHABLE  SERVICE           SINCE                          VERSION             GEN  CONFIG',
+        'web1         yes        active (running)  2026-01-01 10:00:00Z (5m ago)  hermes-agent 1.2.3  4    in sync',
+        'web2         yes        inactive (dead)   2026-01-01 10:00:00Z (5m ago)  hermes-agent 1.2.3  -    drift: merge, service',
+        'web3\\x1b[2J  no         -                 -                              -                   -    unknown',
         '',
         'web3\\x1b[2J: unreachable: connect ECONNREFUSED',
         '    second line',

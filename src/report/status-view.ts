@@ -28,6 +28,7 @@ export function toStatusReport(
       service: e.service ? { ...e.service } : null,
       version: e.version,
       ...(e.versionError !== undefined ? { versionError: e.versionError } : {}),
+      generation: e.generation,
       config: e.config,
       drift: e.drift.map((d) => ({ task: d.task, changes: [...d.changes] })),
       ...(e.message !== undefined ? { message: e.message } : {}),
@@ -68,7 +69,7 @@ function configText(e: HostStatusEntry): string {
   return `drift: ${e.drift.map((d) => d.task).join(', ')}`;
 }
 
-const HEADERS = ['HOST', 'REACHABLE', 'SERVICE', 'SINCE', 'VERSION', 'CONFIG'] as const;
+const HEADERS = ['HOST', 'REACHABLE', 'SERVICE', 'SINCE', 'VERSION', 'GEN', 'CONFIG'] as const;
 
 /**
  * The status table, one row per host in the given order, then one line per host with a problem
@@ -85,6 +86,7 @@ export function formatStatusTable(
     serviceText(e),
     sinceText(e.service?.since ?? null, options.now),
     oneLine(e.version ?? '-'),
+    e.generation === null ? '-' : String(e.generation),
     configText(e),
   ]);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
