@@ -72,6 +72,13 @@ describeFleet('automatic rollback on real hosts', () => {
     });
   });
 
+  async function currentGeneration(i: number): Promise<number | null> {
+    const result = await runCli(['generations', '-i', good, '-l', `host${i}`, '--json']);
+    expect(result.code, result.all).toBe(0);
+    const doc = JSON.parse(result.stdout) as { hosts: { current: number | null }[] };
+    return doc.hosts[0]?.current ?? null;
+  }
+
   async function converge(): Promise<void> {
     const result = await runCli(['run', '-i', good]);
     expect(result.code, result.all).toBe(0);
@@ -99,6 +106,8 @@ describeFleet('automatic rollback on real hosts', () => {
     const junit = `${good}.junit.xml`;
     const log = `${good}.log`;
 
+    const generation = await currentGeneration(2);
+    expect(generation).toBeGreaterThan(0);
     const result = await runCli([
       'run',
       '-i',
@@ -114,14 +123,16 @@ describeFleet('automatic rollback on real hosts', () => {
     expect(result.code, result.all).toBe(2);
     const host = report(result.stdout).hosts[0];
     expect(host).toMatchObject({ host: 'host2', status: 'failed', failedTask: 'service' });
-    expect(host?.rollback).toMatchObject({ outcome: 'rolled-back', generation: null });
+    expect(host?.rollback).toMatchObject({ outcome: 'rolled-back', generation });
     expect(host?.rollback?.cause).toMatch(/^health check command failed as hermes \(exit 1\)/);
     expect(host?.message).toMatch(
-      /^rolled back to the state before this run: health check command failed as hermes/,
+      new RegExp(`^rolled back to generation ${generation}: health check command failed as hermes`),
     );
     expect(readFileSync(junit, 'utf8')).toContain(
-      'rolled back to the state before this run: health check command failed',
+      `rolled back to generation ${generation}: health check command failed`,
     );
+    // The failed state is no generation.
+    expect(await currentGeneration(2)).toBe(generation);
     const logLines = readFileSync(log, 'utf8')
       .trim()
       .split('\n')
@@ -152,6 +163,9 @@ describeFleet('automatic rollback on real hosts', () => {
 
   it('a gateway that crashes on a new unit and .env is rolled back: unit reloaded, old argv and env', async () => {
     await converge();
+    // A host with no generation (adopted from a hand-made install): the batch's own copy of
+    // the state before the run is all the rollback needs.
+    await fleet.ssh(3, 'rm -rf /var/lib/hermes-fleet');
     const before = await snapshot(fleet, 3, WATCHED);
     const startedBefore = await fleet.standinRecord(3);
     const result = await runCli(['run', '-i', crashing, '-l', 'host3', '--json']);
@@ -195,5 +209,67 @@ describeFleet('automatic rollback on real hosts', () => {
       expect(await fleet.unit(i, UNIT), `host${i}`).toMatchObject({ active: 'active' });
     }
     expect((await fleet.standinRecord(1))?.config).toEqual({ model: 'good/model' });
+  });
+
+  it('records a generation per healthy change, lists them, keeps the newest generations.keep', async () => {
+    await converge();
+    await fleet.ssh(1, 'rm -rf /var/lib/hermes-fleet');
+    for (const n of [1, 2, 3]) {
+      const result = await runCli([
+        'run',
+        '-i',
+        good,
+        '-l',
+        'host1',
+        '-e',
+        `hermes.settings.n=${n}`,
+        '-e',
+        'hermes.generations.keep=2',
+      ]);
+      expect(result.code, result.all).toBe(0);
+    }
+    // A run that changes nothing records nothing.
+    const noop = await runCli(['run', '-i', good, '-l', 'host1', '-e', 'hermes.settings.n=3']);
+    expect(noop.code, noop.all).toBe(0);
+
+    const layout = await fleet.ssh(
+      1,
+      'cd /var/lib/hermes-fleet/generations && ls -A && stat -c "%n %a %U:%G" . 3 3/files 3/files/.env 3/files/config.yaml 3/files/unit 3/files/documents/SOUL.md',
+    );
+    expect(layout.stdout.split('\n').slice(0, 3)).toEqual(['2', '3', 'current']);
+    expect(layout.stdout).toContain('. 700 root:root');
+    expect(layout.stdout).toContain('3 700 root:root');
+    for (const f of ['.env', 'config.yaml', 'unit', 'documents/SOUL.md']) {
+      expect(layout.stdout).toContain(`3/files/${f} 600 root:root`);
+    }
+    const same = await fleet.ssh(
+      1,
+      `cmp /var/lib/hermes-fleet/generations/3/files/.env ${HOME}/.env && cmp /var/lib/hermes-fleet/generations/3/files/config.yaml ${HOME}/config.yaml && cmp /var/lib/hermes-fleet/generations/3/files/unit /etc/systemd/system/${UNIT} && echo same`,
+    );
+    expect(same.stdout.trim()).toBe('same');
+
+    const listed = await runCli(['generations', '-i', good, '-l', 'host1', '--json']);
+    expect(listed.code, listed.all).toBe(0);
+    const doc = JSON.parse(listed.stdout) as {
+      hosts: {
+        current: number;
+        generations: { number: number; current: boolean; who: string; changed: string[] }[];
+      }[];
+    };
+    const host = doc.hosts[0];
+    expect(host?.current).toBe(3);
+    expect(host?.generations.map((g) => [g.number, g.current])).toEqual([
+      [2, false],
+      [3, true],
+    ]);
+    expect(host?.generations[1]?.changed).toEqual(['config.yaml']);
+    expect(host?.generations[1]?.who).toMatch(/^[^@\s]+@\S+$/);
+
+    const human = await runCli(['generations', '-i', good, '-l', 'host1']);
+    expect(human.stdout).toMatch(/^\s+\*\s+3\s+\d{4}-\d\d-\d\dT/m);
+    const status = await runCli(['status', '-i', good, '-l', 'host1', '--json']);
+    expect(
+      (JSON.parse(status.stdout) as { hosts: { generation: number }[] }).hosts[0]?.generation,
+    ).toBe(3);
   });
 });
