@@ -7,6 +7,7 @@ import { CONTAINER_NAME } from './lib/container.js';
 import { serviceEnvironment } from './lib/unit-file.js';
 import { mergeTask } from './merge.js';
 import { restartTask } from './restart.js';
+import { rollbackTask } from './rollback.js';
 import { secretsTask } from './secrets.js';
 import { serviceTask } from './service.js';
 import { CURRENT_GENERATION, UNIT_NAME, hermesPaths } from './lib/layout.js';
@@ -45,11 +46,20 @@ export function statusProbe(host: HostSpec): StatusProbe {
  */
 export const RESTART_TASKS: readonly Task[] = [restartTask];
 
+/**
+ * What `hermes-fleet rollback` runs on each host: generation `to` (default: the one before the
+ * current) put back, restarted, health-checked and recorded (tasks/rollback.ts).
+ */
+export function rollbackTasks(to?: number): readonly Task[] {
+  return [rollbackTask(to)];
+}
+
 /** Every task name a report can hold: the run's tasks, then restart's. */
-export const REPORTED_TASK_NAMES = [...TASK_NAMES, ...RESTART_TASKS.map((task) => task.name)] as [
-  string,
-  ...string[],
-];
+export const REPORTED_TASK_NAMES = [
+  ...TASK_NAMES,
+  ...RESTART_TASKS.map((task) => task.name),
+  rollbackTask().name,
+] as [string, ...string[]];
 
 /**
  * The gateway as the day-2 commands reach it: its unit, its log (the unit's journal, or in

@@ -413,7 +413,8 @@ check_health() {
 }
 
 # A copy of file $2 (read as account $3, `-` for root) kept as $1 in the new generation, and its
-# line in the manifest: name, mode:user:group (or absent), sha256, secret (1 or 0). The account's
+# line in the manifest: name, mode:user:group (or absent), sha256, secret (1 or 0), path, account
+# (what restore_generation needs to put it back). The account's
 # files are read by the account, and the bytes stream to root here: root never opens a name in
 # the account's tree.
 keep_file() {
@@ -437,7 +438,8 @@ keep_file() {
   else
     st=absent sum=-
   fi
-  printf '%s\t%s\t%s\t%s\n' "$1" "$st" "$sum" "$4" >>"$new/manifest" || fail "cannot write $new/manifest"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$st" "$sum" "$4" "$2" "$3" >>"$new/manifest" ||
+    fail "cannot write $new/manifest"
 }
 
 # A new generation in root's directory $path (see the `generation` change, src/plan/types.ts):
@@ -487,6 +489,50 @@ BODY
   done
 }
 
+# Puts generation $name back (`previous`: the newest one below the current): each file it kept is
+# written to its path by an ordinary `file` operation of its own actor, with the kept bytes as its
+# body; one it found absent is removed. With `undo=each` each is kept first (undo=path), so a
+# failure of the restart after it puts back the state before the restore.
+restore_generation() {
+  g=$name
+  if [ "$g" = previous ]; then
+    cur=$(cat -- "$path/current" 2>/dev/null </dev/null) || fail "no generation recorded on this host"
+    g=
+    n=$cur
+    while [ "$n" -gt 1 ]; do
+      n=$((n - 1))
+      if [ -d "$path/$n" ]; then
+        g=$n
+        break
+      fi
+    done
+    [ -n "$g" ] || fail "no generation before $cur is kept on this host (see hermes-fleet generations)"
+  fi
+  src=$path/$g
+  [ -f "$src/manifest" ] || fail "generation $g is not kept on this host (see hermes-fleet generations)"
+  armed=
+  [ "$undo" != each ] || armed=1
+  at=$i
+  while IFS=$T read -r fname fattrs _ _ fpath fas <&6; do
+    [ -n "$fpath" ] || fail "generation $g has no paths in its manifest (recorded by an older hermes-fleet)"
+    if [ "$fattrs" = absent ]; then
+      line="$at${T}remove${T}path=$fpath"
+      body=/dev/null
+    else
+      body=$src/files/$fname
+      fsize=$(stat -c %s -- "$body" </dev/null) || fail "generation $g lacks its copy of $fname"
+      fmode=${fattrs%%:*}
+      fown=${fattrs#*:}
+      line="$at${T}file${T}path=$fpath${T}mode=$fmode${T}user=${fown%%:*}${T}group=${fown#*:}${T}size=$fsize"
+    fi
+    [ "$fas" = - ] || line="$line${T}as=$fas"
+    [ -z "$armed" ] || line="$line${T}undo=path"
+    parse "$line"
+    dispatch <"$body"
+  done 6<"$src/manifest"
+  printf 'restored\t%s\n' "$g"
+}
+
 # One operation, parsed into variables: the names are the plan's change kinds.
 apply_op() {
   case $op in
@@ -528,6 +574,7 @@ apply_op() {
       fi
     ;;
   generation) (record_generation) || exit "$failed" ;;
+  generation-restore) restore_generation ;;
   wait-healthy)
     cmd=
     if [ "${size:-0}" -gt 0 ]; then cmd=$(head -c "$size"); fi

@@ -131,6 +131,14 @@ function toFields(
       return { fields: { action: change.action, unit: change.unit } };
     case 'container-remove':
       return { fields: { backend: change.backend, name: change.name } };
+    case 'generation-restore':
+      return {
+        fields: {
+          path: change.path,
+          name: change.number === undefined ? 'previous' : String(change.number),
+          unit: change.unit,
+        },
+      };
     case 'generation': {
       const body = generationBody(change, context);
       return {
@@ -163,6 +171,7 @@ const NOTE_ATTRS: Attrs = { mode: 0o600, user: 'root', group: 'root' };
  */
 function rollbackFields(change: Change): Op['fields'] {
   if (change.kind === 'wait-healthy') return { rollback: '1' };
+  if (change.kind === 'generation-restore') return { undo: 'each' };
   if (change.kind === 'systemd' && (change.action === 'restart' || change.action === 'start')) {
     return { rollback: '1' };
   }

@@ -101,6 +101,12 @@ export type Change =
       files: GenerationFile[];
       releaseLink?: string;
     }
+  /**
+   * Puts generation `number` (absent: the newest one below the current) back: each file it kept
+   * written to its path as a `file` change would, by the same actor, and one it found absent
+   * removed. The unit's reload, restart and health check follow as separate changes.
+   */
+  | { kind: 'generation-restore'; path: string; number?: number; unit: string }
   /** Removes a container (`rm -f`) that must be recreated; fails only if it is still there. */
   | {
       kind: 'container-remove';
@@ -139,6 +145,7 @@ export const CHANGE_KINDS = [
   'restart-pending',
   'container-remove',
   'generation',
+  'generation-restore',
 ] as const satisfies readonly ChangeKind[];
 type Unlisted = Exclude<ChangeKind, (typeof CHANGE_KINDS)[number]>;
 export const EVERY_CHANGE_KIND_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;
@@ -169,6 +176,8 @@ export const UNDO: Record<ChangeKind, 'path' | 'repeat' | 'none'> = {
   'container-remove': 'repeat',
   // Recorded only after the health check passed: a rollback never follows it.
   generation: 'none',
+  // Each file it writes is kept first, as a `file` change's would be (apply.sh: undo=each).
+  'generation-restore': 'none',
 };
 
 export interface TaskPlan {

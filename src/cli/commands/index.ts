@@ -4,6 +4,7 @@ import { registerGenerations } from './generations.js';
 import { registerInventory } from './inventory.js';
 import { registerLogs } from './logs.js';
 import { registerRestart } from './restart.js';
+import { registerRollback } from './rollback.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerStatus } from './status.js';
@@ -20,4 +21,5 @@ export function registerCommands(cli: Argv, setExit: (code: number) => void): vo
   registerLogs(cli, setExit);
   registerRestart(cli, setExit);
   registerGenerations(cli, setExit);
+  registerRollback(cli, setExit);
 }
