@@ -272,4 +272,80 @@ describeFleet('automatic rollback on real hosts', () => {
       (JSON.parse(status.stdout) as { hosts: { generation: number }[] }).hosts[0]?.generation,
     ).toBe(3);
   });
+
+  it('rollback --to N puts a generation back, records it; a failed health check undoes the rollback', async () => {
+    await converge();
+    await fleet.ssh(2, 'rm -rf /var/lib/hermes-fleet');
+    const texts: string[] = [];
+    for (const n of [1, 2]) {
+      const result = await runCli([
+        'run',
+        '-i',
+        good,
+        '-l',
+        'host2',
+        '-e',
+        `hermes.settings.n=${n}`,
+      ]);
+      expect(result.code, result.all).toBe(0);
+      texts.push((await fleet.read(2, `${HOME}/config.yaml`)) ?? '');
+    }
+    expect(texts[0]).toContain('n: 1');
+    expect(await currentGeneration(2)).toBe(2);
+
+    const check = await runCli(['rollback', '-i', good, '-l', 'host2', '--to', '1', '--check']);
+    expect(check.code, check.all).toBe(0);
+    expect(check.stdout).toContain('restore generation 1');
+    expect(await fleet.read(2, `${HOME}/config.yaml`)).toBe(texts[1]);
+
+    const back = await runCli(['rollback', '-i', good, '-l', 'host2', '--to', '1', '--json']);
+    expect(back.code, back.all).toBe(0);
+    expect(statusOf(report(back.stdout))).toEqual({ host2: 'changed' });
+    expect(await fleet.read(2, `${HOME}/config.yaml`)).toBe(texts[0]);
+    expect((await fleet.standinRecord(2))?.config).toEqual({ model: 'good/model', n: 1 });
+    expect(await currentGeneration(2)).toBe(3);
+    const leftovers = await fleet.ssh(2, `ls -A ${HOME} | grep hermes-fleet; true`);
+    expect(leftovers.stdout).toBe('');
+    // The inventory is the truth: a check reports the drift back to it.
+    const drift = await runCli([
+      'run',
+      '-i',
+      good,
+      '-l',
+      'host2',
+      '-e',
+      'hermes.settings.n=2',
+      '--check',
+      '--json',
+    ]);
+    expect(report(drift.stdout).hosts[0]?.tasks.find((t) => t.task === 'merge')?.status).toBe(
+      'changed',
+    );
+
+    // A generation that is not kept fails the host before anything changes.
+    const missing = await runCli(['rollback', '-i', good, '-l', 'host2', '--to', '9']);
+    expect(missing.code, missing.all).toBe(2);
+    expect(missing.all).toContain('generation 9 is not kept on this host');
+
+    // Generation 2 with a health check that fails: back on generation 3, as before the rollback.
+    const failing = await runCli([
+      'rollback',
+      '-i',
+      good,
+      '-l',
+      'host2',
+      '--to',
+      '2',
+      '--json',
+      '-e',
+      'hermes.healthCheck.command="false"',
+    ]);
+    expect(failing.code, failing.all).toBe(2);
+    const host = report(failing.stdout).hosts[0];
+    expect(host?.rollback).toMatchObject({ outcome: 'rolled-back', generation: 3 });
+    expect(host?.message).toMatch(/^rolled back to generation 3: health check command failed/);
+    expect(await fleet.read(2, `${HOME}/config.yaml`)).toBe(texts[0]);
+    expect(await currentGeneration(2)).toBe(3);
+    expect(await fleet.unit(2, UNIT)).toMatchObject({ active: 'active' });
+  });
 });
