@@ -1,9 +1,25 @@
 import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
 import APPLY_SH from './apply.sh';
+import DETACH_SH from './detach.sh';
 import { encodeOps, type Op } from './encode-ops.js';
 
 const APPLY_PROGRAM = compactProgram(APPLY_SH);
+const DETACH_PROGRAM = compactProgram(DETACH_SH);
+
+/**
+ * The batch's stdin: detach.sh's header, apply.sh, then the operations. detach.sh spools them on
+ * the host and runs apply.sh detached from the SSH session (see its header).
+ */
+export function detachedInput(ops: readonly Op[]): Buffer {
+  const program = Buffer.from(APPLY_PROGRAM, 'utf8');
+  const encoded = encodeOps(ops);
+  return Buffer.concat([
+    Buffer.from(`program=${program.length} ops=${encoded.length}\n`, 'utf8'),
+    program,
+    encoded,
+  ]);
+}
 
 export interface ApplyOutcome {
   /** How many operations completed, in order. */
@@ -37,6 +53,11 @@ export interface ApplyOptions {
   onOpDone?: (index: number) => void;
   /** Ctrl-C: the batch finishes the operation in flight and stops at the next task. */
   interrupt?: AbortSignal;
+  /**
+   * Run apply.sh in the session itself instead of detached (detach.sh): for the local tests of
+   * its operations, which run it under their own shell. A host always gets the detached batch.
+   */
+  inSession?: boolean;
 }
 
 /** Carries out the operations on the host in one round trip, streaming per-op progress. */
@@ -77,20 +98,23 @@ export async function applyOps(
       seen.failure = { index, message: Buffer.from(message, 'base64').toString('utf8') };
     }
   };
-  const result = await executor.exec(options.commandLine(APPLY_PROGRAM), {
-    stdin: encodeOps(ops),
-    timeoutMs: options.timeoutMs,
-    ...(options.interrupt ? { interrupt: options.interrupt } : {}),
-    onStdout: (chunk) => {
-      pending += chunk.toString('utf8');
-      let newline = pending.indexOf('\n');
-      while (newline >= 0) {
-        onLine(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-        newline = pending.indexOf('\n');
-      }
+  const result = await executor.exec(
+    options.commandLine(options.inSession === true ? APPLY_PROGRAM : DETACH_PROGRAM),
+    {
+      stdin: options.inSession === true ? encodeOps(ops) : detachedInput(ops),
+      timeoutMs: options.timeoutMs,
+      ...(options.interrupt ? { interrupt: options.interrupt } : {}),
+      onStdout: (chunk) => {
+        pending += chunk.toString('utf8');
+        let newline = pending.indexOf('\n');
+        while (newline >= 0) {
+          onLine(pending.slice(0, newline));
+          pending = pending.slice(newline + 1);
+          newline = pending.indexOf('\n');
+        }
+      },
     },
-  });
+  );
   const outcome: ApplyOutcome = { done: seen.done, durationMs: result.durationMs };
   if (seen.failure) {
     return {

@@ -293,7 +293,17 @@ describeFleet('automatic rollback on real hosts', () => {
     expect(texts[0]).toContain('n: 1');
     expect(await currentGeneration(2)).toBe(2);
 
-    const check = await runCli(['rollback', '-i', good, '-l', 'host2', '--to', '1', '--check']);
+    const check = await runCli([
+      'rollback',
+      '-i',
+      good,
+      '-l',
+      'host2',
+      '--to',
+      '1',
+      '--check',
+      '-v',
+    ]);
     expect(check.code, check.all).toBe(0);
     expect(check.stdout).toContain('restore generation 1');
     expect(await fleet.read(2, `${HOME}/config.yaml`)).toBe(texts[1]);
@@ -327,7 +337,7 @@ describeFleet('automatic rollback on real hosts', () => {
     expect(missing.code, missing.all).toBe(2);
     expect(missing.all).toContain('generation 9 is not kept on this host');
 
-    // Generation 2 with a health check that fails: back on generation 3, as before the rollback.
+    // Generation 2 with a health check that rejects it: back on generation 3, as before.
     const failing = await runCli([
       'rollback',
       '-i',
@@ -338,7 +348,7 @@ describeFleet('automatic rollback on real hosts', () => {
       '2',
       '--json',
       '-e',
-      'hermes.healthCheck.command="false"',
+      `hermes.healthCheck.command=${JSON.stringify(`! grep -q "n: 2" ${HOME}/config.yaml`)}`,
     ]);
     expect(failing.code, failing.all).toBe(2);
     const host = report(failing.stdout).hosts[0];
