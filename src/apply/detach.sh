@@ -5,26 +5,28 @@
 # fails), and the next run reads how it ended.
 #
 # Input, on stdin: one line `program=A ops=N`, then A bytes of apply.sh, then N bytes of its
-# operations (src/apply/encode-ops.ts). Both are spooled into a directory of its own in root's
-# $D (0700; HERMES_FLEET_SPOOL, for the local tests only, names another) first; a batch
+# operations (src/apply/encode-ops.ts). Both are spooled into root's $D (0700;
+# HERMES_FLEET_SPOOL, for the local tests only, names another) first; a batch
 # that did not arrive whole is never started. apply.sh then runs in its own session (setsid),
 # its stdin the spooled operations (removed once opened: they may hold secrets), its output in
-# $B/result, which this program streams back while the session lasts. Ctrl-C (SIGINT) is passed
-# on to the batch. A batch that ended with its session alive removes $B; one whose session ended
-# first leaves $B/result for the next run to report.
+# $D/result, which this program streams back while the session lasts. Ctrl-C (SIGINT) is passed
+# on to the batch. A batch that ended with its session alive removes $D/result; one whose session
+# ended first leaves it, and the next run's read reports it (src/runner/cut-off.ts) until a later
+# batch replaces it.
 export LC_ALL=C
 D=${HERMES_FLEET_SPOOL:-/var/lib/hermes-fleet/apply}
 umask 077
 mkdir -p -- "$D" || exit 125
 chmod 0700 -- "$D" || exit 125
-B=$(mktemp -d -- "$D/batch.XXXXXX") || exit 125
+B=$D
+rm -f -- "$B/result"
 IFS=' ' read -r p o || exit 125
 p=${p#program=}
 o=${o#ops=}
 case $p$o in '' | *[!0-9]*) echo "bad batch header" >&2; exit 125 ;; esac
 head -c "$p" >"$B/apply.sh" && head -c "$o" >"$B/ops" || exit 125
 if [ "$(stat -c %s -- "$B/apply.sh")" != "$p" ] || [ "$(stat -c %s -- "$B/ops")" != "$o" ]; then
-  rm -rf -- "$B"
+  rm -f -- "$B/ops"
   echo "the batch did not arrive whole: nothing was applied" >&2
   exit 125
 fi
@@ -49,5 +51,5 @@ while :; do
   kill -0 "$pid" 2>/dev/null || break
 done
 # Streamed whole: the controller has it. Otherwise (the session broke) it stays for the next run.
-[ "$trc" != 0 ] || rm -rf -- "$B"
+[ "$trc" != 0 ] || rm -f -- "$B/result"
 exit "$rc"

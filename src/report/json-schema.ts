@@ -110,6 +110,10 @@ export const reportHostSchema = z.strictObject({
     .optional()
     .describe('The task the host was in when it failed'),
   rollback: reportRollbackSchema.optional(),
+  cutOff: z
+    .string()
+    .optional()
+    .describe("How an earlier run's apply that lost its session ended on the host"),
   stats: z
     .strictObject({ roundTrips: count, channels: count, connections: count })
     .describe('SSH traffic: commands awaited, channels opened, TCP connections made'),

@@ -73,6 +73,7 @@ function reportHost(host: HostResult, options: JsonReportOptions): ReportHost {
     ...(host.message !== undefined ? { message: host.message } : {}),
     ...(host.failedTask !== undefined ? { failedTask: host.failedTask } : {}),
     ...(host.rollback ? { rollback: reportRollback(host.rollback) } : {}),
+    ...(host.cutOff !== undefined ? { cutOff: host.cutOff } : {}),
     stats: {
       roundTrips: host.stats.roundTrips,
       channels: host.stats.channels,

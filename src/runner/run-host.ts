@@ -4,6 +4,7 @@ import type { Executor } from '../exec/executor.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { Task } from '../plan/task.js';
 import type { TaskName, TaskPlan } from '../plan/types.js';
+import { cutOffFacts, describeCutOff } from './cut-off.js';
 import { errorMessage, isUnreachable } from './host-errors.js';
 import { factRequests, planWithoutRead, readAndPlan, type PlanOutcome } from './read-and-plan.js';
 import { TaskProgress, taskResult } from './task-progress.js';
@@ -116,23 +117,29 @@ async function converge(
   session: HostSession,
   options: ConvergeOptions,
 ): Promise<HostResult> {
-  const { observer, finish } = options;
+  const { observer } = options;
   let read: PlanOutcome;
+  let cutOff: string | undefined;
   if (factRequests(host, tasks, options).length === 0) {
     read = planWithoutRead(host, tasks, options.selected);
   } else {
     observer.hostPhase?.(host.name, 'reading facts');
     const readStarted = Date.now();
-    read = await readAndPlan(session, host, tasks, {
+    const outcome = await readAndPlan(session, host, tasks, {
       selected: options.selected,
       commandLine: options.commandLine,
+      extraFacts: cutOffFacts(),
     });
+    if (outcome.facts) cutOff = describeCutOff(outcome.facts);
+    read = outcome;
     observer.detail?.(
       host.name,
       1,
       `read the host's state: 1 round trip, ${Date.now() - readStarted} ms`,
     );
   }
+  const finish: Finish = (result) =>
+    options.finish(cutOff === undefined ? result : { ...result, cutOff });
   if (!read.ok) {
     for (const r of read.tasks) observer.taskFinished?.(host.name, r);
     return finish({
@@ -160,7 +167,7 @@ async function converge(
       stats: session.stats,
     });
   }
-  return apply(host, plans, ops, session, options);
+  return apply(host, plans, ops, session, { ...options, finish });
 }
 
 /** The apply round trip, with live per-task progress, and the host's result from its outcome. */

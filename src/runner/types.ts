@@ -32,6 +32,8 @@ export interface HostResult {
   message?: string;
   /** The restart or health check after this run's changes failed: what became of the host. */
   rollback?: RollbackReport;
+  /** How an earlier run's batch that lost its session ended on the host (src/runner/cut-off.ts). */
+  cutOff?: string;
   durationMs: number;
   stats: TransportStats;
 }
