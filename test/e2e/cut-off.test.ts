@@ -39,7 +39,9 @@ function runAndKill(
       check();
     });
     child.on('error', reject);
-    child.on('close', () => resolve(out));
+    child.on('close', () => {
+      resolve(out);
+    });
   });
 }
 
