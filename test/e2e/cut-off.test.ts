@@ -95,7 +95,7 @@ describeFleet('a run cut off mid-apply (SIGKILL) on real hosts', () => {
         const same =
           unit.active === 'active' &&
           busy.stdout.trim() === '' &&
-          env.includes(`STEP=${fileStep}`) &&
+          /STEP='?(\d+)'?/.exec(env)?.[1] === fileStep &&
           soul === `step ${fileStep}\n` &&
           (record?.config as { step?: number } | undefined)?.step === Number(fileStep);
         if (same) {
@@ -112,6 +112,8 @@ describeFleet('a run cut off mid-apply (SIGKILL) on real hosts', () => {
       expect([old, next], `host${i}`).toContain(step);
       steps.push(step);
     }
+    // Which state each host ended on, for the record of what was measured.
+    console.log(`hosts on steps ${steps.join(', ')} (old ${old}, new ${next})`);
     return steps;
   }
 
