@@ -6,8 +6,10 @@
 //
 //   npm run bench                 # 10, 50, 100 hosts, 5 runs each
 //   npm run bench -- 10 50 --runs 3
+//   npm run bench -- --release 10  # shipping a 64 MB release instead (see releaseBench)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,7 @@ const runsAt = args.indexOf('--runs');
 const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
 const sizes = args.filter((a, i) => /^\d+$/.test(a) && i !== runsAt + 1).map(Number);
 if (sizes.length === 0) sizes.push(10, 50, 100);
+const releaseMode = args.includes('--release');
 
 function run(command, argv, options = {}) {
   return new Promise((resolve, reject) => {
@@ -46,7 +49,7 @@ const median = (xs) => {
 };
 const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
-function inventory(n, model) {
+function inventory(n, model, extraHermes = []) {
   const hosts = Array.from(
     { length: n },
     (_, i) => `    host${i + 1}: { ssh: { host: 127.0.${net}.${i + 1} } }`,
@@ -65,6 +68,7 @@ function inventory(n, model) {
       "      secrets: { OPENROUTER_API_KEY: { command: 'echo bench-not-a-key' } }",
       "      documents: { SOUL.md: 'You are a benchmark.', USER.md: 'Nobody.' }",
       '      healthCheck: { seconds: 1 }',
+      ...extraHermes.map((line) => `      ${line}`),
       '  hosts:',
       ...hosts,
       '',
@@ -92,17 +96,22 @@ async function cli(file, extra = []) {
   };
 }
 
+/** The harness key and known hosts, never a prompt: for OpenSSH's own ssh and scp. */
+const SSH_OPTIONS = [
+  '-i',
+  `${cache}/id_ed25519`,
+  '-o',
+  `UserKnownHostsFile=${cache}/known_hosts`,
+  '-o',
+  'BatchMode=yes',
+];
+
 async function floor(n) {
   const started = process.hrtime.bigint();
   const results = await Promise.all(
     Array.from({ length: n }, (_, i) =>
       run('ssh', [
-        '-i',
-        `${cache}/id_ed25519`,
-        '-o',
-        `UserKnownHostsFile=${cache}/known_hosts`,
-        '-o',
-        'BatchMode=yes',
+        ...SSH_OPTIONS,
         '-o',
         'ControlMaster=no',
         '-o',
@@ -120,6 +129,108 @@ async function startup() {
   const times = [];
   for (let i = 0; i < runs; i++) times.push((await run(process.execPath, [bin, '--version'])).ms);
   return median(times);
+}
+
+/**
+ * A 64 MB release (incompressible bytes, plain tar so neither side spends the time on a
+ * compressor): bin/hermes runs the fleet's stand-in gateway from the release itself.
+ */
+function buildRelease(dir, name) {
+  const top = join(dir, name);
+  mkdirSync(join(top, 'bin'), { recursive: true });
+  writeFileSync(join(top, 'bin', 'hermes'), '#!/bin/sh\nexec /opt/hermes/bin/hermes "$@"\n', {
+    mode: 0o755,
+  });
+  writeFileSync(join(top, 'payload.bin'), randomBytes(64 * 1024 * 1024 - 4096));
+  const file = join(dir, `${name}.tar`);
+  return run('tar', ['-cf', file, '-C', dir, name]).then((r) => {
+    if (r.code !== 0) throw new Error(`tar failed: ${r.stderr}`);
+    return file;
+  });
+}
+
+async function scpAll(n, file) {
+  const started = process.hrtime.bigint();
+  const results = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      run('scp', [
+        '-q',
+        ...SSH_OPTIONS,
+        file,
+        `root@127.0.${net}.${i + 1}:/var/tmp/bench-release.tar`,
+      ]),
+    ),
+  );
+  if (results.some((r) => r.code !== 0)) throw new Error('scp failed on some host');
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/**
+ * Releases (issue #14's targets): an upgrade run that ships a new 64 MB release to every host
+ * (upload, unpack, switch, restart, health check) against the parts it cannot avoid, measured
+ * in the same round: parallel `scp` of the same file to the same hosts plus a run that changes
+ * one setting (one restart and health check). Also the no-op with a release set, and the
+ * CLI's peak memory while it ships.
+ */
+async function releaseBench() {
+  const out = [];
+  for (const n of sizes) {
+    console.error(`\n== ${n} hosts, 64 MB releases: booting a fresh fleet`);
+    const up = await run('bash', [join(root, 'test/fleet/fleet.sh'), 'up', String(n), '--fresh'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (up.code !== 0) throw new Error(`fleet up ${n} failed`);
+    const dir = mkdtempSync(join(tmpdir(), 'hermes-fleet-bench-release-'));
+    const releaseLines = (file) => [`release: { archive: ${file}, keep: 0 }`];
+    let current = await buildRelease(dir, 'r0');
+    const first = await cli(inventory(n, 'bench/model-0', releaseLines(current)));
+    console.error(`first install ${secs(first.ms)}`);
+    const ship = [];
+    const baseline = [];
+    const noop = [];
+    for (let i = 1; i <= runs; i++) {
+      const next = await buildRelease(dir, `r${i}`);
+      const scp = await scpAll(n, next);
+      const config = await cli(inventory(n, `bench/model-${i}`, releaseLines(current)));
+      const shipped = await cli(inventory(n, `bench/model-${i}`, releaseLines(next)));
+      current = next;
+      const still = await cli(inventory(n, `bench/model-${i}`, releaseLines(current)));
+      baseline.push(scp + config.ms);
+      ship.push(shipped);
+      noop.push(still);
+      console.error(
+        `run ${i}: release ${secs(shipped.ms)}, scp ${secs(scp)} + config change ${secs(config.ms)}, no-op ${secs(still.ms)}, peak ${shipped.rssMB} MB`,
+      );
+    }
+    const m = (xs) => median(xs.map((x) => x.ms));
+    out.push({
+      n,
+      ship: m(ship),
+      baseline: median(baseline),
+      noop: m(noop),
+      rtNoop: noop[0].roundTrips,
+      rss: Math.max(...ship.map((x) => x.rssMB)),
+    });
+  }
+  await run('bash', [join(root, 'test/fleet/fleet.sh'), 'down']);
+  const date = new Date().toISOString().slice(0, 10);
+  console.log(
+    [
+      `Measured ${date} on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; medians of ${runs} runs; a 64 MB release (plain tar).`,
+      '',
+      '| hosts | ship a release | `scp` ×N + config change | ratio | no-op with a release | round trips (no-op) | peak memory |',
+      '| ---: | ---: | ---: | ---: | ---: | :---: | ---: |',
+      ...out.map(
+        (r) =>
+          `| ${r.n} | ${secs(r.ship)} | ${secs(r.baseline)} | ${(r.ship / r.baseline).toFixed(2)}× | ${secs(r.noop)} | ${r.rtNoop} | ${r.rss.toFixed(0)} MB |`,
+      ),
+    ].join('\n'),
+  );
+}
+
+if (releaseMode) {
+  await releaseBench();
+  process.exit(0);
 }
 
 const rows = [];

@@ -84,6 +84,7 @@ describe('TASKS', () => {
         'dir /var/lib/hermes/.hermes/logs',
         'dir /var/lib/hermes/.hermes/memories',
       ],
+      release: [],
       // Each of merge, secrets and docs ends with its record of what the fleet owns.
       merge: [
         'file /var/lib/hermes/.hermes/config.yaml',

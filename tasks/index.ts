@@ -6,6 +6,7 @@ import { docsTask } from './docs.js';
 import { CONTAINER_NAME } from './lib/container.js';
 import { serviceEnvironment } from './lib/unit-file.js';
 import { mergeTask } from './merge.js';
+import { releasePaths, releaseTask } from './release.js';
 import { restartTask } from './restart.js';
 import { rollbackTask } from './rollback.js';
 import { secretsTask } from './secrets.js';
@@ -22,6 +23,7 @@ export type { Task } from '../src/plan/task.js';
 export const TASKS: readonly Task[] = [
   usersTask,
   dirsTask,
+  releaseTask,
   mergeTask,
   secretsTask,
   docsTask,
@@ -31,8 +33,21 @@ export const TASKS: readonly Task[] = [
 /** The task names, in run order: what `--tags` accepts. */
 export const TASK_NAMES = TASKS.map((task) => task.name) as [string, ...string[]];
 
-/** The gateway's unit, and its program asked for its version as the service user. */
+/**
+ * The gateway's unit, and its program asked for its version as the service user. With releases,
+ * the release the host is on (the `current` link), not the one the inventory names.
+ */
 export function statusProbe(host: HostSpec): StatusProbe {
+  const release = host.hermes.release;
+  if (release) {
+    const { current } = releasePaths(release);
+    return {
+      unit: UNIT_NAME,
+      program: { path: `${current}/bin/hermes`, user: host.hermes.user },
+      release: { link: current },
+      generation: CURRENT_GENERATION,
+    };
+  }
   return {
     unit: UNIT_NAME,
     program: { path: hermesPaths(host.hermes).bin, user: host.hermes.user },

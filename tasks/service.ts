@@ -79,6 +79,15 @@ function planSystemLink(h: HermesSettings, facts: HostFacts): Change[] {
   return [{ kind: 'symlink', path: SYSTEM_BIN_LINK, target, before }];
 }
 
+/** `release 1a2b… -> 3c4d…`: a switch of this run, which the new unit runs. */
+function releaseSwitches(earlier: readonly TaskPlan[]): string[] {
+  return earlier.flatMap((plan) =>
+    plan.changes.flatMap((c) =>
+      c.kind === 'release-switch' ? [`release ${c.from ?? '(none)'} -> ${c.to}`] : [],
+    ),
+  );
+}
+
 function describeStopped(unit: UnitFact): string {
   if (unit.activeState === 'failed') return 'the unit had failed';
   if (unit.activeState === 'activating') {
@@ -156,7 +165,7 @@ function planLifecycle(
   const pending = restartIsPending(facts);
   const changedHere = restartReasons(h, earlier);
   const reasons = [
-    ...(unitWritten ? ['unit file changed'] : []),
+    ...(unitWritten ? ['unit file changed', ...releaseSwitches(earlier)] : []),
     ...container.reasons,
     ...changedHere,
     ...(pending ? ['an earlier run changed what it reads and did not restart it'] : []),
@@ -216,7 +225,8 @@ export const serviceTask: Task = {
 
   plan(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan[]): Change[] {
     const h = host.hermes;
-    checkPackage(h, facts);
+    // A release is checked whole by the release task (and unpacked by it on a fresh host).
+    if (!h.release) checkPackage(h, facts);
     if (!h.container.enable) {
       return planLifecycle(h, facts, earlier, {
         unitText: renderNativeUnit(h),

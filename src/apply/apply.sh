@@ -44,8 +44,9 @@ stop=
 # replays it (nothing is journalled then).
 journal=
 undoing=
+# -r: a release's temporary directory too (always a name mktemp made, in the pinned directory).
 cleanup() {
-  if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi
+  if [ -n "$tmp" ]; then rm -rf -- "$tmp"; fi
   if [ -n "$journal" ]; then
     discard_all
     rm -f -- "$journal"
@@ -69,8 +70,9 @@ run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
 
 # Sets one variable per named field of the header line $1; no other variable is touched.
 parse() {
-  action='' as='' backend='' from='' group='' home='' keep='' mode='' name='' path='' rollback=''
-  seconds='' shell='' size='' target='' tree='' undo='' unit='' user='' was=''
+  action='' as='' backend='' format='' from='' group='' home='' keep='' mode='' name='' path=''
+  rollback='' seconds='' sha256='' shell='' size='' strip='' target='' tree='' undo='' unit=''
+  user='' was=''
   set -f
   IFS=$T
   # shellcheck disable=SC2086 # split on tabs on purpose, globbing is off
@@ -85,6 +87,7 @@ parse() {
     action=*) action=${f#*=} ;;
     as=*) as=${f#*=} ;;
     backend=*) backend=${f#*=} ;;
+    format=*) format=${f#*=} ;;
     from=*) from=${f#*=} ;;
     group=*) group=${f#*=} ;;
     home=*) home=${f#*=} ;;
@@ -94,8 +97,10 @@ parse() {
     path=*) path=${f#*=} ;;
     rollback=*) rollback=${f#*=} ;;
     seconds=*) seconds=${f#*=} ;;
+    sha256=*) sha256=${f#*=} ;;
     shell=*) shell=${f#*=} ;;
     size=*) size=${f#*=} ;;
+    strip=*) strip=${f#*=} ;;
     target=*) target=${f#*=} ;;
     tree=*) tree=${f#*=} ;;
     undo=*) undo=${f#*=} ;;
@@ -214,18 +219,91 @@ op_attrs() {
   exec 5>&-
 }
 
-op_symlink() {
-  pin
+# A new link beside the name, renamed over it: the name is the old link or the new, never none.
+relink() {
   tmp=./.hermes-fleet.link.$$
   run ln -sfn -- "$target" "$tmp"
   run mv -Tf -- "$tmp" "$b"
   tmp=
 }
 
+op_symlink() {
+  pin
+  relink
+}
+
 op_remove() {
   pin
   run rm -f -- "$b"
 }
+
+# A release: the archive's bytes (the body) are unpacked as they arrive into a temporary
+# directory beside the final name, while sha256sum reads the same stream (tee into a fifo): one
+# pass, no copy of the archive on disk. Only a release whose bytes have the sha256 the plan
+# names, that tar unpacked whole and that has an executable bin/hermes is renamed to
+# releases/<id>: a release under its final name is always whole. Root's tree: owned by root,
+# no group or other write bit, no setuid bit, whatever the archive says. tee -p keeps reading
+# when tar stops early (a corrupt archive), so every byte of the body is consumed and the
+# operations after it stay in step. A failure (a full disk, a cut connection) leaves the
+# temporary directory, which the trap removes; the next run removes any a killed run left.
+op_release_unpack() {
+  d=${path%/*}
+  [ -d "$d" ] || run mkdir -p -m 0755 -- "$d"
+  pin
+  tmp=$(mktemp -d -- ./.hermes-fleet.XXXXXX </dev/null 2>&1) || {
+    o=$tmp
+    tmp=
+    fail "cannot create a temporary directory in $d: $o"
+  }
+  case $format in
+  tar) z= ;;
+  gzip) z=--gzip ;;
+  xz) z=--xz ;;
+  zstd) z=--zstd ;;
+  *) fail "unknown archive format $format" ;;
+  esac
+  run mkdir -m 0700 -- "$tmp/tree"
+  run mkfifo -m 0600 -- "$tmp/fifo"
+  sha256sum <"$tmp/fifo" >"$tmp/sum" 2>/dev/null &
+  summing=$!
+  # shellcheck disable=SC2086 # $z is one option or none
+  o=$({ head -c "$size" | tee -p -- "$tmp/fifo" | (umask 022 && tar -x $z --file - \
+    --directory "$tmp/tree" --no-same-owner --no-same-permissions \
+    --strip-components="$strip"); } 2>&1)
+  untarred=$?
+  wait "$summing"
+  got=$(cat -- "$tmp/sum" </dev/null)
+  got=${got%% *}
+  [ "$got" = "$sha256" ] ||
+    fail "release $b: the upload arrived incomplete or corrupted (sha256 ${got:-none}, expected $sha256); nothing was installed"
+  [ "$untarred" = 0 ] || fail "unpacking release $b failed: $o"
+  if [ ! -x "$tmp/tree/bin/hermes" ] || [ -d "$tmp/tree/bin/hermes" ]; then
+    fail "release $b has no executable bin/hermes once unpacked; nothing was installed"
+  fi
+  run chmod -R go-w,ug-s -- "$tmp/tree"
+  run chmod 0755 -- "$tmp/tree"
+  run mv -T -- "$tmp/tree" "$b"
+  rm -rf -- "$tmp"
+  tmp=
+}
+
+# `current` switched: a new link renamed over the old, and the release's directory touched, so
+# its mtime says when it was last switched to (pruning removes the oldest switch first).
+op_release_switch() {
+  pin
+  [ -d "$target" ] || fail "cannot switch $path to $target: it is not a release directory"
+  run touch -c -- "$target"
+  relink
+}
+
+op_release_remove() {
+  pin
+  case $b in
+  .hermes-fleet.* | [0-9a-f]*) run rm -rf -- "$b" ;;
+  *) fail "$path is not a release directory: not removing it" ;;
+  esac
+}
+
 
 # An undo operation (`OP<TAB>fields`) for the rollback. Root's batch keeps it in its journal; a
 # child running as the account says it on its stdout, and its parent keeps it.
@@ -288,12 +366,7 @@ op_undo() {
     fi
     exec 5>&-
     ;;
-  link)
-    tmp=./.hermes-fleet.link.$$
-    run ln -sfn -- "$target" "$tmp"
-    run mv -Tf -- "$tmp" "$b"
-    tmp=
-    ;;
+  link) relink ;;
   dir)
     open5 "$b" "$path" d
     run chown -- "$user:$group" /proc/self/fd/5
@@ -582,6 +655,9 @@ apply_op() {
     ;;
   undo) op_undo ;;
   discard) op_discard ;;
+  release-unpack) op_release_unpack ;;
+  release-switch) op_release_switch ;;
+  release-remove) op_release_remove ;;
   *) fail "unknown operation $op" ;;
   esac
 }

@@ -171,7 +171,7 @@ describe('the apply batch (run by a real local shell)', () => {
       },
     ]);
     // Send the header and only part of the body, as a dropped connection would.
-    const full = encodeOps(ops);
+    const full = Buffer.concat(await encodeOps(ops));
     const cut = full.subarray(0, full.length - 5);
     const outcome = await applyOps(
       { exec: (command, request) => localExecutor.exec(command, { ...request, stdin: cut }) },
@@ -197,7 +197,7 @@ describe('the apply batch (run by a real local shell)', () => {
       { task: 'merge', changes: [write('m1'), write('m2')] },
       { task: 'docs', changes: [write('d1')] },
     ]);
-    const stdin = encodeOps(ops);
+    const stdin = Buffer.concat(await encodeOps(ops));
     // The second task's bytes arrive only after the interrupt, as over a slow link.
     const splitAt = stdin.indexOf(Buffer.from('3\ttask\tname=docs'));
     const controller = new AbortController();

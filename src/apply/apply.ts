@@ -11,14 +11,11 @@ const DETACH_PROGRAM = compactProgram(DETACH_SH);
  * The batch's stdin: detach.sh's header, apply.sh, then the operations. detach.sh spools them on
  * the host and runs apply.sh detached from the SSH session (see its header).
  */
-export function detachedInput(ops: readonly Op[]): Buffer {
+export async function detachedInput(ops: readonly Op[]): Promise<Buffer[]> {
   const program = Buffer.from(APPLY_PROGRAM, 'utf8');
-  const encoded = encodeOps(ops);
-  return Buffer.concat([
-    Buffer.from(`program=${program.length} ops=${encoded.length}\n`, 'utf8'),
-    program,
-    encoded,
-  ]);
+  const parts = await encodeOps(ops);
+  const size = parts.reduce((n, part) => n + part.length, 0);
+  return [Buffer.from(`program=${program.length} ops=${size}\n`, 'utf8'), program, ...parts];
 }
 
 export interface ApplyOutcome {
@@ -98,10 +95,12 @@ export async function applyOps(
       seen.failure = { index, message: Buffer.from(message, 'base64').toString('utf8') };
     }
   };
+  // Before the command starts: an upload that cannot be read fails the host with nothing done.
+  const stdin = options.inSession === true ? await encodeOps(ops) : await detachedInput(ops);
   const result = await executor.exec(
     options.commandLine(options.inSession === true ? APPLY_PROGRAM : DETACH_PROGRAM),
     {
-      stdin: options.inSession === true ? encodeOps(ops) : detachedInput(ops),
+      stdin,
       timeoutMs: options.timeoutMs,
       ...(options.interrupt ? { interrupt: options.interrupt } : {}),
       onStdout: (chunk) => {

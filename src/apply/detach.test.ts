@@ -30,7 +30,7 @@ describe('detach.sh: the batch spooled, then run detached from the session', () 
 
   it('never starts a batch that did not arrive whole', async () => {
     const spool = mkdtempSync(join(tmpdir(), 'spool-'));
-    const whole = detachedInput(MARKERS);
+    const whole = Buffer.concat(await detachedInput(MARKERS));
     const result = await localExecutor.exec(
       `HERMES_FLEET_SPOOL=${quote(spool)} sh -c ${quote(DETACH_SH)}`,
       { stdin: whole.subarray(0, whole.length - 3), timeoutMs: 10_000 },

@@ -21,6 +21,11 @@ export interface Op {
   fields: Record<string, string | undefined>;
   /** Bytes that follow the header on stdin (`size` says how many). */
   body?: Buffer;
+  /**
+   * A large body read only when the batch is sent, and shared by every host that sends it (a
+   * release archive: read once per run, never copied per host).
+   */
+  upload?: { size: number; bytes(): Promise<Buffer> };
 }
 
 function bodyBytes(body: FileBody): Buffer {
@@ -84,7 +89,7 @@ function generationBody(
 function toFields(
   change: Change,
   context?: RecordContext,
-): { fields: Op['fields']; body?: Buffer } {
+): { fields: Op['fields']; body?: Buffer; upload?: Op['upload'] } {
   switch (change.kind) {
     case 'group-create':
       return { fields: { name: change.name } };
@@ -131,6 +136,23 @@ function toFields(
       return { fields: { action: change.action, unit: change.unit } };
     case 'container-remove':
       return { fields: { backend: change.backend, name: change.name } };
+    case 'release-unpack': {
+      const { archive } = change;
+      return {
+        fields: {
+          path: change.path,
+          size: String(archive.size),
+          sha256: archive.sha256,
+          format: archive.format,
+          strip: String(archive.strip),
+        },
+        upload: archive,
+      };
+    }
+    case 'release-switch':
+      return { fields: { path: change.path, target: change.target } };
+    case 'release-remove':
+      return { fields: { path: change.path } };
     case 'generation-restore':
       return {
         fields: {
@@ -185,13 +207,14 @@ function toOp(
   rollback: boolean,
   context: RecordContext | undefined,
 ): Op {
-  const { fields, body } = toFields(change, context);
+  const { fields, body, upload } = toFields(change, context);
   return {
     task,
     change,
     name: change.kind,
     fields: rollback ? { ...fields, ...rollbackFields(change) } : fields,
     ...(body ? { body } : {}),
+    ...(upload ? { upload } : {}),
   };
 }
 
@@ -224,14 +247,19 @@ export function planOps(
   );
 }
 
-/** The apply batch's stdin: header lines, each body right after its header. */
-export function encodeOps(ops: readonly Op[]): Buffer {
+/**
+ * The apply batch's stdin: header lines, each body right after its header, as parts written in
+ * order (an upload is the shared buffer itself, not a copy). Rejects when an upload cannot be
+ * read (a release archive that changed during the run).
+ */
+export async function encodeOps(ops: readonly Op[]): Promise<Buffer[]> {
   const parts: Buffer[] = [];
-  ops.forEach((op, index) => {
+  for (const [index, op] of ops.entries()) {
     parts.push(Buffer.from(namedLine(index, op.name, op.fields, 'apply'), 'utf8'));
     if (op.body) parts.push(op.body);
-  });
-  return Buffer.concat(parts);
+    if (op.upload) parts.push(await op.upload.bytes());
+  }
+  return parts;
 }
 
 /** What -vv shows of an operation: its fields, never a body (a body may be a secret). */
@@ -242,5 +270,6 @@ export function opSummary(op: Op): string {
     .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'size')
     .map(([key, value]) => `${key}=${value}`);
   if (op.body) shown.push(secret ? '<secret on stdin>' : `<${op.body.length} bytes on stdin>`);
+  if (op.upload) shown.push(`<${op.upload.size} bytes on stdin>`);
   return [op.name, ...shown].join(' ');
 }

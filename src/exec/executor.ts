@@ -1,10 +1,15 @@
+import type { StdinData } from './write-stdin.js';
+
 /**
  * The one capability the engine needs from a transport: run a shell command line with data on
  * stdin. The SSH connection provides it; tests of the batch scripts use a local shell.
  */
 export interface ExecRequest {
-  /** Written to the command's stdin, then EOF. Without it the command gets EOF at once. */
-  stdin?: string | Buffer;
+  /**
+   * Written to the command's stdin (parts in order, with backpressure), then EOF. Without it
+   * the command gets EOF at once.
+   */
+  stdin?: StdinData;
   /** Kill the command after this long; the result then has `timedOut: true`. */
   timeoutMs?: number;
   /** Called with stdout as it arrives (live progress of a batch). */

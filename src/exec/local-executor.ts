@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ExecOutcome, ExecRequest, Executor } from './executor.js';
+import { writeStdin } from './write-stdin.js';
 
 /** Runs command lines with the local /bin/sh: used to test the batch scripts without SSH. */
 export const localExecutor: Executor = {
@@ -43,7 +44,7 @@ export const localExecutor: Executor = {
         });
       });
       child.stdin.on('error', () => undefined);
-      child.stdin.end(request.stdin ?? '');
+      void writeStdin(child.stdin, request.stdin);
     });
   },
 };

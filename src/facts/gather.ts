@@ -5,6 +5,7 @@ import { Secret } from '../secret.js';
 import READ_SH from './read.sh';
 import type {
   ContainerFact,
+  DirEntry,
   FactRequest,
   GroupFact,
   HostFacts,
@@ -20,6 +21,8 @@ function requestKey(r: FactRequest): string {
       return `path\t${r.follow ? 'follow' : 'nofollow'}\t${r.path}`;
     case 'temp-files':
       return `temp-files\t${r.as ?? ''}\t${r.dir}`;
+    case 'dir-entries':
+      return `dir-entries\t${r.dir}`;
     case 'user':
     case 'group':
     case 'unit':
@@ -78,6 +81,8 @@ export function encodeRequests(requests: readonly FactRequest[]): string {
           });
         case 'temp-files':
           return line(i, 'temp-files', { path: r.dir, as: r.as });
+        case 'dir-entries':
+          return line(i, 'dir-entries', { path: r.dir });
         case 'user':
         case 'group':
         case 'unit':
@@ -105,7 +110,22 @@ export function emptyFacts(): HostFacts {
     images: new Map(),
     versions: new Map(),
     tempFiles: new Map(),
+    dirEntries: new Map(),
   };
+}
+
+/** `SECONDS/NAME` entries, NUL-separated (find -printf; a name has no `/` and no NUL). */
+function parseDirEntries(base64: string): DirEntry[] {
+  return fromBase64(base64)
+    .split('\0')
+    .filter((entry) => entry.includes('/'))
+    .map((entry) => {
+      const slash = entry.indexOf('/');
+      return {
+        name: entry.slice(slash + 1),
+        mtimeMs: Math.round(Number(entry.slice(0, slash)) * 1000),
+      };
+    });
 }
 
 function parseStat(text: string) {
@@ -275,6 +295,9 @@ export function parseFacts(
         break;
       case 'version':
         facts.versions?.set(request.path, parseVersion(request, fields));
+        break;
+      case 'dir-entries':
+        facts.dirEntries?.set(request.dir, found ? parseDirEntries(fields[1] ?? '') : null);
         break;
       case 'temp-files':
         facts.tempFiles?.set(

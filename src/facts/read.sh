@@ -141,6 +141,11 @@ while IFS= read -r line; do
     if [ -z "$names" ]; then printf '%s\tfound\t\n' "$i"
     else printf '%s\tfound\t%s\n' "$i" "$(printf '%s' "$names" | base64 -w0)"; fi
     ;;
+  dir-entries)
+    # A directory only root can write: its entries as SECONDS/NAME, NUL-separated, in base64.
+    if [ -d "$path" ] && [ ! -L "$path" ]; then
+      printf '%s\tfound\t%s\n' "$i" "$(find "$path" -mindepth 1 -maxdepth 1 -printf '%T@/%f\0' </dev/null 2>/dev/null | base64 -w0)"
+    else printf '%s\tabsent\n' "$i"; fi ;;
   user)
     if e=$(getent passwd -- "$name" </dev/null); then printf '%s\tfound\t%s\n' "$i" "$e"
     else printf '%s\tabsent\n' "$i"; fi ;;

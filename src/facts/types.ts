@@ -28,6 +28,8 @@ export type FactRequest =
     }
   /** The `.hermes-fleet.*` temporary files a killed run left in `dir`, listed as `as`. */
   | { kind: 'temp-files'; dir: string; as?: string }
+  /** The entries of a directory only root can write (a release root's `releases/`), with mtimes. */
+  | { kind: 'dir-entries'; dir: string }
   | { kind: 'user'; name: string }
   | { kind: 'group'; name: string }
   | { kind: 'unit'; name: string }
@@ -174,4 +176,15 @@ export interface HostFacts {
   versions?: Map<string, VersionFact>;
   /** Keyed by directory: the names of the temporary files found in it. Optional as `versions`. */
   tempFiles?: Map<string, string[]>;
+  /**
+   * Keyed by directory: its entries, or null when it is not a directory. Optional as
+   * `versions`.
+   */
+  dirEntries?: Map<string, DirEntry[] | null>;
+}
+
+/** One name in a directory, and when it last changed (ms since the epoch). */
+export interface DirEntry {
+  name: string;
+  mtimeMs: number;
 }

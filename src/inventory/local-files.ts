@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { UserError } from '../errors.js';
 import { Secret } from '../secret.js';
 import type { Origin } from './layer.js';
+import { ArchiveProblem, inspectArchive } from './release-archive.js';
+import type { ReleaseArchive } from './types.js';
 import { describeFsError } from './yaml-source.js';
 
 /** `~` and `~/x` mean the home directory, as in a shell; anything else is relative to `dir`. */
@@ -24,6 +26,7 @@ export type SecretRef = { env: string } | { file: string } | { command: string }
 export class LocalReader {
   readonly #texts = new Map<string, Promise<string>>();
   readonly #secrets = new Map<string, Promise<Secret>>();
+  readonly #archives = new Map<string, Promise<ReleaseArchive>>();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
@@ -42,6 +45,23 @@ export class LocalReader {
         );
       });
       this.#texts.set(file, pending);
+    }
+    return pending;
+  }
+
+  /** A release archive, inspected once however many hosts name it (release-archive.ts). */
+  releaseArchive(written: string, origin: Origin): Promise<ReleaseArchive> {
+    const file = resolveLocalPath(origin.dir, written);
+    let pending = this.#archives.get(file);
+    if (!pending) {
+      pending = inspectArchive(file, written).catch((err: unknown) => {
+        const why = err instanceof ArchiveProblem ? err.message : describeFsError(err);
+        throw new UserError(
+          `cannot use the release archive ${written} (${file}): ${why}`,
+          origin.location,
+        );
+      });
+      this.#archives.set(file, pending);
     }
     return pending;
   }

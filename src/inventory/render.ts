@@ -17,7 +17,12 @@ function redact(value: unknown): unknown {
   if (isSecret(value)) return `<secret: ${value.source}>`;
   if (Array.isArray(value)) return value.map(redact);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, redact(child)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        // A release archive's bytes() is how a run reads it, not a setting.
+        .filter(([, child]) => typeof child !== 'function')
+        .map(([key, child]) => [key, redact(child)]),
+    );
   }
   return value;
 }

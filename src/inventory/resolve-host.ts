@@ -138,7 +138,71 @@ async function resolveHermes(
   if (authFile) {
     hermes.authFile = await reader.secret({ file: authFile.value as string }, authFile.origin);
   }
+  const release = child(layer, 'release');
+  if (release) await resolveRelease(hermes, layer, release, reader);
   return hermes;
+}
+
+export const DEFAULT_RELEASE_ROOT = '/opt/hermes-agent';
+export const DEFAULT_RELEASE_KEEP = 3;
+
+function isUnder(child: string, parent: string): boolean {
+  const relative = path.posix.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
+}
+
+/**
+ * `hermes.release`: the archive inspected (once per file), and `package` derived from it. The
+ * release root is root's alone, so it may not lie in a tree the service account owns.
+ */
+async function resolveRelease(
+  hermes: HermesSettings,
+  layer: LayerMap | undefined,
+  release: LayerMap,
+  reader: LocalReader,
+): Promise<void> {
+  const archiveLeaf = leaf(release, 'archive');
+  if (!archiveLeaf) {
+    throw new UserError('the key "archive" is required', release.origin.location);
+  }
+  const packageLeaf = leaf(layer, 'package');
+  if (packageLeaf) {
+    throw new UserError(
+      'package and release cannot both be set: with release, the package is the release unpacked on the host',
+      packageLeaf.origin.location,
+      'remove package (or release)',
+    );
+  }
+  const rootLeaf = leaf(release, 'root');
+  const root = path.posix
+    // The schema checked it is a string (unitPath).
+    .normalize((rootLeaf?.value as string | undefined) ?? DEFAULT_RELEASE_ROOT)
+    .replace(/(.)\/$/, '$1');
+  const rootLocation = (rootLeaf ?? archiveLeaf).origin.location;
+  if (root === '/') {
+    throw new UserError(
+      'release.root cannot be /',
+      rootLocation,
+      'the default is /opt/hermes-agent',
+    );
+  }
+  for (const tree of [hermes.stateDir, hermes.workingDirectory]) {
+    if (isUnder(root, tree) || isUnder(tree, root)) {
+      throw new UserError(
+        `release.root ${root} and ${tree} overlap: releases are root's alone, and the service account owns ${tree}`,
+        rootLocation,
+        'keep the release root apart from stateDir and workingDirectory (the default is /opt/hermes-agent)',
+      );
+    }
+  }
+  const keepLeaf = leaf(release, 'keep');
+  const archive = await reader.releaseArchive(archiveLeaf.value as string, archiveLeaf.origin);
+  hermes.release = {
+    archive,
+    root,
+    keep: keepLeaf ? Number(keepLeaf.value) : DEFAULT_RELEASE_KEEP,
+  };
+  hermes.package = `${root}/releases/${archive.id}`;
 }
 
 function resolveEnvironment(layer: LayerMap | undefined): Record<string, string> {

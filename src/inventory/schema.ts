@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { dotenvProblem } from '../dotenv.js';
+import { ARCHIVE_ENDINGS } from './release-archive.js';
 import { RESTART_VALUES } from './types.js';
 
 /**
@@ -44,6 +45,8 @@ const GROUP_NAME_MESSAGE = 'a group name may use letters, digits, ".", "-" and "
 const VOLUME = /^[^:\s\0]+:\/[^:\s\0]*(?::[A-Za-z,]+)?$/;
 const VOLUME_MESSAGE = 'must be host:container[:mode] with an absolute container path';
 const JUMP = /^(?:[^@\s:]+@)?(?:[^@\s:[\]]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+const RELEASE_ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.xz|tar\.zst)$/;
 
 const hostPath = () => z.string().regex(HOST_PATH, { error: HOST_PATH_MESSAGE });
 const unitPath = () => z.string().regex(UNIT_PATH, { error: UNIT_PATH_MESSAGE });
@@ -171,6 +174,22 @@ export const hermesSchema = z
     package: unitPath()
       .optional()
       .meta({ description: 'Directory on the host holding bin/hermes; default /opt/hermes.' }),
+    release: z
+      .strictObject({
+        archive: localPath()
+          .regex(RELEASE_ARCHIVE, { error: `must be a file name ending in ${ARCHIVE_ENDINGS}` })
+          .meta({ description: 'Local release archive, relative to the inventory file.' }),
+        root: unitPath().optional().meta({
+          description: 'Holds releases/<id> and the current link; default /opt/hermes-agent.',
+        }),
+        keep: z
+          .int({ error: 'must be a whole number' })
+          .min(0, { error: 'must be 0 or more' })
+          .optional()
+          .meta({ description: 'Releases kept besides the current one; default 3.' }),
+      })
+      .optional()
+      .meta({ description: 'Install hermes-agent from a release archive (not with package).' }),
     user: z.string().regex(ACCOUNT, { error: ACCOUNT_MESSAGE }).optional(),
     group: z.string().regex(ACCOUNT, { error: ACCOUNT_MESSAGE }).optional(),
     createUser: z.boolean().optional(),

@@ -71,9 +71,47 @@ export interface ContainerSettings {
   extraOptions: string[];
 }
 
+/** How a release archive is packed: the decompressor tar needs on the host. */
+export type ArchiveFormat = 'tar' | 'gzip' | 'xz' | 'zstd';
+
+/**
+ * A hermes-agent release archive on the control machine, inspected once at load time (its
+ * sha256, its format, where bin/hermes is in it). Shared by every host that names the file.
+ */
+export interface ReleaseArchive {
+  /** Absolute path on the control machine. */
+  path: string;
+  /** As the inventory wrote it, for messages. */
+  written: string;
+  /** Full sha256 of the file, hex. */
+  sha256: string;
+  /** The release id: the first 16 hex digits of the sha256. */
+  id: string;
+  size: number;
+  format: ArchiveFormat;
+  /** Leading path components to strip on unpacking (the one top-level directory, `./`). */
+  strip: number;
+  /**
+   * The file's bytes, read from disk once per run (the first host that needs them), never
+   * once per host; rejects when the file no longer has the sha256 read at load time.
+   */
+  bytes(): Promise<Buffer>;
+}
+
+/** `hermes.release`: install hermes-agent from an archive (releases.md). */
+export interface ReleaseSettings {
+  archive: ReleaseArchive;
+  /** Default /opt/hermes-agent: holds `releases/<id>/` and the `current` link. */
+  root: string;
+  /** Releases kept besides the current one. */
+  keep: number;
+}
+
 /** What to deploy on one host: the NixOS module's options, resolved, with defaults applied. */
 export interface HermesSettings {
+  /** With `release`, derived: `<release.root>/releases/<id>`. */
   package: string;
+  release?: ReleaseSettings;
   user: string;
   group: string;
   createUser: boolean;

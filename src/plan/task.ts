@@ -31,11 +31,14 @@ export interface Task {
 
 /**
  * What `status` asks of a host besides the tasks' facts: the systemd unit that is the service,
- * and the program whose `--version` it shows, run as `user` (never as root).
+ * the program whose `--version` it shows, run as `user` (never as root), and where the release
+ * the host is on can be read.
  */
 export interface StatusProbe {
   unit: string;
   program: { path: string; user: string };
+  /** A link whose target's last component names the release the host runs, when releases are used. */
+  release?: { link: string };
   /** A root-owned file holding the number of the generation the host is on (read with the facts). */
   generation: string;
 }

@@ -1,4 +1,5 @@
 import type { Attrs, PathFact } from '../facts/types.js';
+import type { ReleaseArchive } from '../inventory/types.js';
 import type { Secret } from '../secret.js';
 
 /** A task's name (the registry, tasks/index.ts, says which exist): `--tags` and the reports use it. */
@@ -89,6 +90,28 @@ export type Change =
    */
   | { kind: 'restart-pending'; action: 'set' | 'clear'; path: string; unit: string }
   /**
+   * A release unpacked into `path` (`<root>/releases/<id>`, root's): the archive's bytes follow
+   * on stdin, land in a temporary directory beside it, are checked (size, sha256, an executable
+   * bin/hermes) and only then renamed to `path`. Nothing to undo: an unused release is harmless.
+   */
+  | { kind: 'release-unpack'; path: string; archive: ReleaseArchive }
+  /**
+   * The `current` link (`path`) replaced atomically by one to `target` (`releases/<id>`), and
+   * that release's directory touched: its mtime is when it was last switched to (pruning goes
+   * oldest switch first). `from`/`to`: the release ids, for people (`from` absent on a first
+   * install).
+   */
+  | {
+      kind: 'release-switch';
+      path: string;
+      target: string;
+      before: PathFact;
+      from?: string;
+      to: string;
+    }
+  /** A release directory, or a killed upload's temporary directory, removed whole (root's). */
+  | { kind: 'release-remove'; path: string; why: string }
+  /**
    * After a healthy (re)start: the files the gateway reads, as deployed, copied into a new
    * generation under `path` (root's, 0700; numbered from 1, `current` names the newest), with
    * their modes, owners and hashes, the release `releaseLink` points to, and who recorded it;
@@ -144,6 +167,9 @@ export const CHANGE_KINDS = [
   'wait-healthy',
   'restart-pending',
   'container-remove',
+  'release-unpack',
+  'release-switch',
+  'release-remove',
   'generation',
   'generation-restore',
 ] as const satisfies readonly ChangeKind[];
@@ -174,6 +200,11 @@ export const UNDO: Record<ChangeKind, 'path' | 'repeat' | 'none'> = {
   'wait-healthy': 'none',
   'restart-pending': 'path',
   'container-remove': 'repeat',
+  // A new release directory is harmless (and pruned later); the link that names it goes back.
+  'release-unpack': 'none',
+  'release-switch': 'path',
+  // Pruning runs only after the health check passed: a rollback never follows it.
+  'release-remove': 'none',
   // Recorded only after the health check passed: a rollback never follows it.
   generation: 'none',
   // Each file it writes is kept first, as a `file` change's would be (apply.sh: undo=each).

@@ -41,6 +41,11 @@ function forgetsText(forgets: readonly Forgotten[] | undefined): string {
   return `; removes ${forgets.map((f) => f.key).join(', ')} (no longer in the inventory)`;
 }
 
+/** `42.1 MB`: an upload's size as people read it (10^6 bytes, one decimal). */
+export function formatMegabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
 /**
  * One short line saying what a change does, for people: `create directory /var/lib/hermes
  * (0750 hermes:hermes)`. Never shows file contents, so a secret body cannot appear here.
@@ -105,6 +110,14 @@ function describe(change: Change): string {
         ? `systemctl daemon-reload${reason}`
         : `${change.action} ${change.unit}${reason}`;
     }
+    case 'release-unpack': {
+      const id = change.path.slice(change.path.lastIndexOf('/') + 1);
+      return `upload release ${id} (${formatMegabytes(change.archive.size)})`;
+    }
+    case 'release-switch':
+      return `switch current: ${change.from ?? '(none)'} -> ${change.to}`;
+    case 'release-remove':
+      return `remove ${change.path} (${change.why})`;
     case 'wait-healthy': {
       // The command itself is left to -vv detail: it is inventory text and can be long.
       const check = change.command === undefined ? '' : `, then health check as ${change.user}`;

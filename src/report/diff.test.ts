@@ -318,3 +318,37 @@ describe('renderChangeDiff: secret files', () => {
     }
   });
 });
+
+describe('renderChangeDiff: releases', () => {
+  it('says the upload and the switch in one line each', () => {
+    const archive = {
+      path: '/local/r.tar.gz',
+      written: 'r.tar.gz',
+      sha256: `${'b'.repeat(16)}${'0'.repeat(48)}`,
+      id: 'b'.repeat(16),
+      size: 42_100_000,
+      format: 'gzip' as const,
+      strip: 1,
+      bytes: () => Promise.reject(new Error('not read by a report')),
+    };
+    const unpack: Change = {
+      kind: 'release-unpack',
+      path: `/opt/r/releases/${archive.id}`,
+      archive,
+    };
+    const change: Change = {
+      kind: 'release-switch',
+      path: '/opt/r/current',
+      target: `releases/${archive.id}`,
+      before: { kind: 'absent' },
+      from: 'a'.repeat(16),
+      to: archive.id,
+    };
+    expect(renderChangeDiff('web01', unpack, plain)).toBe(
+      `web01:/opt/r/releases/${archive.id}: upload release ${archive.id} (42.1 MB)`,
+    );
+    expect(renderChangeDiff('web01', change, plain)).toBe(
+      `web01:/opt/r/current: switch current: ${'a'.repeat(16)} -> ${archive.id}`,
+    );
+  });
+});

@@ -1,7 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type { PathFact } from '../facts/types.js';
 import type { Change } from '../plan/types.js';
-import { attrDelta, type AttrDelta } from './describe.js';
+import { attrDelta, describeChange, type AttrDelta } from './describe.js';
 import { compareSecretKeys, type SecretKeyChanges } from './secret-keys.js';
 import { oneLine, palette, printable } from './text.js';
 
@@ -102,6 +102,10 @@ export function renderChangeDiff(
   if (delta.mode) lines.push(c.cyan(`${where}: mode ${delta.mode.before} → ${delta.mode.after}`));
   if (delta.owner) {
     lines.push(c.cyan(`${where}: owner ${delta.owner.before} → ${delta.owner.after}`));
+  }
+  // A release has no text to diff: what moves is said in one line.
+  if (change.kind === 'release-unpack' || change.kind === 'release-switch') {
+    lines.push(c.cyan(`${where}: ${describeChange(change)}`));
   }
   if (change.kind === 'remove' && change.why !== undefined) {
     lines.push(c.red(`${where}: removed (${change.why})`));

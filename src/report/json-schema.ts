@@ -29,6 +29,18 @@ export const reportChangeSchema = z
       .optional()
       .describe('The systemctl action, for systemd changes'),
     summary: z.string().describe('One line for people, e.g. `create directory /x (0750 a:b)`'),
+    release: z
+      .strictObject({
+        id: z.string().describe('The release id (16 hex digits of the archive sha256)'),
+        from: z
+          .string()
+          .nullable()
+          .optional()
+          .describe('release-switch: the release current pointed at; null on a first install'),
+        bytes: z.int().min(0).optional().describe('release-unpack: the bytes uploaded'),
+      })
+      .optional()
+      .describe('For release-unpack, release-switch and release-remove'),
     removes: z
       .array(z.string())
       .optional()

@@ -105,6 +105,10 @@ function reportTask(host: string, task: TaskResult, options: JsonReportOptions):
   };
 }
 
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
 export function reportChange(
   host: string,
   change: Change,
@@ -114,6 +118,11 @@ export function reportChange(
   if ('path' in change) out.path = change.path;
   if (change.kind === 'systemd' || change.kind === 'wait-healthy') out.unit = change.unit;
   if (change.kind === 'systemd') out.action = change.action;
+  if (change.kind === 'release-unpack') {
+    out.release = { id: basename(change.path), bytes: change.archive.size };
+  }
+  if (change.kind === 'release-switch') out.release = { id: change.to, from: change.from ?? null };
+  if (change.kind === 'release-remove') out.release = { id: basename(change.path) };
   if (change.kind === 'file' || change.kind === 'dir' || change.kind === 'attrs') {
     if (isNew(change.kind, change.before)) {
       out.mode = { before: null, after: formatMode(change.attrs.mode) };

@@ -16,6 +16,7 @@ const entries: HostStatusEntry[] = [
     host: 'web1',
     status: 'ok',
     reachable: true,
+    release: null,
     service,
     version: 'hermes-agent 1.2.3',
     generation: 4,
@@ -28,6 +29,7 @@ const entries: HostStatusEntry[] = [
     host: 'web2',
     status: 'not-running',
     reachable: true,
+    release: null,
     service: { ...service, activeState: 'inactive', subState: 'dead' },
     version: 'hermes-agent 1.2.3',
     generation: null,
@@ -43,6 +45,7 @@ const entries: HostStatusEntry[] = [
     host: 'web3\u001b[2J',
     status: 'unreachable',
     reachable: false,
+    release: null,
     service: null,
     version: null,
     generation: null,
@@ -56,6 +59,21 @@ const entries: HostStatusEntry[] = [
 
 describe('formatStatusTable', () => {
   const now = new Date('2026-01-01T10:05:00Z');
+
+  it('shows RELEASE when some host is deployed from a release archive', () => {
+    const [first] = entries;
+    const text = formatStatusTable(
+      [{ ...(first as HostStatusEntry), release: '3f2a9c0b1d4e5f60' }],
+      {
+        color: false,
+        now,
+      },
+    );
+    expect(text.split('\n').slice(0, 2)).toEqual([
+      'HOST  REACHABLE  SERVICE           SINCE                          RELEASE           VERSION             CONFIG',
+      'web1  yes        active (running)  2026-01-01 10:00:00Z (5m ago)  3f2a9c0b1d4e5f60  hermes-agent 1.2.3  in sync',
+    ]);
+  });
 
   it('prints one aligned row per host and the problems under the table, no escape codes', () => {
     const text = formatStatusTable(entries, { color: false, now });

@@ -25,6 +25,7 @@ export function toStatusReport(
       host: e.host,
       status: e.status,
       reachable: e.reachable,
+      release: e.release,
       service: e.service ? { ...e.service } : null,
       version: e.version,
       ...(e.versionError !== undefined ? { versionError: e.versionError } : {}),
@@ -69,10 +70,19 @@ function configText(e: HostStatusEntry): string {
   return `drift: ${e.drift.map((d) => d.task).join(', ')}`;
 }
 
-const HEADERS = ['HOST', 'REACHABLE', 'SERVICE', 'SINCE', 'VERSION', 'GEN', 'CONFIG'] as const;
+const ALL_HEADERS = [
+  'HOST',
+  'REACHABLE',
+  'SERVICE',
+  'SINCE',
+  'RELEASE',
+  'VERSION',
+  'GEN',
+  'CONFIG',
+];
 
 /**
- * The status table, one row per host in the given order, then one line per host with a problem
+ * The status table (RELEASE only when some host uses releases), one row per host in the given order, then one line per host with a problem
  * (why it is unreachable or failed, why it has no version). Plain text unless `color`.
  */
 export function formatStatusTable(
@@ -80,11 +90,15 @@ export function formatStatusTable(
   options: { color: boolean; now: Date },
 ): string {
   const c = palette(options.color);
+  // RELEASE only when some host is deployed from release archives.
+  const withRelease = entries.some((e) => e.release !== null);
+  const HEADERS = withRelease ? ALL_HEADERS : ALL_HEADERS.filter((h) => h !== 'RELEASE');
   const rows = entries.map((e) => [
     oneLine(e.host),
     e.reachable ? 'yes' : 'no',
     serviceText(e),
     sinceText(e.service?.since ?? null, options.now),
+    ...(withRelease ? [e.release ?? '-'] : []),
     oneLine(e.version ?? '-'),
     e.generation === null ? '-' : String(e.generation),
     configText(e),

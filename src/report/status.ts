@@ -40,6 +40,8 @@ export interface HostStatusEntry {
   reachable: boolean;
   /** Null when the host could not be read. */
   service: ServiceState | null;
+  /** The release the host is on (its `current` link), when the inventory uses releases. */
+  release: string | null;
   /** First line of `<package>/bin/hermes --version`; null when it could not be had. */
   version: string | null;
   /** Why there is no version (absent binary, non-zero exit, timeout). */
@@ -119,11 +121,14 @@ export function statusFromRead(
   const unit = facts?.units.get(probe.unit);
   const service = unit ? serviceState(unit) : null;
   const version = facts ? versionOf(bin, facts.versions?.get(bin)) : { version: null };
+  const link = probe.release ? facts?.paths.get(probe.release.link) : undefined;
   const current = facts?.paths.get(probe.generation);
   const number = current?.kind === 'file' ? (current.text ?? '').trim() : '';
   const base = {
     host: host.name,
     reachable: read.ok || read.status !== 'unreachable',
+    release:
+      link?.kind === 'symlink' ? (link.target.split('/').filter(Boolean).pop() ?? null) : null,
     generation: /^[1-9][0-9]*$/.test(number) ? Number(number) : null,
   };
   if (!read.ok) {
@@ -160,8 +165,11 @@ export function statusFromRead(
  * service user (the package directory may be writable by it; as root that is code execution).
  */
 export function statusFactRequests(host: HostSpec): FactRequest[] {
-  const { program } = statusProbe(host);
-  return [{ kind: 'version', path: program.path, user: program.user }];
+  const { program, release } = statusProbe(host);
+  return [
+    { kind: 'version', path: program.path, user: program.user },
+    ...(release ? [{ kind: 'path' as const, path: release.link }] : []),
+  ];
 }
 
 /**

@@ -13,7 +13,8 @@ function applyingHost(): { session: HostSession; sent: { command: string; stdin:
     warnings: [],
     close: () => undefined,
     exec: (command: string, request?: ExecRequest) => {
-      const stdin = String(request?.stdin ?? '');
+      const data = request?.stdin ?? '';
+      const stdin = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : String(data);
       sent.push({ command, stdin });
       const ops = stdin.split('\n').filter((line) => /^\d+\t/.test(line));
       const stdout = `${ops.map((_, i) => `${i}\tok\n`).join('')}end\n`;

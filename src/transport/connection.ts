@@ -14,6 +14,7 @@ import {
 import { AbortedError, ConnectionLostError, UnreachableError } from './ssh-errors.js';
 import type { SshEndpoint, SshTarget } from './ssh-target.js';
 import type { ExecOutcome, ExecRequest, TransportStats } from '../exec/executor.js';
+import { writeStdin } from '../exec/write-stdin.js';
 
 export type { UnreachableReason } from './ssh-errors.js';
 
@@ -259,7 +260,7 @@ class SshConnection implements Connection {
             });
           });
         });
-        ch.end(options.stdin);
+        void writeStdin(ch, options.stdin);
       };
       try {
         this.#client.exec(command, opened);

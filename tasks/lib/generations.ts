@@ -1,6 +1,7 @@
 import type { FactRequest, HostFacts } from '../../src/facts/types.js';
 import type { HermesSettings } from '../../src/inventory/types.js';
 import type { Change, GenerationFile } from '../../src/plan/types.js';
+import { releasePaths } from '../release.js';
 import { pathFact } from './facts-access.js';
 import {
   CURRENT_GENERATION,
@@ -39,12 +40,16 @@ export function generationFiles(h: HermesSettings): GenerationFile[] {
   ];
 }
 
-/** The change that records a generation after a healthy (re)start. */
+/**
+ * The change that records a generation after a healthy (re)start; with releases, the release
+ * the `current` link names is recorded too.
+ */
 export function recordGeneration(h: HermesSettings): Change {
   return {
     kind: 'generation',
     path: GENERATIONS_DIR,
     keep: h.generations.keep,
     files: generationFiles(h),
+    ...(h.release ? { releaseLink: releasePaths(h.release).current } : {}),
   };
 }

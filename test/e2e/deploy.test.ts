@@ -190,6 +190,7 @@ describeFleet('deploy on real hosts', () => {
     expect(statuses(r, 'host3')).toEqual({
       users: 'ok',
       dirs: 'ok',
+      release: 'ok',
       merge: 'changed',
       secrets: 'ok',
       docs: 'ok',
@@ -256,6 +257,6 @@ describeFleet('deploy on real hosts', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(result.code, result.all).toBe(4);
     expect(result.stdout).toMatch(/ghost\s+: ok=0\s+changed=0\s+unreachable=1\s+failed=0/);
-    expect(result.stdout).toMatch(/host1\s+: ok=6\s+changed=\d+\s+unreachable=0\s+failed=0/);
+    expect(result.stdout).toMatch(/host1\s+: ok=7\s+changed=\d+\s+unreachable=0\s+failed=0/);
   });
 });

@@ -86,7 +86,7 @@ describeFleet('running a real fleet: rolling deploys, health, status, shards, lo
     expect(host3?.message).toMatch(/^health check command failed as hermes \(exit 1\)\n/);
     expect(host3?.message).toMatch(/--- last log lines ---\n.*hermes-agent/);
     for (const host of ['host5', 'host6']) {
-      expect(r.recap[host]).toEqual({ ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 6 });
+      expect(r.recap[host]).toEqual({ ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 7 });
       expect(r.hosts.find((h) => h.host === host)?.message).toBe(
         'not started: the rollout stopped after 1 of 4 hosts failed',
       );
@@ -126,7 +126,7 @@ describeFleet('running a real fleet: rolling deploys, health, status, shards, lo
     expect(recapLine(result.stdout, 'host3')).toMatch(/failed=1 /);
     for (const host of ['host5', 'host6']) {
       expect(recapLine(result.stdout, host)).toMatch(
-        /^host\d\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=0\s+skipped=6$/,
+        /^host\d\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=0\s+skipped=7$/,
       );
     }
     expect(result.stdout).toContain('[host5] skipped: not started: the rollout stopped');
@@ -345,7 +345,7 @@ describeFleet('running a real fleet: rolling deploys, health, status, shards, lo
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines).toHaveLength(12); // six tasks, two runs: the file is appended to
+    expect(lines).toHaveLength(14); // seven tasks, two runs: the file is appended to
     for (const line of lines) {
       expect(line).toMatchObject({ host: 'host6', mode: 'run' });
       expect(typeof line.task).toBe('string');
@@ -353,7 +353,7 @@ describeFleet('running a real fleet: rolling deploys, health, status, shards, lo
       expect(typeof line.durationMs).toBe('number');
       expect(Array.isArray(line.changes)).toBe(true);
     }
-    const secrets = lines[3];
+    const secrets = lines[4];
     expect(secrets).toMatchObject({
       task: 'secrets',
       status: 'changed',
@@ -363,7 +363,7 @@ describeFleet('running a real fleet: rolling deploys, health, status, shards, lo
         { kind: 'file', secret: true, keys: { changed: ['API_KEY'] } },
       ],
     });
-    expect(lines[5]).toMatchObject({ task: 'service', status: 'changed' });
-    expect(lines.slice(6).every((l) => l.status === 'ok')).toBe(true);
+    expect(lines[6]).toMatchObject({ task: 'service', status: 'changed' });
+    expect(lines.slice(7).every((l) => l.status === 'ok')).toBe(true);
   });
 });

@@ -568,7 +568,7 @@ describeFleet('ssh on real hosts', () => {
     expect(result.code, result.all).toBe(0);
     for (let i = 1; i <= 10; i++) {
       expect(result.stdout).toMatch(
-        new RegExp(`^host${i}\\s+: ok=6\\s+changed=\\d+\\s+unreachable=0\\s+failed=0`, 'm'),
+        new RegExp(`^host${i}\\s+: ok=7\\s+changed=\\d+\\s+unreachable=0\\s+failed=0`, 'm'),
       );
     }
     // The CLI's own TCP connections: never more than one, always to the bastion.
@@ -694,7 +694,7 @@ describeFleet('ssh on real hosts', () => {
     expect(result.code, result.all).toBe(2);
     // Keepalives: 5 s × 3 unanswered, then the host is given up on.
     expect(afterDrop).toBeLessThan(45_000);
-    expect(result.stdout).toMatch(/^host3\s+: ok=6\s+changed=\d+\s+unreachable=0\s+failed=0/m);
+    expect(result.stdout).toMatch(/^host3\s+: ok=7\s+changed=\d+\s+unreachable=0\s+failed=0/m);
     for (const i of Object.values(victims)) {
       expect(result.stdout).toMatch(new RegExp(`^host${i}\\s+: .*failed=1`, 'm'));
       expect(result.stdout).toMatch(
@@ -815,7 +815,7 @@ describeFleet('ssh on real hosts', () => {
     expect(tight.stderr).toMatch(
       /warning: --forks 50 would keep 11 connections open at once, but the open-file limit \(ulimit -n\) is 44 .*running \d hosts in parallel instead/,
     );
-    for (const i of all) expect(tight.stdout).toMatch(new RegExp(`^host${i}\\s+: ok=6`, 'm'));
+    for (const i of all) expect(tight.stdout).toMatch(new RegExp(`^host${i}\\s+: ok=7`, 'm'));
 
     const hopeless = await under(30);
     expect(hopeless.code, hopeless.all).toBe(1);

@@ -1,0 +1,302 @@
+// Issue: releases. hermes-fleet installs hermes-agent itself from release archives: a first
+// deploy, a no-op that uploads nothing, check mode predicting an upgrade, an upgrade that
+// switches `current`, the unit and the running gateway (the stand-in records its own path), keep
+// pruning, an upload cut off that never gets its final name, the service account unable to write
+// a release, status's RELEASE and VERSION, and --limit, --serial, --shard and a bastion.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, expect, it } from 'vitest';
+import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
+import { runCli } from './cli.js';
+
+const HOSTS = 3;
+const ROOT = '/opt/hermes-agent';
+const STANDIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'fleet', 'stand-in-hermes.py');
+const work = mkdtempSync(join(tmpdir(), 'hermes-fleet-releases-'));
+
+interface Built {
+  file: string;
+  id: string;
+  bytes: number;
+}
+
+/**
+ * A release as a person would pack one: a tree under one top-level directory with bin/hermes
+ * (here a wrapper that says its version and runs the stand-in gateway from the release's own
+ * lib/), packed by tar. `padding` adds incompressible bytes, for a long upload.
+ */
+function buildRelease(
+  version: string,
+  flag: string | undefined,
+  ending: string,
+  padding = 0,
+): Built {
+  const dir = mkdtempSync(join(work, 'tree-'));
+  const top = join(dir, `hermes-agent-${version}`);
+  mkdirSync(join(top, 'bin'), { recursive: true });
+  mkdirSync(join(top, 'lib'));
+  copyFileSync(STANDIN, join(top, 'lib', 'stand-in-hermes.py'));
+  writeFileSync(
+    join(top, 'bin', 'hermes'),
+    [
+      '#!/bin/sh',
+      `if [ "$1" = --version ]; then echo "hermes-agent ${version}"; exit 0; fi`,
+      'exec /usr/bin/python3 "$(dirname "$0")/../lib/stand-in-hermes.py" "$@"',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(join(top, 'bin', 'hermes'), 0o755);
+  if (padding > 0) {
+    writeFileSync(join(top, 'lib', 'padding.bin'), randomBytes(padding));
+  }
+  const file = join(work, `hermes-agent-${version}${ending}`);
+  execFileSync('tar', [...(flag ? [flag] : []), '-cf', file, '-C', dir, `hermes-agent-${version}`]);
+  const content = readFileSync(file);
+  return {
+    file,
+    id: createHash('sha256').update(content).digest('hex').slice(0, 16),
+    bytes: content.length,
+  };
+}
+
+function randomBytes(n: number): Buffer {
+  const out = Buffer.alloc(n);
+  let seed = createHash('sha256').update(String(n)).digest();
+  for (let at = 0; at < n; at += seed.length) {
+    seed.copy(out, at);
+    seed = createHash('sha256').update(seed).digest();
+  }
+  return out;
+}
+
+interface Report {
+  hosts: {
+    host: string;
+    status: string;
+    stats: { roundTrips: number };
+    tasks: { task: string; changes: { kind: string; summary: string; release?: object }[] }[];
+  }[];
+}
+
+describeFleet('releases on real hosts', () => {
+  let fleet: Fleet;
+  let v1: Built;
+  let v2: Built;
+
+  const inventory = (release: object, extra: object = {}) =>
+    writeFleetInventory(HOSTS, {
+      all: { vars: { hermes: { healthCheck: { seconds: 1 }, release, ...extra } } },
+    });
+
+  const current = async (i: number) =>
+    (await fleet.ssh(i, `readlink ${ROOT}/current`)).stdout.trim();
+  const releases = async (i: number) =>
+    (await fleet.ssh(i, `ls -A ${ROOT}/releases`)).stdout.trim().split('\n').filter(Boolean).sort();
+  const runningFrom = async (i: number) => (await fleet.standinRecord(i))?.argv[0] ?? '';
+
+  beforeAll(async () => {
+    v1 = buildRelease('1.0.0', '--gzip', '.tar.gz');
+    v2 = buildRelease('2.0.0', '--xz', '.tar.xz');
+    fleet = await bootFleet(HOSTS);
+    await fleet.reset(...Array.from({ length: HOSTS }, (_, i) => i + 1));
+  });
+
+  it('a first deploy installs the release, root-owned, and runs the gateway from it', async () => {
+    const result = await runCli(['run', '-i', inventory({ archive: v1.file })]);
+    expect(result.code, result.all).toBe(0);
+    for (let i = 1; i <= HOSTS; i++) {
+      expect(await current(i)).toBe(`releases/${v1.id}`);
+      expect(await releases(i)).toEqual([v1.id]);
+      const unit = await fleet.read(i, '/etc/systemd/system/hermes-agent.service');
+      expect(unit).toContain(`ExecStart=${ROOT}/releases/${v1.id}/bin/hermes gateway`);
+      expect(await runningFrom(i)).toBe(`${ROOT}/releases/${v1.id}/bin/../lib/stand-in-hermes.py`);
+      expect(await fleet.unit(i, 'hermes-agent.service')).toMatchObject({ active: 'active' });
+    }
+    // Root's, no write bit for group or others anywhere in it; the service account cannot write.
+    const perms = await fleet.ssh(
+      1,
+      `find ${ROOT} \\( ! -user root -o -perm /022 \\) ! -type l -print; stat -c '%U:%G %a' ${ROOT}/releases/${v1.id}/bin/hermes`,
+    );
+    expect(perms.stdout.trim()).toBe('root:root 755');
+    const write = await fleet.ssh(
+      1,
+      `runuser -u hermes -- sh -c 'touch ${ROOT}/releases/${v1.id}/bin/x || touch ${ROOT}/releases/y || ln -sfn /tmp ${ROOT}/current' 2>&1; echo rc=$?`,
+    );
+    expect(write.stdout).toMatch(/Permission denied/);
+    expect(write.stdout).toMatch(/rc=1/);
+    expect(await current(1)).toBe(`releases/${v1.id}`);
+  });
+
+  it('a no-op uploads nothing: one round trip per host', async () => {
+    const result = await runCli(['run', '-i', inventory({ archive: v1.file }), '--json']);
+    expect(result.code, result.all).toBe(0);
+    const report = JSON.parse(result.stdout) as Report;
+    for (const host of report.hosts) {
+      expect(host.status).toBe('ok');
+      expect(host.stats.roundTrips).toBe(1);
+    }
+  });
+
+  it('check mode predicts the upgrade and changes nothing', async () => {
+    const started = (await fleet.standinRecord(1))?.started_at;
+    const result = await runCli([
+      'run',
+      '-i',
+      inventory({ archive: v2.file }),
+      '--check',
+      '--diff',
+      '--detailed-exitcode',
+    ]);
+    expect(result.code, result.all).toBe(3);
+    const mb = (v2.bytes / 1e6).toFixed(1);
+    expect(result.stdout).toContain(`upload release ${v2.id} (${mb} MB)`);
+    expect(result.stdout).toContain(`switch current: ${v1.id} -> ${v2.id}`);
+    const json = await runCli(['run', '-i', inventory({ archive: v2.file }), '--check', '--json']);
+    const report = JSON.parse(json.stdout) as Report;
+    const release = report.hosts[0]?.tasks.find((t) => t.task === 'release');
+    expect(release?.changes.map((c) => [c.kind, c.release])).toEqual([
+      ['release-unpack', { id: v2.id, bytes: v2.bytes }],
+      ['release-switch', { id: v2.id, from: v1.id }],
+    ]);
+    for (let i = 1; i <= HOSTS; i++) {
+      expect(await current(i)).toBe(`releases/${v1.id}`);
+      expect(await releases(i)).toEqual([v1.id]);
+    }
+    expect((await fleet.standinRecord(1))?.started_at).toBe(started);
+  });
+
+  it('an upgrade under --serial switches current, the unit and the running gateway', async () => {
+    const result = await runCli([
+      'run',
+      '-v',
+      '-i',
+      inventory({ archive: v2.file }),
+      '--serial',
+      '1',
+    ]);
+    expect(result.code, result.all).toBe(0);
+    expect(result.stdout).toContain(`release ${v1.id} -> ${v2.id}`);
+    for (let i = 1; i <= HOSTS; i++) {
+      expect(await current(i)).toBe(`releases/${v2.id}`);
+      expect(await releases(i)).toEqual([v1.id, v2.id].sort());
+      expect(await runningFrom(i)).toContain(`/releases/${v2.id}/`);
+    }
+    const status = await runCli(['status', '-i', inventory({ archive: v2.file })]);
+    expect(status.code, status.all).toBe(0);
+    expect(status.stdout).toMatch(
+      new RegExp(`^host1 .*${v2.id}\\s+hermes-agent 2\\.0\\.0\\s+in sync`, 'm'),
+    );
+  });
+
+  it('keep prunes the oldest switches, never the current release', async () => {
+    const v3 = buildRelease('3.0.0', '--zstd', '.tar.zst');
+    const v4 = buildRelease('4.0.0', undefined, '.tar');
+    for (const next of [v3, v4]) {
+      const result = await runCli(['run', '-i', inventory({ archive: next.file, keep: 1 })]);
+      expect(result.code, result.all).toBe(0);
+    }
+    for (let i = 1; i <= HOSTS; i++) {
+      expect(await current(i)).toBe(`releases/${v4.id}`);
+      // keep: 1 besides the current one: the release switched to before it.
+      expect(await releases(i)).toEqual([v3.id, v4.id].sort());
+    }
+    // Back to v2 (uploaded again: it was pruned), with --limit and --shard selecting hosts.
+    const limited = await runCli([
+      'run',
+      '-i',
+      inventory({ archive: v2.file, keep: 1 }),
+      '--limit',
+      'host1',
+    ]);
+    expect(limited.code, limited.all).toBe(0);
+    expect(await current(1)).toBe(`releases/${v2.id}`);
+    expect(await current(2)).toBe(`releases/${v4.id}`);
+    for (const shard of ['1/2', '2/2']) {
+      const result = await runCli([
+        'run',
+        '-i',
+        inventory({ archive: v2.file, keep: 1 }),
+        '--shard',
+        shard,
+      ]);
+      expect(result.code, result.all).toBe(0);
+    }
+    for (let i = 1; i <= HOSTS; i++) {
+      expect(await current(i)).toBe(`releases/${v2.id}`);
+      expect(await releases(i)).toEqual([v2.id, v4.id].sort());
+    }
+  });
+
+  it('an upload cut off never gets its final name; the next run cleans up and installs it', async () => {
+    const big = buildRelease('5.0.0', undefined, '.tar', 48_000_000);
+    let pid = 0;
+    const run = runCli(['run', '-i', inventory({ archive: big.file }), '--limit', 'host1'], {
+      onSpawn: (p) => (pid = p),
+    });
+    // Killed as soon as the host has started receiving it.
+    const seen = await fleet.ssh(
+      1,
+      `for n in $(seq 1 400); do ls -d ${ROOT}/releases/.hermes-fleet.* 2>/dev/null && exit 0; sleep 0.05; done; exit 1`,
+    );
+    expect(seen.code, 'the upload never started').toBe(0);
+    process.kill(pid, 'SIGKILL');
+    await run;
+    // Whatever moment it died at: no release under its final name, current untouched.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await releases(1)).not.toContain(big.id);
+    expect(await current(1)).toBe(`releases/${v2.id}`);
+    const again = await runCli(['run', '-i', inventory({ archive: big.file }), '--limit', 'host1']);
+    expect(again.code, again.all).toBe(0);
+    expect(await current(1)).toBe(`releases/${big.id}`);
+    expect((await releases(1)).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+
+  it('hosts behind a bastion get the release through it', async () => {
+    const v6 = buildRelease('6.0.0', '--gzip', '.tgz');
+    const jump = `root@${fleet.hostAddress(3)}`;
+    const file = writeFleetInventory(HOSTS, {
+      all: {
+        vars: { hermes: { healthCheck: { seconds: 1 }, release: { archive: v6.file } } },
+        hosts: { host1: { ssh: { jump } }, host2: { ssh: { jump } } },
+      },
+    });
+    const result = await runCli(['run', '-i', file, '--limit', 'host1,host2', '--json']);
+    expect(result.code, result.all).toBe(0);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.hosts.map((h) => h.status)).toEqual(['changed', 'changed']);
+    for (const i of [1, 2]) expect(await current(i)).toBe(`releases/${v6.id}`);
+  });
+
+  it('refuses a missing archive and one without bin/hermes before contacting any host', async () => {
+    const missing = await runCli(['run', '-i', inventory({ archive: 'nope/hermes.tar.gz' })]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/hosts\.yaml.*release\.archive/s);
+    expect(missing.stderr).toContain('nope/hermes.tar.gz');
+    const empty = join(mkdtempSync(join(work, 'empty-')), 'x');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'README'), 'no hermes here\n');
+    const bad = join(work, 'no-hermes.tar.gz');
+    execFileSync('tar', ['--gzip', '-cf', bad, '-C', empty, '.']);
+    const refused = await runCli(['run', '-i', inventory({ archive: bad })]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('no bin/hermes');
+    const both = await runCli([
+      'run',
+      '-i',
+      inventory({ archive: v1.file }, { package: '/opt/x' }),
+    ]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('package and release cannot both be set');
+  });
+});
