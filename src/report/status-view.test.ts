@@ -70,8 +70,8 @@ describe('formatStatusTable', () => {
       },
     );
     expect(text.split('\n').slice(0, 2)).toEqual([
-      'HOST  REACHABLE  SERVICE           SINCE                          RELEASE           VERSION             CONFIG',
-      'web1  yes        active (running)  2026-01-01 10:00:00Z (5m ago)  3f2a9c0b1d4e5f60  hermes-agent 1.2.3  in sync',
+      'HOST  REACHABLE  SERVICE           SINCE                          RELEASE           VERSION             GEN  CONFIG',
+      'web1  yes        active (running)  2026-01-01 10:00:00Z (5m ago)  3f2a9c0b1d4e5f60  hermes-agent 1.2.3  4    in sync',
     ]);
   });
 
