@@ -24,12 +24,19 @@ IFS=' ' read -r p o || exit 125
 p=${p#program=}
 o=${o#ops=}
 case $p$o in '' | *[!0-9]*) echo "bad batch header" >&2; exit 125 ;; esac
-head -c "$p" >"$B/apply.sh" && head -c "$o" >"$B/ops" || exit 125
+# A session that breaks while the batch arrives leaves no part of it (it may hold secrets).
+trap 'rm -f -- "$B/ops"; exit 129' HUP TERM PIPE
+rm -f -- "$B/ops"
+if ! head -c "$p" >"$B/apply.sh" || ! head -c "$o" >"$B/ops"; then
+  rm -f -- "$B/ops"
+  exit 125
+fi
 if [ "$(stat -c %s -- "$B/apply.sh")" != "$p" ] || [ "$(stat -c %s -- "$B/ops")" != "$o" ]; then
   rm -f -- "$B/ops"
   echo "the batch did not arrive whole: nothing was applied" >&2
   exit 125
 fi
+trap - HUP TERM PIPE
 : >"$B/result"
 # shellcheck disable=SC2016 # expanded by the detached shell, on purpose
 setsid /bin/sh -c 'exec <"$2" && rm -f -- "$2" && program=$(cat -- "$1") && exec /bin/sh -c "$program" hermes-fleet "$program"' \
