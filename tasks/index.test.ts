@@ -110,6 +110,7 @@ describe('TASKS', () => {
         'enable',
         'start',
         'wait-healthy',
+        'generation /var/lib/hermes-fleet/generations',
       ],
     });
     const owners = plans
@@ -168,6 +169,7 @@ describe('TASKS', () => {
       `file ${config}`,
       'restart',
       'wait-healthy',
+      'generation /var/lib/hermes-fleet/generations',
       'restart-pending /run/hermes-fleet-restart-pending',
     ]);
     const merged = plans.flatMap((p) => p.changes).find((c) => c.kind === 'file');

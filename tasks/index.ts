@@ -8,9 +8,10 @@ import { serviceEnvironment } from './lib/unit-file.js';
 import { mergeTask } from './merge.js';
 import { releasePaths, releaseTask } from './release.js';
 import { restartTask } from './restart.js';
+import { rollbackTask } from './rollback.js';
 import { secretsTask } from './secrets.js';
 import { serviceTask } from './service.js';
-import { UNIT_NAME, hermesPaths } from './lib/layout.js';
+import { CURRENT_GENERATION, UNIT_NAME, hermesPaths } from './lib/layout.js';
 import { usersTask } from './users.js';
 
 export type { Task } from '../src/plan/task.js';
@@ -44,11 +45,13 @@ export function statusProbe(host: HostSpec): StatusProbe {
       unit: UNIT_NAME,
       program: { path: `${current}/bin/hermes`, user: host.hermes.user },
       release: { link: current },
+      generation: CURRENT_GENERATION,
     };
   }
   return {
     unit: UNIT_NAME,
     program: { path: hermesPaths(host.hermes).bin, user: host.hermes.user },
+    generation: CURRENT_GENERATION,
   };
 }
 
@@ -58,11 +61,20 @@ export function statusProbe(host: HostSpec): StatusProbe {
  */
 export const RESTART_TASKS: readonly Task[] = [restartTask];
 
+/**
+ * What `hermes-fleet rollback` runs on each host: generation `to` (default: the one before the
+ * current) put back, restarted, health-checked and recorded (tasks/rollback.ts).
+ */
+export function rollbackTasks(to?: number): readonly Task[] {
+  return [rollbackTask(to)];
+}
+
 /** Every task name a report can hold: the run's tasks, then restart's. */
-export const REPORTED_TASK_NAMES = [...TASK_NAMES, ...RESTART_TASKS.map((task) => task.name)] as [
-  string,
-  ...string[],
-];
+export const REPORTED_TASK_NAMES = [
+  ...TASK_NAMES,
+  ...RESTART_TASKS.map((task) => task.name),
+  rollbackTask().name,
+] as [string, ...string[]];
 
 /**
  * The gateway as the day-2 commands reach it: its unit, its log (the unit's journal, or in

@@ -1,3 +1,4 @@
+import { recordGeneration } from './lib/generations.js';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,6 +82,8 @@ function earlierFile(task: TaskPlan['task'], path: string): TaskPlan {
 }
 
 const WAIT = { kind: 'wait-healthy', unit: 'hermes-agent.service', seconds: 3, user: 'hermes' };
+/** The generation a healthy change records (tasks/lib/generations.ts), on the default host. */
+const GEN = recordGeneration(makeHost().hermes);
 const CLEAR_PENDING = {
   kind: 'restart-pending',
   action: 'clear',
@@ -174,6 +177,7 @@ describe('service plan', () => {
       { kind: 'path', path: UNIT, content: true },
       { kind: 'unit', name: 'hermes-agent.service' },
       { kind: 'path', path: RESTART_PENDING },
+      { kind: 'path', path: '/var/lib/hermes-fleet/generations/current', content: true },
       // What container mode leaves, so switching back to native mode removes it.
       { kind: 'path', path: '/usr/local/lib/hermes-fleet/container-entrypoint' },
       { kind: 'path', path: '/usr/local/lib/hermes-fleet/container-create' },
@@ -214,7 +218,8 @@ describe('service plan', () => {
         unit: 'hermes-agent.service',
         reason: 'the unit was not running',
       },
-      WAIT,
+      { ...WAIT, rollback: false },
+      GEN,
     ]);
   });
 
@@ -234,7 +239,8 @@ describe('service plan', () => {
           unit: 'hermes-agent.service',
           reason: `${name} changed`,
         },
-        WAIT,
+        { ...WAIT, rollback: true },
+        GEN,
         CLEAR_PENDING,
       ]);
     }
@@ -306,7 +312,8 @@ describe('service plan', () => {
         unit: 'hermes-agent.service',
         reason: 'unit file changed',
       },
-      WAIT,
+      { ...WAIT, rollback: true },
+      GEN,
     ]);
   });
 
@@ -327,7 +334,8 @@ describe('service plan', () => {
         unit: { ...UNIT_RUNNING, activeState },
         earlier: [earlierFile('merge', '/var/lib/hermes/.hermes/config.yaml')],
       });
-      expect(kinds(withChange)).toEqual(['start', 'wait-healthy']);
+      // What the gateway reads changed, and passed its check: a generation.
+      expect(kinds(withChange)).toEqual(['start', 'wait-healthy', 'generation']);
     }
     expect(plan({ unit: { ...UNIT_RUNNING, activeState: 'failed' } })[0]).toMatchObject({
       reason: 'the unit had failed',
@@ -351,7 +359,12 @@ describe('service plan', () => {
       hermes: { healthCheck: { seconds: 10, command: 'hermes status' } },
       unit: { ...UNIT_RUNNING, activeState: 'inactive' },
     });
-    expect(changes.at(-1)).toEqual({ ...WAIT, seconds: 10, command: 'hermes status' });
+    expect(changes.at(-1)).toEqual({
+      ...WAIT,
+      seconds: 10,
+      command: 'hermes status',
+      rollback: true,
+    });
   });
 
   it('fails when the package binary is missing or not executable', () => {
@@ -451,7 +464,7 @@ describe('a restart owed by an earlier run', () => {
     const changes = plan({
       paths: { [RESTART_PENDING]: file('x', { mode: 0o600, user: 'root', group: 'root' }) },
     });
-    expect(kinds(changes)).toEqual(['restart', 'wait-healthy', 'restart-pending']);
+    expect(kinds(changes)).toEqual(['restart', 'wait-healthy', 'generation', 'restart-pending']);
     expect(changes[0]).toMatchObject({
       reason: 'an earlier run changed what it reads and did not restart it',
     });

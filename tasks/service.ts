@@ -19,6 +19,7 @@ import {
   renderContainerUnit,
 } from './lib/container.js';
 import type { ContainerPlan } from './lib/container.js';
+import { currentGeneration, generationFacts, recordGeneration } from './lib/generations.js';
 import { healthCheck } from './lib/health-check.js';
 import { planFile } from './lib/plan-file.js';
 import { restartReasons } from './lib/restart-reasons.js';
@@ -180,7 +181,17 @@ function planLifecycle(
   if (action && container.creates && !teardown) reason = `${reason}; ${container.creates}`;
   if (action) {
     changes.push({ kind: 'systemd', action, unit: UNIT_NAME, reason });
-    changes.push(healthCheck(h));
+    // A host whose unit file existed before this run had a gateway to go back to; a first
+    // deploy has none, and is left as the run made it when the check fails.
+    changes.push(
+      healthCheck(h, {
+        possible: pathFact(facts, UNIT_FILE).kind !== 'absent',
+        generation: currentGeneration(facts),
+      }),
+    );
+    // Something the gateway reads changed (now or in a run that stopped half-way), and it
+    // passed its health check: that state is a generation.
+    if (reasons.length > 0) changes.push(recordGeneration(h));
     if (pending || notesRestart(h, facts, earlier)) changes.push(clearRestartPending());
   }
   // The container identity lives in stateDir: who changes it is decided as for any such path.
@@ -203,6 +214,7 @@ export const serviceTask: Task = {
       { kind: 'path', path: UNIT_FILE, content: true },
       { kind: 'unit', name: UNIT_NAME },
       ...restartPendingFacts(),
+      ...generationFacts(),
       ...(h.container.enable ? containerFacts(h) : containerLeftoverFacts(h)),
     ];
   },

@@ -24,26 +24,55 @@
 #
 # Files are written atomically: mktemp beside the target (mode 0600 from birth), owner and final
 # mode set while still empty, content written, size checked, fsync'd, renamed over the target.
+#
+# Rollback: an operation with `undo=path` first keeps what is at its path now (save_before), by
+# the same actor, and root's journal (in /run) gets the operation that puts it back; `undo=repeat`
+# journals the operation itself (a container removed again, so the restored definition recreates
+# it). When an operation with `rollback=1` (the restart and its health check) fails, the batch
+# stops the unit, replays the journal newest first, reloads systemd, starts the unit and checks
+# its health again, and says `rollback<TAB>ok` or `rollback<TAB>fail<TAB>BASE64` before the
+# failure line. A batch that ends otherwise removes what it kept (discard).
 export LC_ALL=C
 T=$(printf '\t')
 SELF=${1-}
+NL='
+'
 tmp=
 i=-
 stop=
+# Root's list of undo operations of this batch (`OP<TAB>fields`), and set while the rollback
+# replays it (nothing is journalled then).
+journal=
+undoing=
 # -r: a release's temporary directory too (always a name mktemp made, in the pinned directory).
-cleanup() { if [ -n "$tmp" ]; then rm -rf -- "$tmp"; fi; }
+cleanup() {
+  if [ -n "$tmp" ]; then rm -rf -- "$tmp"; fi
+  if [ -n "$journal" ]; then
+    discard_all
+    rm -f -- "$journal"
+  fi
+}
 trap cleanup EXIT
 trap 'cleanup; exit 129' TERM HUP PIPE
 trap 'stop=1' INT
 # A child's failure is reported by the child; 3 tells its parent so.
 failed=1
-fail() { printf '%s\tfail\t%s\n' "$i" "$(printf '%s' "$1" | base64 -w0)"; exit "$failed"; }
+say_fail() { printf '%s\tfail\t%s\n' "$i" "$(printf '%s' "$1" | base64 -w0)"; }
+fail() {
+  # The restart or its health check failed: back to the state before this run first.
+  if [ "$rollback" = 1 ] && [ -n "$journal" ] && [ -z "$undoing" ] && [ "$failed" = 1 ]; then
+    roll_back
+  fi
+  say_fail "$1"
+  exit "$failed"
+}
 run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
 
 # Sets one variable per named field of the header line $1; no other variable is touched.
 parse() {
-  action='' as='' backend='' format='' group='' home='' image='' mode='' name='' path=''
-  seconds='' sha256='' shell='' size='' strip='' target='' tree='' unit='' user=''
+  action='' as='' backend='' format='' from='' group='' home='' image='' keep='' mode='' name=''
+  path='' rollback='' seconds='' sha256='' shell='' size='' strip='' target='' tree='' undo=''
+  unit='' user='' was=''
   set -f
   IFS=$T
   # shellcheck disable=SC2086 # split on tabs on purpose, globbing is off
@@ -59,12 +88,15 @@ parse() {
     as=*) as=${f#*=} ;;
     backend=*) backend=${f#*=} ;;
     format=*) format=${f#*=} ;;
+    from=*) from=${f#*=} ;;
     group=*) group=${f#*=} ;;
     home=*) home=${f#*=} ;;
     image=*) image=${f#*=} ;;
+    keep=*) keep=${f#*=} ;;
     mode=*) mode=${f#*=} ;;
     name=*) name=${f#*=} ;;
     path=*) path=${f#*=} ;;
+    rollback=*) rollback=${f#*=} ;;
     seconds=*) seconds=${f#*=} ;;
     sha256=*) sha256=${f#*=} ;;
     shell=*) shell=${f#*=} ;;
@@ -72,8 +104,10 @@ parse() {
     strip=*) strip=${f#*=} ;;
     target=*) target=${f#*=} ;;
     tree=*) tree=${f#*=} ;;
+    undo=*) undo=${f#*=} ;;
     unit=*) unit=${f#*=} ;;
     user=*) user=${f#*=} ;;
+    was=*) was=${f#*=} ;;
     *) fail "unknown field ${f%%=*} in operation $op" ;;
     esac
   done
@@ -295,16 +329,160 @@ op_image_load() {
     fail "$backend load went through, but $backend does not know image $image, the one the archive's manifest names"
 }
 
+# An undo operation (`OP<TAB>fields`) for the rollback. Root's batch keeps it in its journal; a
+# child running as the account says it on its stdout, and its parent keeps it.
+remember() {
+  [ -z "$undoing" ] || return 0
+  if [ "$failed" = 3 ]; then
+    printf 'undo\t%s\n' "$1"
+    return
+  fi
+  if [ -z "$journal" ]; then
+    journal=$(mktemp /run/hermes-fleet-undo.XXXXXX 2>&1 </dev/null) || {
+      journal=
+      fail "cannot create the rollback journal in /run"
+    }
+  fi
+  printf '%s\n' "$1" >>"$journal" || fail "cannot write the rollback journal $journal"
+}
+
+# Before an operation changes $path: what is there now, journalled as the `undo` operation that
+# puts it back, by the same actor. A regular file is kept whole under a new name in its own
+# directory (a hard link: its bytes, owner and mode stay as they are, whatever replaces the name);
+# a link by its target; a directory by owner and mode; nothing by its absence.
+save_before() {
+  pin "cannot keep $path for a rollback"
+  rec="undo${T}path=$path"
+  [ -z "$as" ] || rec="$rec${T}as=$as"
+  [ -z "$tree" ] || rec="$rec${T}tree=$tree"
+  if [ -L "$b" ]; then
+    t=$(readlink -- "$b" </dev/null) || fail "cannot read the link $path"
+    case $t in *"$T"* | *"$NL"*) fail "$path links to a name with a tab or newline: cannot keep it for a rollback" ;; esac
+    rec="$rec${T}was=link${T}target=$t"
+  elif [ -f "$b" ]; then
+    kept=.hermes-fleet.undo.$$.$i
+    # -P: a name swapped for a link since the test is kept as that link, never followed.
+    ln -P -- "$b" "$kept" 2>/dev/null || run cp -P -p -- "$b" "$kept"
+    a=$(stat -c "mode=%a${T}user=%u${T}group=%g" -- "$kept" </dev/null) || fail "cannot stat $path"
+    rec="$rec${T}was=file${T}from=$kept$T$a"
+  elif [ -d "$b" ]; then
+    a=$(stat -c "mode=%a${T}user=%u${T}group=%g" -- "$b" </dev/null) || fail "cannot stat $path"
+    rec="$rec${T}was=dir$T$a"
+  elif [ -e "$b" ]; then
+    fail "$path is not a file, a link or a directory: it cannot be kept for a rollback"
+  else
+    rec="$rec${T}was=absent"
+  fi
+  remember "$rec"
+}
+
+# Puts $path back as save_before found it (`was`).
+op_undo() {
+  pin "cannot put $path back"
+  case $was in
+  file)
+    run mv -Tf -- "$from" "$b"
+    open5 "$b" "$path" f
+    # An attrs operation changed the kept inode itself: its owner and mode go back too.
+    if [ "$(stat -L -c '%a:%u:%g' /proc/self/fd/5)" != "$mode:$user:$group" ]; then
+      run chown -- "$user:$group" /proc/self/fd/5
+      run chmod -- "0$mode" /proc/self/fd/5
+    fi
+    exec 5>&-
+    ;;
+  link) relink ;;
+  dir)
+    open5 "$b" "$path" d
+    run chown -- "$user:$group" /proc/self/fd/5
+    run chmod -- "0$mode" /proc/self/fd/5
+    exec 5>&-
+    ;;
+  absent)
+    # A directory this run made goes only when empty: anything in it is someone's.
+    if [ -d "$b" ] && [ ! -L "$b" ]; then
+      rmdir -- "$b" 2>/dev/null || true
+    else
+      run rm -f -- "$b"
+    fi
+    ;;
+  esac
+}
+
+# A batch that needs no rollback removes what save_before kept.
+op_discard() {
+  [ -n "$from" ] || return 0
+  pin
+  run rm -f -- "$from"
+}
+
+# Every kept file removed, each by the actor that kept it; failures are left to the next run
+# (its dirs task removes `.hermes-fleet.*` leftovers).
+discard_each() {
+  undoing=1
+  trap - EXIT
+  trap '' INT HUP PIPE
+  while IFS= read -r jl <&4; do
+    case $jl in "undo$T"*) ;; *) continue ;; esac
+    line="-${T}discard$T${jl#"undo$T"}"
+    parse "$line"
+    (dispatch) || true
+  done 4<"$journal"
+}
+discard_all() {
+  [ -s "$journal" ] || return 0
+  (discard_each) >/dev/null 2>&1 </dev/null || true
+}
+
+# The restart or health check after the changes failed: the unit stopped (by the definition that
+# started it), every journalled operation replayed newest first, systemd reloaded, the unit
+# started and checked again. In a subshell, so a failure of the rollback ends it alone; nothing
+# stops it half-way (Ctrl-C or a lost connection).
+replay_journal() {
+  undoing=1
+  trap - EXIT
+  trap '' INT HUP PIPE
+  i=rollback
+  run systemctl stop -- "$h_unit"
+  rev=$(tac -- "$journal")
+  while IFS= read -r jl <&4; do
+    line="rollback$T$jl"
+    parse "$line"
+    dispatch
+  done 4<<REV
+$rev
+REV
+  run systemctl daemon-reload
+  run systemctl start -- "$h_unit"
+  unit=$h_unit seconds=$h_seconds user=$h_user rollback=
+  check_health
+}
+roll_back() {
+  h_unit=$unit h_seconds=$seconds h_user=$user
+  said=$( (replay_journal) </dev/null 2>&1)
+  why=
+  while IFS= read -r said_line; do
+    case $said_line in "rollback${T}fail$T"*) why=${said_line#"rollback${T}fail$T"} ;; esac
+  done <<SAID
+$said
+SAID
+  if [ -n "$why" ]; then
+    printf 'rollback\tfail\t%s\n' "$why"
+  else
+    printf 'rollback\tok\n'
+  fi
+  # What the rollback put back is no longer kept; nothing is left to discard or replay.
+  rm -f -- "$journal"
+  journal=
+}
+
 journal() { journalctl -u "$1" -n 20 --no-pager -o short-iso 2>&1 </dev/null; }
 unit_failure() {
   printf '%s is %s, not active\n--- last log lines ---\n%s' "$1" "$2" "$(journal "$1")"
 }
 
 # After a (re)start: active, and still the same process with no restart `seconds` later; then
-# the health command (the body), when there is one, exits 0 as `user`.
-op_wait_healthy() {
-  cmd=
-  if [ "${size:-0}" -gt 0 ]; then cmd=$(head -c "$size"); fi
+# the health command ($cmd, the operation's body), when there is one, exits 0 as `user`.
+check_health() {
   n=0
   while :; do
     s=$(systemctl is-active -- "$unit" </dev/null)
@@ -329,6 +507,127 @@ op_wait_healthy() {
       fail "$(printf 'health check command failed as %s (exit %s)%s\n--- last log lines ---\n%s' "$user" "$rc" "$o" "$(journal "$unit")")"
     }
   fi
+}
+
+# A copy of file $2 (read as account $3, `-` for root) kept as $1 in the new generation, and its
+# line in the manifest: name, mode:user:group (or absent), sha256, secret (1 or 0), path, account
+# (what restore_generation needs to put it back). The account's
+# files are read by the account, and the bytes stream to root here: root never opens a name in
+# the account's tree.
+keep_file() {
+  dest=$new/files/$1
+  mkdir -p -- "${dest%/*}" || fail "cannot create ${dest%/*}"
+  if [ "$3" = - ]; then
+    st=$(stat -L -c '%a:%U:%G' -- "$2" 2>/dev/null </dev/null) || st=
+    if [ -n "$st" ]; then cat -- "$2" >"$dest" </dev/null || fail "cannot read $2"; fi
+  else
+    g=$(id -g -- "$3" 2>/dev/null </dev/null) || fail "user $3 does not exist"
+    st=$(setpriv --reuid="$3" --regid="$g" --init-groups -- stat -L -c '%a:%U:%G' -- "$2" \
+      2>/dev/null </dev/null) || st=
+    if [ -n "$st" ]; then
+      setpriv --reuid="$3" --regid="$g" --init-groups -- cat -- "$2" >"$dest" </dev/null ||
+        fail "cannot read $2 as $3"
+    fi
+  fi
+  if [ -n "$st" ]; then
+    sum=$(sha256sum <"$dest") || fail "cannot hash $dest"
+    sum=${sum%% *}
+  else
+    st=absent sum=-
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$st" "$sum" "$4" "$2" "$3" >>"$new/manifest" ||
+    fail "cannot write $new/manifest"
+}
+
+# A new generation in root's directory $path (see the `generation` change, src/plan/types.ts):
+# N+1 (N the highest there), made under a temporary name and renamed whole, then `current`
+# names it and all but the newest $keep are removed. Everything in it is root's, 0600 in 0700.
+record_generation() {
+  umask 077
+  gbody=$(head -c "$size")
+  mkdir -p -- "$path" || fail "cannot create $path"
+  chmod 0700 -- "$path" || fail "cannot chmod $path"
+  last=0
+  for g in "$path"/*; do
+    n=${g##*/}
+    case $n in '' | *[!0-9]*) continue ;; esac
+    [ "$n" -le "$last" ] || last=$n
+  done
+  n=$((last + 1))
+  new=$path/.new.$n
+  rm -rf -- "$new"
+  mkdir -- "$new" "$new/files" || fail "cannot create $new"
+  printf 'number=%s\ntime=%s\n' "$n" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$new/meta" ||
+    fail "cannot write $new/meta"
+  : >"$new/manifest"
+  while IFS=$T read -r kind a1 a2 a3 a4; do
+    case $kind in
+    meta) printf '%s\n' "$a1" >>"$new/meta" ;;
+    link)
+      if t=$(readlink -- "$a1" 2>/dev/null </dev/null); then
+        printf 'release=%s\n' "${t##*/}" >>"$new/meta"
+      fi
+      ;;
+    file) keep_file "$a1" "$a2" "$a3" "$a4" ;;
+    esac
+  done <<BODY
+$gbody
+BODY
+  mv -T -- "$new" "$path/$n" || fail "cannot rename $new to $path/$n"
+  printf '%s\n' "$n" >"$path/.current.new" || fail "cannot write $path/current"
+  mv -f -- "$path/.current.new" "$path/current" || fail "cannot write $path/current"
+  # Numbered below n, newest first: the ones beyond $keep (n itself counted) go.
+  count=1
+  while [ "$n" -gt 1 ]; do
+    n=$((n - 1))
+    [ -d "$path/$n" ] || continue
+    count=$((count + 1))
+    [ "$count" -le "$keep" ] || rm -rf -- "${path:?}/$n"
+  done
+}
+
+# Puts generation $name back (`previous`: the newest one below the current): each file it kept is
+# written to its path by an ordinary `file` operation of its own actor, with the kept bytes as its
+# body; one it found absent is removed. With `undo=each` each is kept first (undo=path), so a
+# failure of the restart after it puts back the state before the restore.
+restore_generation() {
+  g=$name
+  if [ "$g" = previous ]; then
+    cur=$(cat -- "$path/current" 2>/dev/null </dev/null) || fail "no generation recorded on this host"
+    g=
+    n=$cur
+    while [ "$n" -gt 1 ]; do
+      n=$((n - 1))
+      if [ -d "$path/$n" ]; then
+        g=$n
+        break
+      fi
+    done
+    [ -n "$g" ] || fail "no generation before $cur is kept on this host (see hermes-fleet generations)"
+  fi
+  src=$path/$g
+  [ -f "$src/manifest" ] || fail "generation $g is not kept on this host (see hermes-fleet generations)"
+  armed=
+  [ "$undo" != each ] || armed=1
+  at=$i
+  while IFS=$T read -r fname fattrs _ _ fpath fas <&6; do
+    [ -n "$fpath" ] || fail "generation $g has no paths in its manifest (recorded by an older hermes-fleet)"
+    if [ "$fattrs" = absent ]; then
+      line="$at${T}remove${T}path=$fpath"
+      body=/dev/null
+    else
+      body=$src/files/$fname
+      fsize=$(stat -c %s -- "$body" </dev/null) || fail "generation $g lacks its copy of $fname"
+      fmode=${fattrs%%:*}
+      fown=${fattrs#*:}
+      line="$at${T}file${T}path=$fpath${T}mode=$fmode${T}user=${fown%%:*}${T}group=${fown#*:}${T}size=$fsize"
+    fi
+    [ "$fas" = - ] || line="$line${T}as=$fas"
+    [ -z "$armed" ] || line="$line${T}undo=path"
+    parse "$line"
+    dispatch <"$body"
+  done 6<"$src/manifest"
+  printf 'restored\t%s\n' "$g"
 }
 
 # One operation, parsed into variables: the names are the plan's change kinds.
@@ -371,7 +670,15 @@ apply_op() {
         fail "$backend rm -f $name failed: $o"
       fi
     ;;
-  wait-healthy) op_wait_healthy ;;
+  generation) (record_generation) || exit "$failed" ;;
+  generation-restore) restore_generation ;;
+  wait-healthy)
+    cmd=
+    if [ "${size:-0}" -gt 0 ]; then cmd=$(head -c "$size"); fi
+    check_health
+    ;;
+  undo) op_undo ;;
+  discard) op_discard ;;
   release-unpack) op_release_unpack ;;
   release-switch) op_release_switch ;;
   release-remove) op_release_remove ;;
@@ -380,17 +687,73 @@ apply_op() {
   esac
 }
 
+# The operation parsed last, with what the rollback needs kept first.
+run_op() {
+  case $undo in
+  path) save_before ;;
+  repeat)
+    rest=${line#*"$T"}
+    remember "$op$T${rest#*"$T"}"
+    ;;
+  esac
+  apply_op
+}
+
 # In a child started for an `as=` operation: $2 is that operation's header line.
 if [ -n "${2-}" ]; then
   failed=3
-  parse "$2"
-  apply_op
+  line=$2
+  parse "$line"
+  run_op
   exit 0
 fi
 
 # The group of each account an operation runs as, looked up once.
 as_user=
 as_group=
+
+# Runs the operation parsed last from header $line: here, or with `as=` in a child as that
+# account, whose undo lines are journalled here.
+dispatch() {
+  if [ -z "$as" ]; then
+    run_op
+    return
+  fi
+  if [ "$as" != "$as_user" ]; then
+    as_group=$(id -g -- "$as" 2>/dev/null </dev/null) || fail "user $as does not exist"
+    as_user=$as
+  fi
+  # The same program, run as the account: an empty $SELF would run nothing and report ok.
+  [ -n "$SELF" ] || fail "cannot run as $as: the program did not get its own text"
+  # The child never holds root's stdin or stdout (it could read ahead into the operations
+  # that follow, or print their answers): it gets its own body on a pipe, and what it says
+  # comes back here, where only its own failure line and undo lines are passed on.
+  if [ "${size:-0}" -gt 0 ]; then
+    said=$(head -c "$size" | setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
+      /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" 2>&1)
+  else
+    said=$(setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
+      /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" </dev/null 2>&1)
+  fi
+  rc=$?
+  why=
+  while IFS= read -r said_line; do
+    case $said_line in
+    "$i${T}fail$T"*) why=${said_line#"$i${T}fail$T"} ;;
+    "undo$T"*) [ "$rc" != 0 ] || remember "${said_line#"undo$T"}" ;;
+    esac
+  done <<SAID
+$said
+SAID
+  if [ "$rc" != 0 ]; then
+    if [ "$rc" = 3 ] && [ -n "$why" ]; then
+      printf '%s\tfail\t%s\n' "$i" "$why"
+      exit 1
+    fi
+    fail "running as $as failed (exit $rc): $said"
+  fi
+}
+
 retried=
 while :; do
   if ! IFS= read -r line; then
@@ -402,40 +765,7 @@ while :; do
     break
   fi
   parse "$line"
-  if [ -n "$as" ]; then
-    if [ "$as" != "$as_user" ]; then
-      as_group=$(id -g -- "$as" 2>/dev/null </dev/null) || fail "user $as does not exist"
-      as_user=$as
-    fi
-    # The same program, run as the account: an empty $SELF would run nothing and report ok.
-    [ -n "$SELF" ] || fail "cannot run as $as: the program did not get its own text"
-    # The child never holds root's stdin or stdout (it could read ahead into the operations
-    # that follow, or print their answers): it gets its own body on a pipe, and what it says
-    # comes back here, where only its own failure line is passed on.
-    if [ "${size:-0}" -gt 0 ]; then
-      said=$(head -c "$size" | setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
-        /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" 2>&1)
-    else
-      said=$(setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
-        /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" </dev/null 2>&1)
-    fi
-    rc=$?
-    if [ "$rc" != 0 ]; then
-      why=
-      while IFS= read -r said_line; do
-        case $said_line in "$i${T}fail$T"*) why=${said_line#"$i${T}fail$T"} ;; esac
-      done <<SAID
-$said
-SAID
-      if [ "$rc" = 3 ] && [ -n "$why" ]; then
-        printf '%s\tfail\t%s\n' "$i" "$why"
-        exit 1
-      fi
-      fail "running as $as failed (exit $rc): $said"
-    fi
-  else
-    apply_op
-  fi
+  dispatch
   printf '%s\tok\n' "$i"
 done
 i=-

@@ -70,6 +70,7 @@ describe('the apply batch (run by a real local shell)', () => {
       const outcome = await applyOps(localExecutor, ops, {
         commandLine: sh,
         timeoutMs: 10_000,
+        inSession: true,
         onOpDone: (i) => seen.push(i),
       });
       expect(outcome).toMatchObject({ done: 6 });
@@ -107,7 +108,7 @@ describe('the apply batch (run by a real local shell)', () => {
             ],
           },
         ]),
-        { commandLine: sh, timeoutMs: 10_000 },
+        { commandLine: sh, timeoutMs: 10_000, inSession: true },
       );
       expect(outcome.failure).toBeUndefined();
       expect(lstatSync(existing).mode & 0o7777).toBe(0o750);
@@ -140,7 +141,11 @@ describe('the apply batch (run by a real local shell)', () => {
       },
     ];
     const ops = planOps(plans);
-    const outcome = await applyOps(localExecutor, ops, { commandLine: sh, timeoutMs: 10_000 });
+    const outcome = await applyOps(localExecutor, ops, {
+      commandLine: sh,
+      timeoutMs: 10_000,
+      inSession: true,
+    });
     expect(outcome.done).toBe(1);
     expect(outcome.failure && ops[outcome.failure.index]?.task).toBe('docs');
     expect(outcome.failure?.message).toMatch(/temporary file/);
@@ -171,7 +176,7 @@ describe('the apply batch (run by a real local shell)', () => {
     const outcome = await applyOps(
       { exec: (command, request) => localExecutor.exec(command, { ...request, stdin: cut }) },
       ops,
-      { commandLine: sh, timeoutMs: 10_000 },
+      { commandLine: sh, timeoutMs: 10_000, inSession: true },
     );
     expect(outcome.done).toBe(1);
     expect(outcome.failure ?? outcome.incomplete).toBeDefined();
@@ -225,7 +230,12 @@ describe('the apply batch (run by a real local shell)', () => {
         },
       },
       ops,
-      { commandLine: (script) => script, timeoutMs: 10_000, interrupt: controller.signal },
+      {
+        commandLine: (script) => script,
+        timeoutMs: 10_000,
+        inSession: true,
+        interrupt: controller.signal,
+      },
     );
     expect(outcome.interrupted).toBe(true);
     expect(outcome.done).toBe(3);

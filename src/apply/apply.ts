@@ -1,9 +1,22 @@
 import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
 import APPLY_SH from './apply.sh';
+import DETACH_SH from './detach.sh';
 import { encodeOps, type Op } from './encode-ops.js';
 
 const APPLY_PROGRAM = compactProgram(APPLY_SH);
+const DETACH_PROGRAM = compactProgram(DETACH_SH);
+
+/**
+ * The batch's stdin: detach.sh's header, apply.sh, then the operations. detach.sh spools them on
+ * the host and runs apply.sh detached from the SSH session (see its header).
+ */
+export async function detachedInput(ops: readonly Op[]): Promise<Buffer[]> {
+  const program = Buffer.from(APPLY_PROGRAM, 'utf8');
+  const parts = await encodeOps(ops);
+  const size = parts.reduce((n, part) => n + part.length, 0);
+  return [Buffer.from(`program=${program.length} ops=${size}\n`, 'utf8'), program, ...parts];
+}
 
 export interface ApplyOutcome {
   /** How many operations completed, in order. */
@@ -14,7 +27,20 @@ export interface ApplyOutcome {
   incomplete?: string;
   /** Stopped at a task boundary after an interrupt (Ctrl-C). */
   interrupted?: boolean;
+  /** The restart or its health check failed and the batch put back the state before it. */
+  rollback?: RollbackOutcome;
   durationMs: number;
+}
+
+export interface RollbackOutcome {
+  /** Why the rollback itself failed (putting a path back, or the health check after it). */
+  failure?: string;
+}
+
+/** `rollback<TAB>ok` or `rollback<TAB>fail<TAB>BASE64`, from apply.sh. */
+function parseRollback(fields: readonly string[]): RollbackOutcome {
+  const [, status, message = ''] = fields;
+  return status === 'fail' ? { failure: Buffer.from(message, 'base64').toString('utf8') } : {};
 }
 
 export interface ApplyOptions {
@@ -24,6 +50,11 @@ export interface ApplyOptions {
   onOpDone?: (index: number) => void;
   /** Ctrl-C: the batch finishes the operation in flight and stops at the next task. */
   interrupt?: AbortSignal;
+  /**
+   * Run apply.sh in the session itself instead of detached (detach.sh): for the local tests of
+   * its operations, which run it under their own shell. A host always gets the detached batch.
+   */
+  inSession?: boolean;
 }
 
 /** Carries out the operations on the host in one round trip, streaming per-op progress. */
@@ -38,6 +69,7 @@ export async function applyOps(
     failure?: ApplyOutcome['failure'];
     ended: boolean;
     interrupted: boolean;
+    rollback?: RollbackOutcome;
   } = { done: 0, ended: false, interrupted: false };
   let pending = '';
   const onLine = (line: string) => {
@@ -47,6 +79,10 @@ export async function applyOps(
     }
     if (line === 'interrupted') {
       seen.interrupted = true;
+      return;
+    }
+    if (line.startsWith('rollback\t')) {
+      seen.rollback = parseRollback(line.split('\t'));
       return;
     }
     const [indexText = '', status, message = ''] = line.split('\t');
@@ -60,23 +96,32 @@ export async function applyOps(
     }
   };
   // Before the command starts: an upload that cannot be read fails the host with nothing done.
-  const stdin = await encodeOps(ops);
-  const result = await executor.exec(options.commandLine(APPLY_PROGRAM), {
-    stdin,
-    timeoutMs: options.timeoutMs,
-    ...(options.interrupt ? { interrupt: options.interrupt } : {}),
-    onStdout: (chunk) => {
-      pending += chunk.toString('utf8');
-      let newline = pending.indexOf('\n');
-      while (newline >= 0) {
-        onLine(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-        newline = pending.indexOf('\n');
-      }
+  const stdin = options.inSession === true ? await encodeOps(ops) : await detachedInput(ops);
+  const result = await executor.exec(
+    options.commandLine(options.inSession === true ? APPLY_PROGRAM : DETACH_PROGRAM),
+    {
+      stdin,
+      timeoutMs: options.timeoutMs,
+      ...(options.interrupt ? { interrupt: options.interrupt } : {}),
+      onStdout: (chunk) => {
+        pending += chunk.toString('utf8');
+        let newline = pending.indexOf('\n');
+        while (newline >= 0) {
+          onLine(pending.slice(0, newline));
+          pending = pending.slice(newline + 1);
+          newline = pending.indexOf('\n');
+        }
+      },
     },
-  });
+  );
   const outcome: ApplyOutcome = { done: seen.done, durationMs: result.durationMs };
-  if (seen.failure) return { ...outcome, failure: seen.failure };
+  if (seen.failure) {
+    return {
+      ...outcome,
+      failure: seen.failure,
+      ...(seen.rollback ? { rollback: seen.rollback } : {}),
+    };
+  }
   if (seen.interrupted) return { ...outcome, interrupted: true };
   if (!seen.ended || seen.done < ops.length) {
     const stderr = result.stderr.toString('utf8').trim();

@@ -1,6 +1,13 @@
-import { namedLine } from '../exec/line-field.js';
+import { lineField, namedLine } from '../exec/line-field.js';
 import { formatMode, type Attrs } from '../facts/types.js';
-import type { Actor, Change, FileBody, TaskName, TaskPlan } from '../plan/types.js';
+import {
+  UNDO,
+  type Actor,
+  type Change,
+  type FileBody,
+  type TaskName,
+  type TaskPlan,
+} from '../plan/types.js';
 
 /**
  * One operation of the apply batch, with the task it belongs to. Its name is the kind of the
@@ -34,12 +41,55 @@ const attrFields = (attrs: Attrs) => ({
 
 const actorFields = (actor: Actor) => ({ as: actor.as, tree: actor.tree });
 
+/**
+ * What a generation records about the run that made it, from the control machine: who ran it,
+ * which hermes-fleet, and the sha256 of each inventory file.
+ */
+export interface RecordContext {
+  who: string;
+  version: string;
+  inventory: { file: string; sha256: string }[];
+}
+
+/** One value of a generation's body line: tabs and newlines would split it. */
+function bodyValue(value: string): string {
+  return value.replace(/[\t\n\r]/g, '?');
+}
+
+/**
+ * A generation's body, one line each: `meta<TAB>key=value` (who, version, inventory),
+ * `file<TAB>name<TAB>path<TAB>account<TAB>secret`, `link<TAB>path` (the release link).
+ */
+function generationBody(
+  change: Extract<Change, { kind: 'generation' }>,
+  context: RecordContext | undefined,
+): Buffer {
+  const lines: string[] = [];
+  if (context) {
+    lines.push(
+      `meta\twho=${bodyValue(context.who)}`,
+      `meta\tversion=${bodyValue(context.version)}`,
+    );
+    for (const f of context.inventory) {
+      lines.push(`meta\tinventory=${f.sha256}  ${bodyValue(f.file)}`);
+    }
+  }
+  for (const f of change.files) {
+    // `-`: no account (the host reads fields split on tabs, where an empty one would vanish).
+    const values = [f.name, f.path, f.as ?? '-', f.secret === true ? '1' : '0'];
+    lines.push(['file', ...values.map((v) => lineField(v, 'apply'))].join('\t'));
+  }
+  if (change.releaseLink !== undefined) {
+    lines.push(`link\t${lineField(change.releaseLink, 'apply')}`);
+  }
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+}
+
 /** The named fields of a change's operation, and the body that follows it. */
-function toFields(change: Change): {
-  fields: Op['fields'];
-  body?: Buffer;
-  upload?: Op['upload'];
-} {
+function toFields(
+  change: Change,
+  context?: RecordContext,
+): { fields: Op['fields']; body?: Buffer; upload?: Op['upload'] } {
   switch (change.kind) {
     case 'group-create':
       return { fields: { name: change.name } };
@@ -115,6 +165,21 @@ function toFields(change: Change): {
     }
     case 'release-remove':
       return { fields: { path: change.path } };
+    case 'generation-restore':
+      return {
+        fields: {
+          path: change.path,
+          name: change.number === undefined ? 'previous' : String(change.number),
+          unit: change.unit,
+        },
+      };
+    case 'generation': {
+      const body = generationBody(change, context);
+      return {
+        fields: { path: change.path, keep: String(change.keep), size: String(body.length) },
+        body,
+      };
+    }
     case 'wait-healthy': {
       const body = Buffer.from(change.command ?? '', 'utf8');
       return {
@@ -133,26 +198,63 @@ function toFields(change: Change): {
 /** The pending-restart note is root's alone. */
 const NOTE_ATTRS: Attrs = { mode: 0o600, user: 'root', group: 'root' };
 
-function toOp(task: TaskName, change: Change): Op {
-  const { fields, body, upload } = toFields(change);
+/**
+ * The fields that arm the rollback: what each change puts at stake is kept first (`undo`, as
+ * UNDO declares), and a failure of the restart or of its health check (`rollback=1`) puts it all
+ * back.
+ */
+function rollbackFields(change: Change): Op['fields'] {
+  if (change.kind === 'wait-healthy') return { rollback: '1' };
+  if (change.kind === 'generation-restore') return { undo: 'each' };
+  if (change.kind === 'systemd' && (change.action === 'restart' || change.action === 'start')) {
+    return { rollback: '1' };
+  }
+  const undo = UNDO[change.kind];
+  return undo === 'none' ? {} : { undo };
+}
+
+function toOp(
+  task: TaskName,
+  change: Change,
+  rollback: boolean,
+  context: RecordContext | undefined,
+): Op {
+  const { fields, body, upload } = toFields(change, context);
   return {
     task,
     change,
     name: change.kind,
-    fields,
+    fields: rollback ? { ...fields, ...rollbackFields(change) } : fields,
     ...(body ? { body } : {}),
     ...(upload ? { upload } : {}),
   };
 }
 
+/**
+ * Whether this batch rolls back on a failed health check: a health check asks for it (the host
+ * had a gateway before this run) and the person did not say `--no-rollback`.
+ */
+export function rollsBack(plans: readonly TaskPlan[], noRollback = false): boolean {
+  return (
+    !noRollback &&
+    plans.some((plan) =>
+      plan.changes.some((change) => change.kind === 'wait-healthy' && change.rollback === true),
+    )
+  );
+}
+
 /** Every change of every plan, in task order, as operations; each task opens with a marker. */
-export function planOps(plans: readonly TaskPlan[]): Op[] {
+export function planOps(
+  plans: readonly TaskPlan[],
+  options: { noRollback?: boolean; record?: RecordContext } = {},
+): Op[] {
+  const rollback = rollsBack(plans, options.noRollback);
   return plans.flatMap((plan) =>
     plan.changes.length === 0
       ? []
       : [
           { task: plan.task, name: 'task', fields: { name: plan.task } },
-          ...plan.changes.map((change) => toOp(plan.task, change)),
+          ...plan.changes.map((change) => toOp(plan.task, change, rollback, options.record)),
         ],
   );
 }

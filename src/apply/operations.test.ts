@@ -10,6 +10,9 @@ function operations(program: string): string[] {
 
 describe('apply.sh', () => {
   it('has one operation per change kind, named after it (and the task marker)', () => {
-    expect(operations(APPLY_PROGRAM).sort()).toEqual([...CHANGE_KINDS, 'task'].sort());
+    // undo and discard are the batch's own, journalled for the rollback (never planned).
+    expect(operations(APPLY_PROGRAM).sort()).toEqual(
+      [...CHANGE_KINDS, 'task', 'undo', 'discard'].sort(),
+    );
   });
 });

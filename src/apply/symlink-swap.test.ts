@@ -54,6 +54,7 @@ async function apply(plans: TaskPlan[], prefix = '') {
   return applyOps(localExecutor, planOps(plans), {
     commandLine: (script) => `${prefix}sh -c ${quote(script)}`,
     timeoutMs: 10_000,
+    inSession: true,
   });
 }
 
@@ -71,6 +72,7 @@ async function applyRaced(plans: TaskPlan[], to: string) {
   return applyOps(localExecutor, planOps(plans), {
     commandLine: (script) => `bash -c ${quote(trap + script)}`,
     timeoutMs: 10_000,
+    inSession: true,
   });
 }
 

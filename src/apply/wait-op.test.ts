@@ -56,6 +56,7 @@ describe('the health wait (apply batch, local shell)', () => {
     const outcome = await applyOps(localExecutor, ops, {
       commandLine: system.commandLine,
       timeoutMs: 10_000,
+      inSession: true,
     });
     expect(readFileSync(join(system.dir, 'ran-as'), 'utf8')).toBe('hermes');
     expect(outcome.failure && ops[outcome.failure.index]?.task).toBe('service');
@@ -69,6 +70,7 @@ describe('the health wait (apply batch, local shell)', () => {
     const outcome = await applyOps(localExecutor, planOps(waitPlan('exit 7')), {
       commandLine: system.commandLine,
       timeoutMs: 10_000,
+      inSession: true,
     });
     expect(outcome.failure?.message).toBe(
       'health check command failed as hermes (exit 7)\n--- last log lines ---\ngateway said: listening',
@@ -81,6 +83,7 @@ describe('the health wait (apply batch, local shell)', () => {
       const outcome = await applyOps(localExecutor, planOps(waitPlan(command)), {
         commandLine: system.commandLine,
         timeoutMs: 10_000,
+        inSession: true,
       });
       expect(outcome.failure).toBeUndefined();
       expect(outcome.incomplete).toBeUndefined();

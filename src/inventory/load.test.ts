@@ -170,6 +170,7 @@ describe('defaults and resolution', () => {
       restart: 'always',
       restartSec: 5,
       healthCheck: { seconds: 3 },
+      generations: { keep: 10 },
       addToSystemPackages: false,
       container: {
         enable: false,

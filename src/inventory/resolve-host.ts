@@ -34,6 +34,7 @@ export function defaultHermesSettings(): HermesSettings {
     restart: 'always',
     restartSec: 5,
     healthCheck: { seconds: 3 },
+    generations: { keep: 10 },
     addToSystemPackages: false,
     container: {
       enable: false,
@@ -115,6 +116,7 @@ async function resolveHermes(
       seconds: input.healthCheck?.seconds ?? d.healthCheck.seconds,
       ...(input.healthCheck?.command === undefined ? {} : { command: input.healthCheck.command }),
     },
+    generations: { keep: input.generations?.keep ?? d.generations.keep },
     addToSystemPackages: input.addToSystemPackages ?? d.addToSystemPackages,
     container: {
       enable: container.enable ?? d.container.enable,

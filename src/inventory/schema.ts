@@ -238,6 +238,20 @@ export const hermesSchema = z
           .meta({ description: 'Run on the host as the service user; must exit 0.' }),
       })
       .optional(),
+    generations: z
+      .strictObject({
+        keep: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .optional()
+          .meta({ description: 'Generations kept on each host (the newest); default 10.' }),
+      })
+      .optional()
+      .meta({
+        description: 'The record of each healthy change, in /var/lib/hermes-fleet/generations.',
+      }),
     addToSystemPackages: z.boolean().optional(),
     container: z
       .strictObject({

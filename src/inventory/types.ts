@@ -154,6 +154,8 @@ export interface HermesSettings {
   restart: RestartPolicy;
   restartSec: number;
   healthCheck: { seconds: number; command?: string };
+  /** How many generations each host keeps (the newest). */
+  generations: { keep: number };
   addToSystemPackages: boolean;
   container: ContainerSettings;
 }

@@ -39,4 +39,6 @@ export interface StatusProbe {
   program: { path: string; user: string };
   /** A link whose target's last component names the release the host runs, when releases are used. */
   release?: { link: string };
+  /** A root-owned file holding the number of the generation the host is on (read with the facts). */
+  generation: string;
 }

@@ -69,9 +69,20 @@ export type Change =
     }
   /**
    * After a (re)start: the unit must become active and stay active `seconds`; when `command`
-   * is set it must also exit 0, run on the host as `user`.
+   * is set it must also exit 0, run on the host as `user`. `rollback`: the host had a gateway
+   * before this run, so a failure puts back what the run changed (see UNDO); a first deploy
+   * has nothing to go back to and is left as the run made it.
    */
-  | { kind: 'wait-healthy'; unit: string; seconds: number; command?: string; user: string }
+  | {
+      kind: 'wait-healthy';
+      unit: string;
+      seconds: number;
+      command?: string;
+      user: string;
+      rollback?: boolean;
+      /** The generation the host was on before this run, when it has one: what a rollback restores. */
+      generation?: number;
+    }
   /**
    * A note in root's /run that `unit` owes a restart: `set` before the first write the unit
    * reads, `clear` once a restart passed its health check. A run that stops half-way leaves it,
@@ -106,6 +117,25 @@ export type Change =
    * then asked of the runtime. Nothing to undo: an unused image is harmless.
    */
   | { kind: 'image-load'; backend: 'docker' | 'podman'; archive: ImageArchive }
+  /**
+   * After a healthy (re)start: the files the gateway reads, as deployed, copied into a new
+   * generation under `path` (root's, 0700; numbered from 1, `current` names the newest), with
+   * their modes, owners and hashes, the release `releaseLink` points to, and who recorded it;
+   * all but the newest `keep` generations are removed.
+   */
+  | {
+      kind: 'generation';
+      path: string;
+      keep: number;
+      files: GenerationFile[];
+      releaseLink?: string;
+    }
+  /**
+   * Puts generation `number` (absent: the newest one below the current) back: each file it kept
+   * written to its path as a `file` change would, by the same actor, and one it found absent
+   * removed. The unit's reload, restart and health check follow as separate changes.
+   */
+  | { kind: 'generation-restore'; path: string; number?: number; unit: string }
   /** Removes a container (`rm -f`) that must be recreated; fails only if it is still there. */
   | {
       kind: 'container-remove';
@@ -115,6 +145,17 @@ export type Change =
     };
 
 export type ChangeKind = Change['kind'];
+
+/** A file a generation keeps a copy of: its name there, where it is, who reads it. */
+export interface GenerationFile {
+  /** `unit`, `config.yaml`, `.env`, `auth.json`, `documents/SOUL.md`. */
+  name: string;
+  path: string;
+  /** The account that reads it (the path is in its tree); root reads the others. */
+  as?: string;
+  /** Its differences are shown by name only. */
+  secret?: boolean;
+}
 
 /**
  * Every change kind, for what needs them as values (the JSON report's schema, the test that
@@ -136,9 +177,48 @@ export const CHANGE_KINDS = [
   'release-switch',
   'release-remove',
   'image-load',
+  'generation',
+  'generation-restore',
 ] as const satisfies readonly ChangeKind[];
 type Unlisted = Exclude<ChangeKind, (typeof CHANGE_KINDS)[number]>;
 export const EVERY_CHANGE_KIND_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;
+
+/**
+ * What an automatic rollback does about each change kind (apply.sh carries it out, as `undo=`):
+ * - `path`: before the change, the batch keeps what is at the change's `path` (a file whole, a
+ *   link's target, a directory's owner and mode, or that nothing was there) and the rollback
+ *   puts exactly that back, whatever the change did. A kind with a `path` declares this and
+ *   needs nothing else.
+ * - `repeat`: the rollback does the same operation again once the paths are back (a container
+ *   removed again, so the next start recreates it from the restored definition).
+ * - `none`: nothing to put back: accounts (harmless, and deleting one is not), systemd actions
+ *   (the rollback itself stops the unit, reloads systemd and starts it again), the health check.
+ * A new kind fails to compile until it is listed here.
+ */
+export const UNDO: Record<ChangeKind, 'path' | 'repeat' | 'none'> = {
+  'group-create': 'none',
+  'user-create': 'none',
+  dir: 'path',
+  file: 'path',
+  attrs: 'path',
+  symlink: 'path',
+  remove: 'path',
+  systemd: 'none',
+  'wait-healthy': 'none',
+  'restart-pending': 'path',
+  'container-remove': 'repeat',
+  // A new release directory is harmless (and pruned later); the link that names it goes back.
+  'release-unpack': 'none',
+  // An unused image is harmless; the container identity that names it is a path and goes back.
+  'image-load': 'none',
+  'release-switch': 'path',
+  // Pruning runs only after the health check passed: a rollback never follows it.
+  'release-remove': 'none',
+  // Recorded only after the health check passed: a rollback never follows it.
+  generation: 'none',
+  // Each file it writes is kept first, as a `file` change's would be (apply.sh: undo=each).
+  'generation-restore': 'none',
+};
 
 export interface TaskPlan {
   task: TaskName;

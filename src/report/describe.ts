@@ -135,5 +135,11 @@ function describe(change: Change): string {
       return change.action === 'set'
         ? `note that ${change.unit} must restart (${change.path}, until a restart succeeds)`
         : `clear the pending-restart note ${change.path}`;
+    case 'generation-restore':
+      return change.number === undefined
+        ? `restore the generation before the current one (${change.path})`
+        : `restore generation ${change.number} (${change.path})`;
+    case 'generation':
+      return `record a generation in ${change.path} (${change.files.map((f) => f.name).join(', ')}; keep ${change.keep})`;
   }
 }

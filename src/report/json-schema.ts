@@ -96,6 +96,30 @@ export const recapStatsSchema = z
   })
   .describe("One host's PLAY RECAP line");
 
+export const reportRollbackSchema = z
+  .strictObject({
+    outcome: z
+      .enum(['rolled-back', 'rollback-failed', 'not-rolled-back'])
+      .describe(
+        'rolled-back: back on the state before this run and healthy; rollback-failed: putting it back or its health check failed too; not-rolled-back: left as the run made it',
+      ),
+    generation: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .describe(
+        'The generation the host went back to; null: it had none (the state before this run)',
+      ),
+    reason: z
+      .enum(['first-deploy', 'no-rollback'])
+      .optional()
+      .describe('Why not-rolled-back: nothing before this run, or --no-rollback'),
+    cause: z.string().describe('Why the new state failed its restart or health check'),
+    message: z.string().optional().describe('Why the rollback failed, for rollback-failed'),
+  })
+  .describe('The restart or health check after the changes failed: what became of the host');
+
 export const reportHostSchema = z.strictObject({
   host: z.string(),
   status: z.enum(['ok', 'changed', 'failed', 'unreachable', 'skipped']),
@@ -105,6 +129,11 @@ export const reportHostSchema = z.strictObject({
     .enum(REPORTED_TASK_NAMES)
     .optional()
     .describe('The task the host was in when it failed'),
+  rollback: reportRollbackSchema.optional(),
+  cutOff: z
+    .string()
+    .optional()
+    .describe("How an earlier run's apply that lost its session ended on the host"),
   stats: z
     .strictObject({ roundTrips: count, channels: count, connections: count })
     .describe('SSH traffic: commands awaited, channels opened, TCP connections made'),

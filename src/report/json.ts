@@ -1,6 +1,6 @@
 import type { PathFact } from '../facts/types.js';
 import type { Change } from '../plan/types.js';
-import type { HostResult, RunResult, TaskResult } from '../runner/types.js';
+import type { HostResult, RollbackReport, RunResult, TaskResult } from '../runner/types.js';
 import { isSecret } from '../secret.js';
 import { formatMode } from '../facts/types.js';
 import { describeChange, formatOwner } from './describe.js';
@@ -72,12 +72,26 @@ function reportHost(host: HostResult, options: JsonReportOptions): ReportHost {
     durationMs: host.durationMs,
     ...(host.message !== undefined ? { message: host.message } : {}),
     ...(host.failedTask !== undefined ? { failedTask: host.failedTask } : {}),
+    ...(host.rollback ? { rollback: reportRollback(host.rollback) } : {}),
+    ...(host.cutOff !== undefined ? { cutOff: host.cutOff } : {}),
     stats: {
       roundTrips: host.stats.roundTrips,
       channels: host.stats.channels,
       connections: host.stats.connections,
     },
     tasks: host.tasks.map((t) => reportTask(host.host, t, options)),
+  };
+}
+
+function reportRollback(r: RollbackReport): NonNullable<ReportHost['rollback']> {
+  if (r.outcome === 'not-rolled-back') {
+    return { outcome: r.outcome, generation: null, reason: r.reason, cause: r.cause };
+  }
+  return {
+    outcome: r.outcome,
+    generation: r.generation ?? null,
+    cause: r.cause,
+    ...(r.outcome === 'rollback-failed' ? { message: r.message } : {}),
   };
 }
 

@@ -20,6 +20,7 @@ export function toLogLines(result: RunResult, startedAt: Date): string {
           status: host.status,
           durationMs: host.durationMs,
           ...(host.message !== undefined ? { message: host.message } : {}),
+          ...(host.rollback ? { rollback: host.rollback } : {}),
         }),
       );
     }
@@ -34,6 +35,7 @@ export function toLogLines(result: RunResult, startedAt: Date): string {
           durationMs: task.durationMs,
           changes: task.changes,
           ...(task.message !== undefined ? { message: task.message } : {}),
+          ...(task.status === 'failed' && host.rollback ? { rollback: host.rollback } : {}),
         }),
       );
     }

@@ -71,6 +71,9 @@ export function formatRecap(result: RunResult, color: boolean, columns = ansible
   const problems = hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
   if (problems.length > 0) out.push('');
   for (const host of problems) out.push(c.red(problemLine(host)));
+  const cutOff = hosts.filter((h) => h.cutOff !== undefined);
+  if (cutOff.length > 0) out.push('');
+  for (const host of cutOff) out.push(c.yellow(`${oneLine(host.host)}: ${host.cutOff ?? ''}`));
   if (result.mode === 'check') {
     // Ansible also says `changed` in check mode; the recap says once that nothing was applied.
     out.push('', c.cyan(CHECK_MODE_NOTE));

@@ -19,6 +19,7 @@ const entries: HostStatusEntry[] = [
     release: null,
     service,
     version: 'hermes-agent 1.2.3',
+    generation: 4,
     config: 'in-sync',
     drift: [],
     durationMs: 10,
@@ -31,6 +32,7 @@ const entries: HostStatusEntry[] = [
     release: null,
     service: { ...service, activeState: 'inactive', subState: 'dead' },
     version: 'hermes-agent 1.2.3',
+    generation: null,
     config: 'drift',
     drift: [
       { task: 'merge', changes: ['update config.yaml'] },
@@ -46,6 +48,7 @@ const entries: HostStatusEntry[] = [
     release: null,
     service: null,
     version: null,
+    generation: null,
     config: 'unknown',
     drift: [],
     message: 'connect ECONNREFUSED\nsecond line',
@@ -67,8 +70,8 @@ describe('formatStatusTable', () => {
       },
     );
     expect(text.split('\n').slice(0, 2)).toEqual([
-      'HOST  REACHABLE  SERVICE           SINCE                          RELEASE           VERSION             CONFIG',
-      'web1  yes        active (running)  2026-01-01 10:00:00Z (5m ago)  3f2a9c0b1d4e5f60  hermes-agent 1.2.3  in sync',
+      'HOST  REACHABLE  SERVICE           SINCE                          RELEASE           VERSION             GEN  CONFIG',
+      'web1  yes        active (running)  2026-01-01 10:00:00Z (5m ago)  3f2a9c0b1d4e5f60  hermes-agent 1.2.3  4    in sync',
     ]);
   });
 
@@ -76,10 +79,10 @@ describe('formatStatusTable', () => {
     const text = formatStatusTable(entries, { color: false, now });
     expect(text).toBe(
       [
-        'HOST         REACHABLE  SERVICE           SINCE                          VERSION             CONFIG',
-        'web1         yes        active (running)  2026-01-01 10:00:00Z (5m ago)  hermes-agent 1.2.3  in sync',
-        'web2         yes        inactive (dead)   2026-01-01 10:00:00Z (5m ago)  hermes-agent 1.2.3  drift: merge, service',
-        'web3\\x1b[2J  no         -                 -                              -                   unknown',
+        'HOST         REACHABLE  SERVICE           SINCE                          VERSION             GEN  CONFIG',
+        'web1         yes        active (running)  2026-01-01 10:00:00Z (5m ago)  hermes-agent 1.2.3  4    in sync',
+        'web2         yes        inactive (dead)   2026-01-01 10:00:00Z (5m ago)  hermes-agent 1.2.3  -    drift: merge, service',
+        'web3\\x1b[2J  no         -                 -                              -                   -    unknown',
         '',
         'web3\\x1b[2J: unreachable: connect ECONNREFUSED',
         '    second line',

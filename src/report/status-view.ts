@@ -29,6 +29,7 @@ export function toStatusReport(
       service: e.service ? { ...e.service } : null,
       version: e.version,
       ...(e.versionError !== undefined ? { versionError: e.versionError } : {}),
+      generation: e.generation,
       config: e.config,
       drift: e.drift.map((d) => ({ task: d.task, changes: [...d.changes] })),
       ...(e.message !== undefined ? { message: e.message } : {}),
@@ -69,7 +70,16 @@ function configText(e: HostStatusEntry): string {
   return `drift: ${e.drift.map((d) => d.task).join(', ')}`;
 }
 
-const ALL_HEADERS = ['HOST', 'REACHABLE', 'SERVICE', 'SINCE', 'RELEASE', 'VERSION', 'CONFIG'];
+const ALL_HEADERS = [
+  'HOST',
+  'REACHABLE',
+  'SERVICE',
+  'SINCE',
+  'RELEASE',
+  'VERSION',
+  'GEN',
+  'CONFIG',
+];
 
 /**
  * The status table (RELEASE only when some host uses releases), one row per host in the given order, then one line per host with a problem
@@ -90,6 +100,7 @@ export function formatStatusTable(
     sinceText(e.service?.since ?? null, options.now),
     ...(withRelease ? [e.release ?? '-'] : []),
     oneLine(e.version ?? '-'),
+    e.generation === null ? '-' : String(e.generation),
     configText(e),
   ]);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));

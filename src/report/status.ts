@@ -46,6 +46,8 @@ export interface HostStatusEntry {
   version: string | null;
   /** Why there is no version (absent binary, non-zero exit, timeout). */
   versionError?: string;
+  /** The generation the host is on; null when it has none (or could not be read). */
+  generation: number | null;
   /** `unknown` when the read or the plan failed. */
   config: 'in-sync' | 'drift' | 'unknown';
   /** The tasks a check would report as changed, in task order. */
@@ -120,11 +122,14 @@ export function statusFromRead(
   const service = unit ? serviceState(unit) : null;
   const version = facts ? versionOf(bin, facts.versions?.get(bin)) : { version: null };
   const link = probe.release ? facts?.paths.get(probe.release.link) : undefined;
+  const current = facts?.paths.get(probe.generation);
+  const number = current?.kind === 'file' ? (current.text ?? '').trim() : '';
   const base = {
     host: host.name,
     reachable: read.ok || read.status !== 'unreachable',
     release:
       link?.kind === 'symlink' ? (link.target.split('/').filter(Boolean).pop() ?? null) : null,
+    generation: /^[1-9][0-9]*$/.test(number) ? Number(number) : null,
   };
   if (!read.ok) {
     return {

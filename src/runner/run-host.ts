@@ -1,9 +1,10 @@
 import { applyOps, type ApplyOutcome } from '../apply/apply.js';
-import { opSummary, planOps, type Op } from '../apply/encode-ops.js';
+import { opSummary, planOps, rollsBack, type Op, type RecordContext } from '../apply/encode-ops.js';
 import type { Executor } from '../exec/executor.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { Task } from '../plan/task.js';
 import type { TaskName, TaskPlan } from '../plan/types.js';
+import { cutOffFacts, describeCutOff } from './cut-off.js';
 import { errorMessage, isUnreachable } from './host-errors.js';
 import { factRequests, planWithoutRead, readAndPlan, type PlanOutcome } from './read-and-plan.js';
 import { TaskProgress, taskResult } from './task-progress.js';
@@ -11,6 +12,7 @@ import {
   noTraffic,
   skippedTask,
   type HostResult,
+  type RollbackReport,
   type RunObserver,
   type TaskResult,
   type TransportStats,
@@ -36,6 +38,10 @@ export interface HostRunOptions {
   commandLine: (script: string, become: boolean) => string;
   /** Milliseconds the apply batch may take, the health checks' own waits included. */
   applyTimeoutMs?: number;
+  /** `--no-rollback`: a failed health check leaves the host as the run made it. */
+  noRollback?: boolean;
+  /** What a generation recorded by this run says about it. */
+  record?: RecordContext;
 }
 
 type Finish = (result: Omit<HostResult, 'host' | 'durationMs'>) => HostResult;
@@ -111,23 +117,29 @@ async function converge(
   session: HostSession,
   options: ConvergeOptions,
 ): Promise<HostResult> {
-  const { observer, finish } = options;
+  const { observer } = options;
   let read: PlanOutcome;
+  let cutOff: string | undefined;
   if (factRequests(host, tasks, options).length === 0) {
     read = planWithoutRead(host, tasks, options.selected);
   } else {
     observer.hostPhase?.(host.name, 'reading facts');
     const readStarted = Date.now();
-    read = await readAndPlan(session, host, tasks, {
+    const outcome = await readAndPlan(session, host, tasks, {
       selected: options.selected,
       commandLine: options.commandLine,
+      extraFacts: cutOffFacts(),
     });
+    if (outcome.facts) cutOff = describeCutOff(outcome.facts);
+    read = outcome;
     observer.detail?.(
       host.name,
       1,
       `read the host's state: 1 round trip, ${Date.now() - readStarted} ms`,
     );
   }
+  const finish: Finish = (result) =>
+    options.finish(cutOff === undefined ? result : { ...result, cutOff });
   if (!read.ok) {
     for (const r of read.tasks) observer.taskFinished?.(host.name, r);
     return finish({
@@ -139,7 +151,10 @@ async function converge(
     });
   }
   const { plans } = read;
-  const ops = planOps(plans);
+  const ops = planOps(plans, {
+    noRollback: options.noRollback === true,
+    ...(options.record ? { record: options.record } : {}),
+  });
   if (options.check || ops.length === 0) {
     const results = plans.map((p) => taskResult(p, options.selected, 0));
     for (const r of results) observer.taskFinished?.(host.name, r);
@@ -152,7 +167,7 @@ async function converge(
       stats: session.stats,
     });
   }
-  return apply(host, plans, ops, session, options);
+  return apply(host, plans, ops, session, { ...options, finish });
 }
 
 /** The apply round trip, with live per-task progress, and the host's result from its outcome. */
@@ -196,7 +211,12 @@ async function apply(
     const all = progress.results((p) => skippedTask(p.task, 'interrupted'));
     return finish({ status: hostStatus(all), tasks: all, stats });
   }
-  const why = outcome.failure?.message ?? outcome.incomplete;
+  const cause = outcome.failure?.message ?? outcome.incomplete;
+  const rollback =
+    outcome.failure && cause !== undefined
+      ? rollbackReport(plans, ops[outcome.failure.index], outcome, cause, options)
+      : undefined;
+  const why = rollback ? describeRollback(rollback) : cause;
   if (why === undefined) {
     progress.advance(ops.length);
     const all = progress.results((p) => taskResult(p, options.selected, 0));
@@ -220,8 +240,56 @@ async function apply(
     tasks: all,
     failedTask,
     message: why,
+    ...(rollback ? { rollback } : {}),
     stats,
   });
+}
+
+/** What became of a host whose restart or health check failed; undefined for other failures. */
+function rollbackReport(
+  plans: readonly TaskPlan[],
+  failed: Op | undefined,
+  outcome: Partial<ApplyOutcome>,
+  cause: string,
+  options: ConvergeOptions,
+): RollbackReport | undefined {
+  const change = failed?.change;
+  const restartFailed =
+    change?.kind === 'wait-healthy' ||
+    (change?.kind === 'systemd' && (change.action === 'restart' || change.action === 'start'));
+  if (!restartFailed) return undefined;
+  const done = outcome.rollback;
+  if (done) {
+    // The generation the planner found the host on: the state the rollback put back.
+    const check = plans
+      .flatMap((plan) => plan.changes)
+      .find((c) => c.kind === 'wait-healthy' && c.rollback === true);
+    const before = check?.kind === 'wait-healthy' ? check.generation : undefined;
+    const generation = before !== undefined ? { generation: before } : {};
+    return done.failure === undefined
+      ? { outcome: 'rolled-back', ...generation, cause }
+      : { outcome: 'rollback-failed', ...generation, cause, message: done.failure };
+  }
+  if (options.noRollback === true && rollsBack(plans)) {
+    return { outcome: 'not-rolled-back', reason: 'no-rollback', cause };
+  }
+  const firstDeploy = plans.some((plan) =>
+    plan.changes.some((c) => c.kind === 'wait-healthy' && c.rollback === false),
+  );
+  return firstDeploy ? { outcome: 'not-rolled-back', reason: 'first-deploy', cause } : undefined;
+}
+
+/** The host's message: the rollback first, then why the new state failed. */
+export function describeRollback(r: RollbackReport): string {
+  if (r.outcome === 'not-rolled-back') {
+    return r.reason === 'first-deploy'
+      ? `${r.cause}\n(first deploy: nothing before this run to roll back to; left as this run made it)`
+      : `${r.cause}\n(not rolled back: --no-rollback; left as this run made it)`;
+  }
+  const to =
+    r.generation !== undefined ? `generation ${r.generation}` : 'the state before this run';
+  if (r.outcome === 'rolled-back') return `rolled back to ${to}: ${r.cause}`;
+  return `rolled back to ${to}: ${r.cause}\n--- and the rollback failed too ---\n${r.message}`;
 }
 
 function hostStatus(results: readonly TaskResult[]): HostResult['status'] {

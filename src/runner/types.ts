@@ -30,9 +30,24 @@ export interface HostResult {
   failedTask?: TaskName;
   /** Failure or unreachable reason, for humans. */
   message?: string;
+  /** The restart or health check after this run's changes failed: what became of the host. */
+  rollback?: RollbackReport;
+  /** How an earlier run's batch that lost its session ended on the host (src/runner/cut-off.ts). */
+  cutOff?: string;
   durationMs: number;
   stats: TransportStats;
 }
+
+/**
+ * After a failed restart or health check: `rolled-back` (the host is back on the state before
+ * this run, healthy), `rollback-failed` (put back, but that failed too: `message` says how), or
+ * `not-rolled-back` (a first deploy, or `--no-rollback`: left as this run made it).
+ * `generation`: the host's generation that state is, when it has one.
+ */
+export type RollbackReport =
+  | { outcome: 'rolled-back'; generation?: number; cause: string }
+  | { outcome: 'rollback-failed'; generation?: number; cause: string; message: string }
+  | { outcome: 'not-rolled-back'; reason: 'first-deploy' | 'no-rollback'; cause: string };
 
 export interface RunResult {
   mode: 'run' | 'check';

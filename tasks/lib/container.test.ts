@@ -96,6 +96,7 @@ describe('container mode', () => {
       `file ${IDENTITY}`,
       'start',
       'wait-healthy',
+      'generation /var/lib/hermes-fleet/generations',
     ]);
     expect(reasonOf(serviceTask.plan(host, facts, []), 'start')).toBe(
       'the unit was not running; the start creates container hermes-agent from ubuntu:24.04',
@@ -136,6 +137,7 @@ describe('container mode', () => {
       `file ${IDENTITY}`,
       'start',
       'wait-healthy',
+      'generation /var/lib/hermes-fleet/generations',
     ]);
     const why = 'the container is recreated: container.image ubuntu:24.04 → debian:12';
     expect(reasonOf(changes, 'stop')).toBe(why);
@@ -203,6 +205,7 @@ describe('container mode', () => {
     expect(summary(serviceTask.plan(host, synced, earlier))).toEqual([
       'restart',
       'wait-healthy',
+      'generation /var/lib/hermes-fleet/generations',
       'restart-pending /run/hermes-fleet-restart-pending',
     ]);
   });
@@ -212,7 +215,12 @@ describe('container mode', () => {
     synced.paths.set(ENTRYPOINT_FILE, file('old', { mode: 0o755, user: 'root', group: 'root' }));
     synced.units.set('hermes-agent.service', UNIT_RUNNING);
     const changes = serviceTask.plan(host, synced, []);
-    expect(summary(changes)).toEqual([`file ${ENTRYPOINT_FILE}`, 'restart', 'wait-healthy']);
+    expect(summary(changes)).toEqual([
+      `file ${ENTRYPOINT_FILE}`,
+      'restart',
+      'wait-healthy',
+      'generation /var/lib/hermes-fleet/generations',
+    ]);
     expect(changes[1]).toMatchObject({ reason: 'container entrypoint changed' });
   });
 
@@ -347,6 +355,7 @@ WantedBy=multi-user.target
       `remove ${CREATE_FILE}`,
       'start',
       'wait-healthy',
+      'generation /var/lib/hermes-fleet/generations',
     ]);
     // The backend recorded in the identity, whatever the inventory says now.
     expect(changes.find((c) => c.kind === 'container-remove')).toMatchObject({
@@ -388,6 +397,7 @@ WantedBy=multi-user.target
       `file ${IDENTITY}`,
       'restart',
       'wait-healthy',
+      'generation /var/lib/hermes-fleet/generations',
     ]);
     expect(reasonOf(changes, 'restart')).toBe(
       'unit file changed, container entrypoint changed, container create script changed; the start creates container hermes-agent from ubuntu:24.04',
@@ -411,6 +421,7 @@ WantedBy=multi-user.target
       `file ${IDENTITY}`,
       'start',
       'wait-healthy',
+      'generation /var/lib/hermes-fleet/generations',
     ]);
     expect(changes.find((c) => c.kind === 'container-remove')).toMatchObject({
       backend: 'podman',

@@ -6,6 +6,10 @@ import type { Change } from '../../src/plan/types.js';
 export const UNIT_NAME = 'hermes-agent.service';
 export const UNIT_FILE = `/etc/systemd/system/${UNIT_NAME}`;
 export const SYSTEM_BIN_LINK = '/usr/local/bin/hermes';
+/** Root's record of each healthy change (see the `generation` change). */
+export const GENERATIONS_DIR = '/var/lib/hermes-fleet/generations';
+/** Holds the number of the generation the host is on. */
+export const CURRENT_GENERATION = `${GENERATIONS_DIR}/current`;
 
 /** Where everything lives on a host, derived once so every task agrees on the same paths. */
 export interface HermesPaths {

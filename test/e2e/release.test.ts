@@ -195,7 +195,7 @@ describeFleet('releases on real hosts', () => {
     const status = await runCli(['status', '-i', inventory({ archive: v2.file })]);
     expect(status.code, status.all).toBe(0);
     expect(status.stdout).toMatch(
-      new RegExp(`^host1 .*${v2.id}\\s+hermes-agent 2\\.0\\.0\\s+in sync`, 'm'),
+      new RegExp(`^host1 .*${v2.id}\\s+hermes-agent 2\\.0\\.0\\s+\\d+\\s+in sync`, 'm'),
     );
   });
 
@@ -244,10 +244,11 @@ describeFleet('releases on real hosts', () => {
     const run = runCli(['run', '-i', inventory({ archive: big.file }), '--limit', 'host1'], {
       onSpawn: (p) => (pid = p),
     });
-    // Killed as soon as the host has started receiving it.
+    // Killed as soon as the host has started receiving it: the batch is spooled whole before
+    // anything starts (src/apply/detach.sh), so a cut upload starts nothing at all.
     const seen = await fleet.ssh(
       1,
-      `for n in $(seq 1 400); do ls -d ${ROOT}/releases/.hermes-fleet.* 2>/dev/null && exit 0; sleep 0.05; done; exit 1`,
+      'for n in $(seq 1 400); do [ -s /var/lib/hermes-fleet/apply/ops ] && exit 0; sleep 0.05; done; exit 1',
     );
     expect(seen.code, 'the upload never started').toBe(0);
     process.kill(pid, 'SIGKILL');
@@ -256,6 +257,8 @@ describeFleet('releases on real hosts', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(await releases(1)).not.toContain(big.id);
     expect(await current(1)).toBe(`releases/${v2.id}`);
+    // The partial spool (it may hold secrets) does not outlive the cut session.
+    expect((await fleet.ssh(1, 'ls -A /var/lib/hermes-fleet/apply')).stdout).not.toContain('ops');
     const again = await runCli(['run', '-i', inventory({ archive: big.file }), '--limit', 'host1']);
     expect(again.code, again.all).toBe(0);
     expect(await current(1)).toBe(`releases/${big.id}`);

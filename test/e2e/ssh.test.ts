@@ -224,10 +224,23 @@ describeFleet('ssh on real hosts', () => {
     return Number(r.stdout.trim());
   }
 
+  /**
+   * Temporary files a run left. Not the whole copies of the files a batch replaced, kept for its
+   * rollback (`.hermes-fleet.undo.*`): a batch that dies with its host (power pulled) leaves
+   * those, and the next run removes them (undoCopies).
+   */
   async function tempFiles(i: number): Promise<string> {
     const r = await fleet.ssh(
       i,
-      "find /var/lib/hermes /etc/systemd/system /usr/local/bin -xdev -name '.hermes-fleet*' 2>/dev/null || true",
+      "find /var/lib/hermes /etc/systemd/system /usr/local/bin -xdev -name '.hermes-fleet*' ! -name '.hermes-fleet.undo.*' 2>/dev/null || true",
+    );
+    return r.stdout.trim();
+  }
+
+  async function undoCopies(i: number): Promise<string> {
+    const r = await fleet.ssh(
+      i,
+      "find /var/lib/hermes -xdev -name '.hermes-fleet.undo.*' 2>/dev/null || true",
     );
     return r.stdout.trim();
   }
@@ -713,6 +726,7 @@ describeFleet('ssh on real hosts', () => {
     for (const i of names) expect(await tempFiles(i), `host${i}`).toBe('');
     const converged = await cli(['run', '-i', newInv]);
     expect(converged.code, converged.all).toBe(0);
+    for (const i of names) expect(await undoCopies(i), `host${i}`).toBe('');
     for (const i of names) {
       const now = await hashes(i);
       for (const file of FILES) {

@@ -1,8 +1,10 @@
 import type { Argv } from 'yargs';
 import { registerExec } from './exec.js';
+import { registerGenerations } from './generations.js';
 import { registerInventory } from './inventory.js';
 import { registerLogs } from './logs.js';
 import { registerRestart } from './restart.js';
+import { registerRollback } from './rollback.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerStatus } from './status.js';
@@ -18,4 +20,6 @@ export function registerCommands(cli: Argv, setExit: (code: number) => void): vo
   registerExec(cli, setExit);
   registerLogs(cli, setExit);
   registerRestart(cli, setExit);
+  registerGenerations(cli, setExit);
+  registerRollback(cli, setExit);
 }

@@ -13,6 +13,7 @@ import type { RunObserver, RunResult } from '../../runner/types.js';
 import { collectTransportWarnings } from '../transport-warnings.js';
 import { forksForThisProcess } from '../open-files.js';
 import { onCtrlC } from '../ctrl-c.js';
+import { recordContext } from '../record-context.js';
 import {
   checkForks,
   checkMaxFailPercentage,
@@ -41,6 +42,8 @@ export interface RunArgs {
   json: boolean;
   junit?: string | undefined;
   verbose: number;
+  /** Keep a failed state instead of rolling it back (for debugging). */
+  noRollback?: boolean | undefined;
 }
 
 function parseTags(flag: string, values: readonly string[] | undefined): TaskName[] | undefined {
@@ -140,6 +143,8 @@ export async function runTasks(
         ? { maxFailPercentage: args.maxFailPercentage }
         : {}),
       detailedExitcode: args.detailedExitcode,
+      ...(args.noRollback === true ? { noRollback: true } : {}),
+      record: recordContext(inventory.files),
     });
   } finally {
     ctrlC.dispose();
@@ -220,6 +225,12 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           alias: 'v',
           type: 'count',
           description: 'more detail: -v changes and durations, -vv commands',
+        })
+        .option('rollback', {
+          type: 'boolean',
+          default: true,
+          description:
+            'put a host back as it was before the run when its health check fails (--no-rollback keeps the failed state)',
         }),
     async (argv) => {
       setExit(
@@ -240,6 +251,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           json: argv.json,
           junit: argv.junit,
           verbose: argv.verbose,
+          noRollback: !argv.rollback,
         }),
       );
     },

@@ -1,0 +1,78 @@
+import type { Argv } from 'yargs';
+import { rollbackTasks } from '../../../tasks/index.js';
+import { day2Args, day2Options, type HostSelectionArgs } from '../day2.js';
+import { checkForks, checkMaxFailPercentage, checkSerial, rollingOptions } from '../options.js';
+import { runTasks } from './run.js';
+
+export interface RollbackArgs extends HostSelectionArgs {
+  to?: number | undefined;
+  check: boolean;
+  serial?: string | undefined;
+  maxFailPercentage?: number | undefined;
+  json: boolean;
+  verbose: number;
+}
+
+/**
+ * Puts every selected host back on generation N (default: the one before its current one), with
+ * the run's atomic writes, restart and health check (a failure puts back the state before the
+ * rollback), and records the result as a new generation. A run of the rollback task list, so
+ * progress, --check, --serial, the reports and the exit codes are the run's own.
+ */
+export async function rollbackCommand(args: RollbackArgs): Promise<number> {
+  checkSerial(args.serial);
+  checkForks(args.forks);
+  checkMaxFailPercentage(args.maxFailPercentage);
+  const tasks = rollbackTasks(args.to);
+  return runTasks(
+    { ...args, diff: false, detailedExitcode: false },
+    tasks,
+    new Set(tasks.map((task) => task.name)),
+    // The files come from the host's own generation: no secret of the inventory is deployed.
+    { resolveSecrets: false },
+  );
+}
+
+export function registerRollback(cli: Argv, setExit: (code: number) => void): void {
+  cli.command(
+    'rollback',
+    'put each selected host back on an earlier generation (default: the one before its current), restart, health-check, record it',
+    (y) =>
+      rollingOptions(
+        day2Options(y, 'print one JSON report on stdout (the run report, task `rollback`)'),
+      )
+        .option('to', {
+          type: 'number',
+          description: 'the generation to go back to (see hermes-fleet generations)',
+        })
+        .option('check', {
+          alias: 'C',
+          type: 'boolean',
+          default: false,
+          description: 'read-only: report what would be done, change nothing',
+        })
+        .option('verbose', {
+          alias: 'v',
+          type: 'count',
+          description: 'more detail: -v each step, -vv the operations sent',
+        })
+        .check((argv) => {
+          if (argv.to !== undefined && (!Number.isInteger(argv.to) || argv.to < 1)) {
+            throw new Error(`--to ${argv.to}: a generation is a whole number from 1`);
+          }
+          return true;
+        }),
+    async (argv) => {
+      setExit(
+        await rollbackCommand({
+          ...day2Args(argv),
+          to: argv.to,
+          check: argv.check,
+          serial: argv.serial,
+          maxFailPercentage: argv['max-fail-percentage'],
+          verbose: argv.verbose,
+        }),
+      );
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import type { FactRequest, HostFacts } from '../facts/types.js';
+
+/**
+ * What a batch whose SSH session broke leaves on the host (src/apply/detach.sh): its output.
+ * The batch itself went on to its end; the next run's read finds this and says how it ended,
+ * until a later batch replaces it.
+ */
+export const CUT_OFF_RESULT = '/var/lib/hermes-fleet/apply/result';
+
+export function cutOffFacts(): FactRequest[] {
+  return [{ kind: 'path', path: CUT_OFF_RESULT, content: true }];
+}
+
+function decoded(b64: string): string {
+  return Buffer.from(b64, 'base64').toString('utf8').split('\n')[0] ?? '';
+}
+
+/** How a batch that lost its session ended on the host, for people; undefined when none did. */
+export function describeCutOff(facts: HostFacts): string | undefined {
+  const fact = facts.paths.get(CUT_OFF_RESULT);
+  if (fact?.kind !== 'file') return undefined;
+  const lines = (fact.text ?? '').split('\n').filter((l) => l !== '');
+  const lead = 'an earlier run lost this host during its apply; the batch went on by itself and';
+  const rollback = lines.find((l) => l.startsWith('rollback\t'))?.split('\t');
+  const failed = lines.find((l) => /^\d+\tfail\t/.test(l))?.split('\t');
+  if (rollback) {
+    const why = failed ? `: ${decoded(failed[2] ?? '')}` : '';
+    return rollback[1] === 'ok'
+      ? `${lead} rolled back to the state before it (its health check failed${why})`
+      : `${lead} failed its health check, and the rollback failed too: ${decoded(rollback[2] ?? '')}`;
+  }
+  if (failed) return `${lead} failed: ${decoded(failed[2] ?? '')}`;
+  if (lines.includes('end')) return `${lead} finished: every change applied and healthy`;
+  if (lines.includes('interrupted')) return `${lead} stopped at a task boundary (interrupted)`;
+  return `${lead} did not finish (the host may have restarted while it ran)`;
+}
