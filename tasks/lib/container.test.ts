@@ -499,6 +499,7 @@ describe('container.imageArchive', () => {
       `file ${IDENTITY}`,
       'start',
       'wait-healthy',
+      'generation /var/lib/hermes-fleet/generations',
     ]);
     const why = 'the container is recreated: container.imageId 111111111111 → 222222222222';
     expect(reasonOf(changes, 'stop')).toBe(why);
