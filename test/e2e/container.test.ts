@@ -285,10 +285,12 @@ describeFleet('container mode on real hosts', () => {
     expect(check.code, check.all).toBe(0);
     for (const i of HOSTS) {
       const changes = serviceChanges(report(check.stdout), `host${i}`);
-      // The restart is noted before .env changes (secrets task) and the note cleared after it.
+      // The restart is noted before .env changes (secrets task) and the note cleared after it;
+      // the healthy change is recorded as a generation.
       expect(changes.map((c) => c.action ?? c.kind)).toEqual([
         'restart',
         'wait-healthy',
+        'generation',
         'restart-pending',
       ]);
       expect(changes[0]?.summary).toContain('.env changed');
