@@ -580,6 +580,8 @@ describeFleet('check mode, diffs and reports on real hosts', () => {
           `enable ${UNIT} (start at boot)`,
           `start ${UNIT} (the unit was not running)`,
           `wait until ${UNIT} is healthy (3s)`,
+          // The healthy change is recorded as a generation.
+          `record a generation in /var/lib/hermes-fleet/generations (unit, config.yaml, .env, auth.json, documents/SOUL.md, documents/USER.md; keep 10)`,
         ],
       });
       const secrets = (host.tasks.find((t) => t.task === 'secrets')?.changes ?? []).filter(
@@ -695,6 +697,8 @@ describeFleet('check mode, diffs and reports on real hosts', () => {
     expect(service.map((c) => c.summary)).toEqual([
       `restart ${UNIT} (config.yaml changed, USER.md changed)`,
       `wait until ${UNIT} is healthy (3s)`,
+      // The healthy change is recorded as a generation.
+      `record a generation in /var/lib/hermes-fleet/generations (unit, config.yaml, .env, auth.json, documents/SOUL.md, documents/USER.md; keep 10)`,
       // The running gateway's restart is noted first (merge), cleared once it passed.
       `clear the pending-restart note ${PENDING}`,
     ]);
