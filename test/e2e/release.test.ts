@@ -4,82 +4,15 @@
 // pruning, an upload cut off that never gets its final name, the service account unable to write
 // a release, status's RELEASE and VERSION, and --limit, --serial, --shard and a bastion.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
 import { runCli } from './cli.js';
+import { buildRelease, scratchDir, type BuiltRelease } from './release-archives.js';
 
 const HOSTS = 3;
 const ROOT = '/opt/hermes-agent';
-const STANDIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'fleet', 'stand-in-hermes.py');
-const work = mkdtempSync(join(tmpdir(), 'hermes-fleet-releases-'));
-
-interface Built {
-  file: string;
-  id: string;
-  bytes: number;
-}
-
-/**
- * A release as a person would pack one: a tree under one top-level directory with bin/hermes
- * (here a wrapper that says its version and runs the stand-in gateway from the release's own
- * lib/), packed by tar. `padding` adds incompressible bytes, for a long upload.
- */
-function buildRelease(
-  version: string,
-  flag: string | undefined,
-  ending: string,
-  padding = 0,
-): Built {
-  const dir = mkdtempSync(join(work, 'tree-'));
-  const top = join(dir, `hermes-agent-${version}`);
-  mkdirSync(join(top, 'bin'), { recursive: true });
-  mkdirSync(join(top, 'lib'));
-  copyFileSync(STANDIN, join(top, 'lib', 'stand-in-hermes.py'));
-  writeFileSync(
-    join(top, 'bin', 'hermes'),
-    [
-      '#!/bin/sh',
-      `if [ "$1" = --version ]; then echo "hermes-agent ${version}"; exit 0; fi`,
-      'exec /usr/bin/python3 "$(dirname "$0")/../lib/stand-in-hermes.py" "$@"',
-      '',
-    ].join('\n'),
-  );
-  chmodSync(join(top, 'bin', 'hermes'), 0o755);
-  if (padding > 0) {
-    writeFileSync(join(top, 'lib', 'padding.bin'), randomBytes(padding));
-  }
-  const file = join(work, `hermes-agent-${version}${ending}`);
-  execFileSync('tar', [...(flag ? [flag] : []), '-cf', file, '-C', dir, `hermes-agent-${version}`]);
-  const content = readFileSync(file);
-  return {
-    file,
-    id: createHash('sha256').update(content).digest('hex').slice(0, 16),
-    bytes: content.length,
-  };
-}
-
-function randomBytes(n: number): Buffer {
-  const out = Buffer.alloc(n);
-  let seed = createHash('sha256').update(String(n)).digest();
-  for (let at = 0; at < n; at += seed.length) {
-    seed.copy(out, at);
-    seed = createHash('sha256').update(seed).digest();
-  }
-  return out;
-}
-
 interface Report {
   hosts: {
     host: string;
@@ -91,8 +24,8 @@ interface Report {
 
 describeFleet('releases on real hosts', () => {
   let fleet: Fleet;
-  let v1: Built;
-  let v2: Built;
+  let v1: BuiltRelease;
+  let v2: BuiltRelease;
 
   const inventory = (release: object, extra: object = {}) =>
     writeFleetInventory(HOSTS, {
@@ -106,8 +39,8 @@ describeFleet('releases on real hosts', () => {
   const runningFrom = async (i: number) => (await fleet.standinRecord(i))?.argv[0] ?? '';
 
   beforeAll(async () => {
-    v1 = buildRelease('1.0.0', '--gzip', '.tar.gz');
-    v2 = buildRelease('2.0.0', '--xz', '.tar.xz');
+    v1 = buildRelease('1.0.0');
+    v2 = buildRelease('2.0.0', { flag: '--xz', ending: '.tar.xz' });
     fleet = await bootFleet(HOSTS);
     await fleet.reset(...Array.from({ length: HOSTS }, (_, i) => i + 1));
   });
@@ -200,8 +133,8 @@ describeFleet('releases on real hosts', () => {
   });
 
   it('keep prunes the oldest switches, never the current release', async () => {
-    const v3 = buildRelease('3.0.0', '--zstd', '.tar.zst');
-    const v4 = buildRelease('4.0.0', undefined, '.tar');
+    const v3 = buildRelease('3.0.0', { flag: '--zstd', ending: '.tar.zst' });
+    const v4 = buildRelease('4.0.0', { flag: '', ending: '.tar' });
     for (const next of [v3, v4]) {
       const result = await runCli(['run', '-i', inventory({ archive: next.file, keep: 1 })]);
       expect(result.code, result.all).toBe(0);
@@ -239,7 +172,7 @@ describeFleet('releases on real hosts', () => {
   });
 
   it('an upload cut off never gets its final name; the next run cleans up and installs it', async () => {
-    const big = buildRelease('5.0.0', undefined, '.tar', 48_000_000);
+    const big = buildRelease('5.0.0', { flag: '', ending: '.tar', padding: 48_000_000 });
     let pid = 0;
     const run = runCli(['run', '-i', inventory({ archive: big.file }), '--limit', 'host1'], {
       onSpawn: (p) => (pid = p),
@@ -266,7 +199,7 @@ describeFleet('releases on real hosts', () => {
   });
 
   it('hosts behind a bastion get the release through it', async () => {
-    const v6 = buildRelease('6.0.0', '--gzip', '.tgz');
+    const v6 = buildRelease('6.0.0', { ending: '.tgz' });
     const jump = `root@${fleet.hostAddress(3)}`;
     const file = writeFleetInventory(HOSTS, {
       all: {
@@ -286,10 +219,10 @@ describeFleet('releases on real hosts', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/hosts\.yaml.*release\.archive/s);
     expect(missing.stderr).toContain('nope/hermes.tar.gz');
-    const empty = join(mkdtempSync(join(work, 'empty-')), 'x');
+    const empty = join(scratchDir('empty-'), 'x');
     mkdirSync(empty);
     writeFileSync(join(empty, 'README'), 'no hermes here\n');
-    const bad = join(work, 'no-hermes.tar.gz');
+    const bad = join(scratchDir('bad-'), 'no-hermes.tar.gz');
     execFileSync('tar', ['--gzip', '-cf', bad, '-C', empty, '.']);
     const refused = await runCli(['run', '-i', inventory({ archive: bad })]);
     expect(refused.code).toBe(1);
