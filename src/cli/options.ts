@@ -83,6 +83,23 @@ export function rollingOptions<T>(yargs: Argv<T>) {
     });
 }
 
+/** What run, rollback and restart (the commands that change a host) share: the host's lock. */
+export function lockOptions<T>(yargs: Argv<T>) {
+  return yargs.option('wait-lock', {
+    type: 'number',
+    default: 0,
+    description:
+      "wait up to SECONDS for another run holding a host's lock to finish (default: that host fails at once)",
+  });
+}
+
+/** --wait-lock is a number of seconds, from 0; refused before any host. */
+export function checkWaitLock(seconds: number | undefined): void {
+  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds >= 0 && seconds <= 86_400)) {
+    throw new UserError(`--wait-lock ${seconds}: expected a number of seconds from 0 to 86400`);
+  }
+}
+
 /** --serial is a number of hosts (2) or a percentage (25%); refused before any host. */
 export function checkSerial(serial: string | undefined): void {
   if (serial !== undefined && !/^[1-9]\d*%?$/.test(serial)) {

@@ -1,12 +1,20 @@
 import type { Argv } from 'yargs';
 import { RESTART_TASKS } from '../../../tasks/index.js';
 import { day2Args, day2Epilogue, day2Options, type HostSelectionArgs } from '../day2.js';
-import { checkForks, checkMaxFailPercentage, checkSerial, rollingOptions } from '../options.js';
+import {
+  checkForks,
+  checkMaxFailPercentage,
+  checkSerial,
+  checkWaitLock,
+  lockOptions,
+  rollingOptions,
+} from '../options.js';
 import { runTasks } from './run.js';
 
 export interface RestartArgs extends HostSelectionArgs {
   serial?: string | undefined;
   maxFailPercentage?: number | undefined;
+  waitLock?: number | undefined;
   json: boolean;
   verbose: number;
 }
@@ -20,12 +28,13 @@ export async function restartCommand(args: RestartArgs): Promise<number> {
   checkSerial(args.serial);
   checkForks(args.forks);
   checkMaxFailPercentage(args.maxFailPercentage);
+  checkWaitLock(args.waitLock);
   return runTasks(
     { ...args, check: false, diff: false, detailedExitcode: false },
     RESTART_TASKS,
     new Set(RESTART_TASKS.map((task) => task.name)),
     // A restart deploys no secret: one missing from the environment must not stop it.
-    { resolveSecrets: false },
+    { resolveSecrets: false, command: 'restart' },
   );
 }
 
@@ -34,8 +43,10 @@ export function registerRestart(cli: Argv, setExit: (code: number) => void): voi
     'restart',
     "restart the gateway on every selected host with run's health check (rolling with --serial); changes no file",
     (y) =>
-      rollingOptions(
-        day2Options(y, 'print one JSON report on stdout (the run report, task `restart`)'),
+      lockOptions(
+        rollingOptions(
+          day2Options(y, 'print one JSON report on stdout (the run report, task `restart`)'),
+        ),
       )
         .option('verbose', {
           alias: 'v',
@@ -57,6 +68,7 @@ export function registerRestart(cli: Argv, setExit: (code: number) => void): voi
           ...day2Args(argv),
           serial: argv.serial,
           maxFailPercentage: argv['max-fail-percentage'],
+          waitLock: argv['wait-lock'],
           verbose: argv.verbose,
         }),
       );

@@ -1,7 +1,14 @@
 import type { Argv } from 'yargs';
 import { rollbackTasks } from '../../../tasks/index.js';
 import { day2Args, day2Options, type HostSelectionArgs } from '../day2.js';
-import { checkForks, checkMaxFailPercentage, checkSerial, rollingOptions } from '../options.js';
+import {
+  checkForks,
+  checkMaxFailPercentage,
+  checkSerial,
+  checkWaitLock,
+  lockOptions,
+  rollingOptions,
+} from '../options.js';
 import { runTasks } from './run.js';
 
 export interface RollbackArgs extends HostSelectionArgs {
@@ -9,6 +16,7 @@ export interface RollbackArgs extends HostSelectionArgs {
   check: boolean;
   serial?: string | undefined;
   maxFailPercentage?: number | undefined;
+  waitLock?: number | undefined;
   json: boolean;
   verbose: number;
 }
@@ -23,13 +31,14 @@ export async function rollbackCommand(args: RollbackArgs): Promise<number> {
   checkSerial(args.serial);
   checkForks(args.forks);
   checkMaxFailPercentage(args.maxFailPercentage);
+  checkWaitLock(args.waitLock);
   const tasks = rollbackTasks(args.to);
   return runTasks(
     { ...args, diff: false, detailedExitcode: false },
     tasks,
     new Set(tasks.map((task) => task.name)),
     // The files come from the host's own generation: no secret of the inventory is deployed.
-    { resolveSecrets: false },
+    { resolveSecrets: false, command: 'rollback' },
   );
 }
 
@@ -38,8 +47,10 @@ export function registerRollback(cli: Argv, setExit: (code: number) => void): vo
     'rollback',
     'put each selected host back on an earlier generation (default: the one before its current), restart, health-check, record it',
     (y) =>
-      rollingOptions(
-        day2Options(y, 'print one JSON report on stdout (the run report, task `rollback`)'),
+      lockOptions(
+        rollingOptions(
+          day2Options(y, 'print one JSON report on stdout (the run report, task `rollback`)'),
+        ),
       )
         .option('to', {
           type: 'number',
@@ -70,6 +81,7 @@ export function registerRollback(cli: Argv, setExit: (code: number) => void): vo
           check: argv.check,
           serial: argv.serial,
           maxFailPercentage: argv['max-fail-percentage'],
+          waitLock: argv['wait-lock'],
           verbose: argv.verbose,
         }),
       );

@@ -18,9 +18,11 @@ import {
   checkForks,
   checkMaxFailPercentage,
   checkSerial,
+  checkWaitLock,
   forksOption,
   hostSelectionOptions,
   jsonOption,
+  lockOptions,
   rollingOptions,
   shardOption,
 } from '../options.js';
@@ -44,6 +46,8 @@ export interface RunArgs {
   verbose: number;
   /** Keep a failed state instead of rolling it back (for debugging). */
   noRollback?: boolean | undefined;
+  /** --wait-lock: seconds to wait for another run holding a host's lock. */
+  waitLock?: number | undefined;
 }
 
 function parseTags(flag: string, values: readonly string[] | undefined): TaskName[] | undefined {
@@ -75,8 +79,9 @@ export async function runCommand(args: RunArgs): Promise<number> {
   checkSerial(args.serial);
   checkForks(args.forks);
   checkMaxFailPercentage(args.maxFailPercentage);
+  checkWaitLock(args.waitLock);
   const selected = selectedTasks(args.tags, args.skipTags);
-  return runTasks(args, TASKS, selected, { resolveSecrets: true });
+  return runTasks(args, TASKS, selected, { resolveSecrets: true, command: 'run' });
 }
 
 /**
@@ -89,7 +94,7 @@ export async function runTasks(
   args: Omit<RunArgs, 'tags' | 'skipTags'>,
   tasks: readonly Task[],
   selected: ReadonlySet<TaskName>,
-  options: { resolveSecrets: boolean },
+  options: { resolveSecrets: boolean; command: string },
 ): Promise<number> {
   const inventory = await loadInventory(args.inventory, {
     ...(args.extraVars ? { extraVars: args.extraVars } : {}),
@@ -128,6 +133,7 @@ export async function runTasks(
   // Ctrl-C: hosts finish the step they are in and start nothing new; a second Ctrl-C exits.
   const ctrlC = onCtrlC('interrupted: finishing the steps in flight, starting nothing new');
   const startedAt = new Date();
+  const record = recordContext(inventory.files);
   let result: RunResult;
   try {
     result = await runFleet(hosts, tasks, {
@@ -144,7 +150,8 @@ export async function runTasks(
         : {}),
       detailedExitcode: args.detailedExitcode,
       ...(args.noRollback === true ? { noRollback: true } : {}),
-      record: recordContext(inventory.files),
+      record,
+      lock: { who: record.who, command: options.command, waitSeconds: args.waitLock ?? 0 },
     });
   } finally {
     ctrlC.dispose();
@@ -188,7 +195,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
     `converge every selected host: ${TASK_NAMES.join(', ')} (hosts in parallel)`,
     (y) =>
       jsonOption(
-        shardOption(rollingOptions(forksOption(hostSelectionOptions(y)))),
+        lockOptions(shardOption(rollingOptions(forksOption(hostSelectionOptions(y))))),
         'print one JSON report on stdout instead of the human output',
       )
         .option('check', {
@@ -252,6 +259,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           junit: argv.junit,
           verbose: argv.verbose,
           noRollback: !argv.rollback,
+          waitLock: argv['wait-lock'],
         }),
       );
     },
