@@ -59,7 +59,11 @@ async function holdLock(lockPath: string, lines: string): Promise<ChildProcess> 
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   held.push(child);
-  await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+  await new Promise<void>((resolve) => {
+    child.stdout.once('data', () => {
+      resolve();
+    });
+  });
   return child;
 }
 
