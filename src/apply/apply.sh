@@ -677,6 +677,15 @@ op_lock() {
   { printf '%s\n' "$((cur + 1))" >"$d/.serial.new" && mv -f -- "$d/.serial.new" "$d/serial"; } ||
     fail "cannot write $d/serial"
   lock_path=$path
+  # This batch's output becomes the host's last word (detach.sh): the previous word, which the
+  # run's read has reported, goes.
+  if [ -n "${HERMES_FLEET_RESULT-}" ]; then
+    rd=${HERMES_FLEET_RESULT%/*}
+    old=$(readlink -- "$rd/result" 2>/dev/null </dev/null) || old=
+    { ln -sfn -- "${HERMES_FLEET_RESULT##*/}" "$rd/.result.new" &&
+      mv -Tf -- "$rd/.result.new" "$rd/result"; } || fail "cannot point $rd/result at this batch"
+    case $old in result.[0-9]*) [ "$rd/$old" = "$HERMES_FLEET_RESULT" ] || rm -f -- "${rd:?}/$old" ;; esac
+  fi
   {
     printf '%s\n' "$holder"
     printf 'batch=%s\nsince=%s\nepoch=%s\nboot=%s\n' "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \

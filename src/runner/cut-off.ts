@@ -9,8 +9,9 @@ import { describeHolder } from './host-lock.js';
  */
 export const CUT_OFF_RESULT = '/var/lib/hermes-fleet/apply/result';
 
+/** A link to the result of the last batch that took the lock; dangling once it was streamed whole. */
 export function cutOffFacts(): FactRequest[] {
-  return [{ kind: 'path', path: CUT_OFF_RESULT, content: true }];
+  return [{ kind: 'path', path: CUT_OFF_RESULT, content: true, follow: true }];
 }
 
 function decodedAll(b64: string): string {
