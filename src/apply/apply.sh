@@ -658,15 +658,27 @@ op_lock() {
   flock -x -E 75 -w "${seconds:-2}" 9 </dev/null 2>/dev/null
   rc=$?
   if [ "$rc" = 75 ]; then
+    # A holder writes its name right after it takes the lock: give it that instant.
+    n=0
+    while [ ! -s "$path" ] && [ "$n" -lt 10 ]; do
+      sleep 0.1
+      n=$((n + 1))
+    done
     printf 'lock\tbusy\t%s\n' "$(head -c 4096 -- "$path" </dev/null | base64 -w0)"
     fail "this host is locked by another run"
   fi
   [ "$rc" = 0 ] || fail "flock $path failed (exit $rc)"
   was=$(head -c 4096 -- "$path" </dev/null)
   boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null </dev/null)
+  # Named at once (whoever finds it held reads who), and cleared however this batch ends.
+  lock_path=$path
+  {
+    printf '%s\n' "$holder"
+    printf 'batch=%s\nsince=%s\nepoch=%s\nboot=%s\n' "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+      "$(date +%s)" "$boot"
+  } >"$path" || fail "cannot write the lock $path"
   if [ -n "$was" ]; then
     printf 'lock\ttook-over\t%s\t%s\n' "$(printf '%s' "$was" | base64 -w0)" "$boot"
-    : >"$path" || fail "cannot clear the lock $path"
   fi
   cur=$(cat -- "$d/serial" 2>/dev/null </dev/null) || cur=
   case $cur in '' | *[!0-9]*) cur=0 ;; esac
@@ -676,7 +688,6 @@ op_lock() {
   fi
   { printf '%s\n' "$((cur + 1))" >"$d/.serial.new" && mv -f -- "$d/.serial.new" "$d/serial"; } ||
     fail "cannot write $d/serial"
-  lock_path=$path
   # This batch's output becomes the host's last word (detach.sh): the previous word, which the
   # run's read has reported, goes.
   if [ -n "${HERMES_FLEET_RESULT-}" ]; then
@@ -686,11 +697,6 @@ op_lock() {
       mv -Tf -- "$rd/.result.new" "$rd/result"; } || fail "cannot point $rd/result at this batch"
     case $old in result.[0-9]*) [ "$rd/$old" = "$HERMES_FLEET_RESULT" ] || rm -f -- "${rd:?}/$old" ;; esac
   fi
-  {
-    printf '%s\n' "$holder"
-    printf 'batch=%s\nsince=%s\nepoch=%s\nboot=%s\n' "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-      "$(date +%s)" "$boot"
-  } >"$path" || fail "cannot write the lock $path"
   printf 'lock\ttaken\t%s\n' "$(base64 -w0 <"$path")"
 }
 

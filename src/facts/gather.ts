@@ -150,6 +150,23 @@ function parseLock(fields: readonly string[]): LockFact {
   };
 }
 
+/** The lock after the read names another batch than before it (held, or a new serial). */
+function tornBy(lines: readonly string[], end: LockFact): boolean {
+  const first = lines.find((line) => /^\d+\tlock\t/.test(line));
+  if (first === undefined) return false;
+  const start = parseLock(first.split('\t').slice(1));
+  return end.state === 'held' || end.serial !== start.serial;
+}
+
+/** A path of a torn read: what it was, or absent when it was caught mid-change. */
+function tornPath(request: Extract<FactRequest, { kind: 'path' }>, fields: string[]): PathFact {
+  try {
+    return parsePath(request, fields);
+  } catch {
+    return { kind: 'absent' };
+  }
+}
+
 function parseGenerationEntries(base64: string): GenerationEntry[] {
   return fromBase64(base64)
     .split('\n')
@@ -278,7 +295,12 @@ export function parseFacts(
   let uid = -1;
   let ended = false;
   const answered = new Set<number>();
-  for (const line of output.split('\n')) {
+  const lines = output.split('\n');
+  // A batch that took the host's lock while the read went on may have changed what was read:
+  // the read is then torn, and the lock says so (held); a file caught mid-change is no error.
+  const after = lines.find((line) => line.startsWith('lock-after\t'));
+  const torn = after !== undefined && tornBy(lines, parseLock(after.split('\t')));
+  for (const line of lines) {
     if (line === '') continue;
     const [head = '', ...fields] = line.split('\t');
     if (head === 'whoami') {
@@ -289,6 +311,7 @@ export function parseFacts(
       ended = true;
       continue;
     }
+    if (head === 'lock-after') continue;
     const index = Number(head);
     const request = requests[index];
     if (!request) throw new HostReadError(`unexpected line from the host: ${line.slice(0, 80)}`);
@@ -299,7 +322,10 @@ export function parseFacts(
         // Asked both ways, the unfollowed answer wins: it is the one that can be trusted for
         // a name the service account could have swapped.
         if (!request.follow || !facts.paths.has(request.path)) {
-          facts.paths.set(request.path, parsePath(request, fields));
+          facts.paths.set(
+            request.path,
+            torn ? tornPath(request, fields) : parsePath(request, fields),
+          );
         }
         break;
       case 'user': {
@@ -346,9 +372,15 @@ export function parseFacts(
       case 'dir-entries':
         facts.dirEntries?.set(request.dir, found ? parseDirEntries(fields[1] ?? '') : null);
         break;
-      case 'lock':
-        facts.locks?.set(request.path, parseLock(fields));
+      case 'lock': {
+        const lock = parseLock(fields);
+        const end = after !== undefined ? parseLock(after.split('\t')) : undefined;
+        facts.locks?.set(
+          request.path,
+          torn && end ? { ...lock, ...end, state: 'held', serial: lock.serial, torn: true } : lock,
+        );
         break;
+      }
       case 'generations':
         facts.generations?.set(request.dir, parseGenerationEntries(fields[1] ?? ''));
         break;

@@ -113,6 +113,40 @@ answer() {
   esac
 }
 
+# The host's lock at $lock_path as `STATE<TAB>SERIAL<TAB>BOOT<TAB>HOLDER` in $probed: `free`,
+# `held` by a batch, or `stale` (its file names a holder that is gone); the serial counts the
+# batches; HOLDER is the file in base64. Probed with a shared lock held for an instant, or
+# waited for up to $1 seconds; never kept: a read never holds a batch out.
+lock_path=
+probe_lock() {
+  ls=free
+  if [ -f "$lock_path" ]; then
+    if [ "$1" -gt 0 ]; then
+      flock -s -E 75 -w "$1" "$lock_path" true </dev/null 2>/dev/null
+    else
+      flock -s -E 75 -n "$lock_path" true </dev/null 2>/dev/null
+    fi
+    case $? in
+    0) [ ! -s "$lock_path" ] || ls=stale ;;
+    75)
+      ls=held
+      # A holder writes its name right after it takes the lock: give it that instant.
+      n=0
+      while [ ! -s "$lock_path" ] && [ "$n" -lt 10 ]; do
+        sleep 0.1
+        n=$((n + 1))
+      done
+      ;;
+    *) ls=unknown ;;
+    esac
+  fi
+  sr=$(cat -- "${lock_path%/*}/serial" 2>/dev/null </dev/null) || sr=0
+  boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null </dev/null)
+  held=
+  [ "$ls" = free ] || held=$(head -c 4096 -- "$lock_path" </dev/null | base64 -w0)
+  probed="$ls$T$sr$T$boot$T$held"
+}
+
 [ -n "$CHILD" ] || printf 'whoami\t%s\n' "$(id -u </dev/null)"
 # Requests to be answered as another account (root only), and the paths waiting for the one
 # stat call: "$@" holds their names, $batch one `INDEX<TAB>KIND<TAB>PATH` line each.
@@ -180,28 +214,12 @@ while IFS= read -r line; do
       printf '%s\tversion\t%s\n' "$i" "$r"
     fi ;;
   lock)
-    # The host's lock (op_lock in apply.sh): `free`, `held` by a batch, or `stale` (filled, but
-    # its holder is gone); with the serial and this boot's id. Probed with a shared lock held
-    # for an instant, or waited for up to $seconds when a run waits its turn (the request comes
-    # first, so every fact after it is read once the holder is done). Never kept: a read never
-    # holds a batch out.
-    ls=free
-    if [ -f "$path" ]; then
-      if [ "${seconds:-0}" -gt 0 ]; then
-        flock -s -E 75 -w "$seconds" "$path" true </dev/null 2>/dev/null
-      else
-        flock -s -E 75 -n "$path" true </dev/null 2>/dev/null
-      fi
-      case $? in
-      0) [ ! -s "$path" ] || ls=stale ;;
-      75) ls=held ;;
-      *) ls=unknown ;;
-      esac
-    fi
-    sr=$(cat -- "${path%/*}/serial" 2>/dev/null </dev/null) || sr=0
-    boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null </dev/null)
-    if [ "$ls" = free ]; then held=; else held=$(head -c 4096 -- "$path" </dev/null | base64 -w0); fi
-    printf '%s\tlock\t%s\t%s\t%s\t%s\n' "$i" "$ls" "$sr" "$boot" "$held" ;;
+    # The host's lock (op_lock in apply.sh), probed before every other fact (the request comes
+    # first), waiting up to $seconds when a run waits its turn, and again after the last one
+    # (`lock-after`): a batch that took it meanwhile may have changed what was read.
+    lock_path=$path
+    probe_lock "${seconds:-0}"
+    printf '%s\tlock\t%s\n' "$i" "$probed" ;;
   generations)
     # The generations kept in root's $path (record_generation in apply.sh): a `NUMBER<TAB>RELEASE`
     # line each (RELEASE empty when it recorded none), in base64; read by this shell alone.
@@ -311,4 +329,8 @@ ANSWERS
     printf '%s' "$mine" | /bin/sh -c "$SELF" hermes-fleet "$SELF" root
   fi
 done
+if [ -z "$CHILD" ] && [ -n "$lock_path" ]; then
+  probe_lock 0
+  printf 'lock-after\t%s\n' "$probed"
+fi
 [ -n "$CHILD" ] || printf 'end\n'

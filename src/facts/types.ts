@@ -206,6 +206,11 @@ export interface LockFact {
   serial: string;
   bootId: string;
   holder?: Record<string, string>;
+  /**
+   * A batch took the lock while the read went on (held at its end, or the serial moved): what
+   * was read may be half old, half new. `state` is then `held`.
+   */
+  torn?: boolean;
 }
 
 /** A generation kept on the host: its number, and the release id it recorded (if any). */

@@ -166,6 +166,11 @@ async function converge(
         1,
         `read the host's state: 1 round trip, ${Date.now() - readStarted} ms`,
       );
+      if (lock?.state === 'held' && lock.torn === true && !options.check && reads < MAX_READS) {
+        // Another run's batch began while this one read: what was read may be half old.
+        observer.detail?.(host.name, 1, 'another run took the lock during the read: reading again');
+        continue;
+      }
       if (lock?.state === 'held') {
         const message = options.check
           ? midApplyMessage(lock.holder)
