@@ -1,8 +1,9 @@
 import type { Argv } from 'yargs';
 import { RESTART_TASKS } from '../../../tasks/index.js';
-import { day2Args, day2Epilogue, day2Options, type HostSelectionArgs } from '../day2.js';
-import { checkForks, checkMaxFailPercentage, checkSerial, rollingOptions } from '../options.js';
-import { runTasks } from './run.js';
+import { day2Args, day2Epilogue, day2Options } from '../day2.js';
+import type { HostSelectionArgs } from '../../runner/select-hosts.js';
+import { checkRollingArgs, rollingOptions } from '../options.js';
+import { runTasks } from '../run-tasks.js';
 
 export interface RestartArgs extends HostSelectionArgs {
   serial?: string | undefined;
@@ -17,9 +18,7 @@ export interface RestartArgs extends HostSelectionArgs {
  * --json, Ctrl-C and the exit codes are the run's own; one round trip per host; no file changes.
  */
 export async function restartCommand(args: RestartArgs): Promise<number> {
-  checkSerial(args.serial);
-  checkForks(args.forks);
-  checkMaxFailPercentage(args.maxFailPercentage);
+  checkRollingArgs(args);
   return runTasks(
     { ...args, check: false, diff: false, detailedExitcode: false },
     RESTART_TASKS,

@@ -1,8 +1,9 @@
 import type { Argv } from 'yargs';
 import { rollbackTasks } from '../../../tasks/index.js';
-import { day2Args, day2Options, type HostSelectionArgs } from '../day2.js';
-import { checkForks, checkMaxFailPercentage, checkSerial, rollingOptions } from '../options.js';
-import { runTasks } from './run.js';
+import { day2Args, day2Options } from '../day2.js';
+import type { HostSelectionArgs } from '../../runner/select-hosts.js';
+import { checkRollingArgs, rollingOptions } from '../options.js';
+import { runTasks } from '../run-tasks.js';
 
 export interface RollbackArgs extends HostSelectionArgs {
   to?: number | undefined;
@@ -20,9 +21,7 @@ export interface RollbackArgs extends HostSelectionArgs {
  * progress, --check, --serial, the reports and the exit codes are the run's own.
  */
 export async function rollbackCommand(args: RollbackArgs): Promise<number> {
-  checkSerial(args.serial);
-  checkForks(args.forks);
-  checkMaxFailPercentage(args.maxFailPercentage);
+  checkRollingArgs(args);
   const tasks = rollbackTasks(args.to);
   return runTasks(
     { ...args, diff: false, detailedExitcode: false },
