@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../runner/types.js';
 import { escapeXmlAttr, escapeXmlText, toJUnitXml } from './junit.js';
-import { changedHost, expectNoSecret, failedHost, sampleRun, unreachableHost } from './fixtures.js';
+import {
+  changedHost,
+  expectNoSecret,
+  failedHost,
+  sampleRun,
+  unreachableHost,
+} from '../../test/utils/run-results.js';
 
 interface XmlElement {
   name: string;

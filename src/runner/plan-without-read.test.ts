@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecRequest } from '../exec/executor.js';
 import { RESTART_TASKS, TASKS } from '../../tasks/index.js';
-import { makeHost } from '../../tasks/fixtures/host.js';
+import { makeHost } from '../../test/utils/host.js';
 import { runHost, type HostSession } from './run-host.js';
 import { noTraffic } from './types.js';
 

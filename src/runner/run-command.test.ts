@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecOutcome, ExecRequest } from '../exec/executor.js';
-import { makeHost } from '../../tasks/fixtures/host.js';
+import { makeHost } from '../../test/utils/host.js';
 import { UnreachableError } from '../transport/ssh-errors.js';
 import { hostFanOut, type FanOut } from './fan-out.js';
 import type { HostSession } from './run-host.js';
