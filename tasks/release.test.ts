@@ -3,7 +3,14 @@ import type { HostFacts } from '../src/facts/types.js';
 import type { HermesSettings, HostSpec, ReleaseArchive } from '../src/inventory/types.js';
 import { describeChange } from '../src/report/describe.js';
 import { PlanError, type Change, type TaskPlan } from '../src/plan/types.js';
-import { applyChanges, converge, dir, freshFacts, makeFacts, planAll } from '../test/utils/facts.js';
+import {
+  applyChanges,
+  converge,
+  dir,
+  freshFacts,
+  makeFacts,
+  planAll,
+} from '../test/utils/facts.js';
 import { makeHost } from '../test/utils/host.js';
 import { releaseTask } from './release.js';
 
