@@ -10,10 +10,10 @@ import type { CommandReport } from '../../src/report/command-json.js';
 import type { JsonReport } from '../../src/report/json-schema.js';
 import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
 import { MANAGED_PATHS, runCli, snapshot, type CliResult } from './cli.js';
+import { UNIT_NAME as UNIT } from '../../tasks/lib/layout.js';
 
 const HOSTS = 4;
 const ALL = [1, 2, 3, 4];
-const UNIT = 'hermes-agent.service';
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'hermes-fleet');
 
 // Words a shell, or an argument parser, could take for something else: spaces, expansions,
