@@ -7,6 +7,7 @@ import { scriptCommandLine } from '../runner/open-session.js';
 import { hostsToContact, type HostSelectionArgs } from '../runner/select-hosts.js';
 import type { RunObserver, RunResult } from '../runner/types.js';
 import { collectTransportWarnings, printWarning } from './transport-warnings.js';
+import { checkRollingArgs } from './options.js';
 import { recordContext } from './record-context.js';
 
 /** What a run of a task list is given: the host selection, the run's modes and its reports. */
@@ -104,6 +105,18 @@ export async function runTasks(
     await appendFile(args.log, toLogLines(result, startedAt));
   }
   return result.exitCode;
+}
+
+/**
+ * A day-2 command's own task list, run whole (restart, rollback): the rolling flags checked,
+ * every task selected, and no secret of the inventory resolved, as such a list deploys none (one
+ * missing from the environment must not stop it).
+ */
+export function runTaskList(args: RunTasksArgs, tasks: readonly Task[]): Promise<number> {
+  checkRollingArgs(args);
+  return runTasks(args, tasks, new Set(tasks.map((task) => task.name)), {
+    resolveSecrets: false,
+  });
 }
 
 /** -vv: what the run cost, as the transport counted it (the benchmark reads this line). */

@@ -2,8 +2,8 @@ import type { Argv } from 'yargs';
 import { rollbackTasks } from '../../../tasks/index.js';
 import { day2Args, day2Options } from '../day2.js';
 import type { HostSelectionArgs } from '../../runner/select-hosts.js';
-import { checkRollingArgs, rollingOptions } from '../options.js';
-import { runTasks } from '../run-tasks.js';
+import { rollingOptions } from '../options.js';
+import { runTaskList } from '../run-tasks.js';
 
 export interface RollbackArgs extends HostSelectionArgs {
   to?: number | undefined;
@@ -21,15 +21,8 @@ export interface RollbackArgs extends HostSelectionArgs {
  * progress, --check, --serial, the reports and the exit codes are the run's own.
  */
 export async function rollbackCommand(args: RollbackArgs): Promise<number> {
-  checkRollingArgs(args);
-  const tasks = rollbackTasks(args.to);
-  return runTasks(
-    { ...args, diff: false, detailedExitcode: false },
-    tasks,
-    new Set(tasks.map((task) => task.name)),
-    // The files come from the host's own generation: no secret of the inventory is deployed.
-    { resolveSecrets: false },
-  );
+  // The files come from the host's own generation: no secret of the inventory is deployed.
+  return runTaskList({ ...args, diff: false, detailedExitcode: false }, rollbackTasks(args.to));
 }
 
 export function registerRollback(cli: Argv, setExit: (code: number) => void): void {
