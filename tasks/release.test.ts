@@ -137,6 +137,17 @@ describe('release task', () => {
     ]);
   });
 
+  it('never prunes a release that a kept generation names', () => {
+    let { host, facts } = fresh(A, 3);
+    facts = converge(host, facts);
+    host = withRelease(B, 3);
+    facts = converge(host, readFor(host, facts));
+    facts.generations = new Map([
+      ['/var/lib/hermes-fleet/generations', [{ number: 1, release: A }]],
+    ]);
+    expect(byTask(planAll(withRelease(B, 0), facts), 'release')).toEqual([]);
+  });
+
   it('removes what an interrupted upload left', () => {
     const { host, facts } = fresh(A);
     const after = converge(host, facts);

@@ -4,6 +4,7 @@ import { DECOMPRESSOR } from '../src/inventory/release-archive.js';
 import type { Task } from '../src/plan/task.js';
 import { PlanError, type Change, type TaskPlan } from '../src/plan/types.js';
 import { pathFact } from './lib/facts-access.js';
+import { GENERATIONS_DIR } from './lib/layout.js';
 
 /** Releases are root's: no group or other write bit, never the service account's. */
 export const RELEASE_DIR_ATTRS: Attrs = { mode: 0o755, user: 'root', group: 'root' };
@@ -60,9 +61,15 @@ function entries(facts: HostFacts, dir: string): DirEntry[] {
   return facts.dirEntries?.get(dir) ?? [];
 }
 
+/** The releases that the generations kept on the host name: a rollback may go back to them. */
+export function generationReleases(facts: HostFacts): Set<string> {
+  const kept = facts.generations?.get(GENERATIONS_DIR) ?? [];
+  return new Set(kept.flatMap((g) => (g.release !== undefined ? [g.release] : [])));
+}
+
 /**
  * The releases beyond `keep` once `current` is `currentId`: every release but the current one,
- * newest switch (mtime) first, the first `keep` kept.
+ * newest switch (mtime) first, the first `keep` kept; never one that a kept generation names.
  */
 export function releasesToPrune(
   release: ReleaseSettings,
@@ -70,10 +77,12 @@ export function releasesToPrune(
   currentId: string,
 ): Change[] {
   const p = releasePaths(release);
+  const named = generationReleases(facts);
   return entries(facts, p.releases)
     .filter((e) => RELEASE_ID.test(e.name) && e.name !== currentId)
     .sort((a, b) => b.mtimeMs - a.mtimeMs || a.name.localeCompare(b.name))
     .slice(release.keep)
+    .filter((e) => !named.has(e.name))
     .map((e) => ({
       kind: 'release-remove',
       path: p.dir(e.name),
@@ -194,6 +203,7 @@ export const releaseTask: Task = {
       { kind: 'path', path: dir },
       { kind: 'path', path: `${dir}/bin/hermes` },
       { kind: 'dir-entries', dir: p.releases },
+      { kind: 'generations', dir: GENERATIONS_DIR },
       ...(tool
         ? decompressorPaths(tool.program).map((path): FactRequest => ({ kind: 'path', path }))
         : []),

@@ -44,12 +44,20 @@ stop=
 # replays it (nothing is journalled then).
 journal=
 undoing=
+# The lock file this batch holds (op_lock), cleared when it ends.
+lock_path=
 # -r: a release's temporary directory too (always a name mktemp made, in the pinned directory).
 cleanup() {
   if [ -n "$tmp" ]; then rm -rf -- "$tmp"; fi
   if [ -n "$journal" ]; then
     discard_all
     rm -f -- "$journal"
+  fi
+  # The batch is ending, however it ends: it no longer holds the lock (the kernel lets go of the
+  # flock with fd 9), so the file no longer names it.
+  if [ -n "$lock_path" ]; then
+    : >"$lock_path"
+    lock_path=
   fi
 }
 trap cleanup EXIT
@@ -71,8 +79,8 @@ run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
 # Sets one variable per named field of the header line $1; no other variable is touched.
 parse() {
   action='' as='' backend='' format='' from='' group='' home='' image='' keep='' mode='' name=''
-  path='' rollback='' seconds='' sha256='' shell='' size='' strip='' target='' tree='' undo=''
-  unit='' user='' was=''
+  path='' rollback='' seconds='' serial='' sha256='' shell='' size='' strip='' target='' tree=''
+  undo='' unit='' user='' was=''
   set -f
   IFS=$T
   # shellcheck disable=SC2086 # split on tabs on purpose, globbing is off
@@ -98,6 +106,7 @@ parse() {
     path=*) path=${f#*=} ;;
     rollback=*) rollback=${f#*=} ;;
     seconds=*) seconds=${f#*=} ;;
+    serial=*) serial=${f#*=} ;;
     sha256=*) sha256=${f#*=} ;;
     shell=*) shell=${f#*=} ;;
     size=*) size=${f#*=} ;;
@@ -501,7 +510,8 @@ check_health() {
     fail "$(unit_failure "$unit" "$s (it did not stay up for $seconds s)")"
   fi
   if [ -n "$cmd" ]; then
-    o=$(cd / && runuser -u "$user" -- /bin/sh -c "$cmd" </dev/null 2>&1) || {
+    # Without fd 9: something the command leaves running must not hold the lock.
+    o=$(cd / && runuser -u "$user" -- /bin/sh -c "$cmd" </dev/null 2>&1 9>&-) || {
       rc=$?
       [ -z "$o" ] || o=": $o"
       fail "$(printf 'health check command failed as %s (exit %s)%s\n--- last log lines ---\n%s' "$user" "$rc" "$o" "$(journal "$unit")")"
@@ -630,6 +640,60 @@ restore_generation() {
   printf 'restored\t%s\n' "$g"
 }
 
+# The host's lock (src/runner/host-lock.ts): one batch at a time changes this host. An flock on
+# root's $path, taken on fd 9 and held until this program exits (the kernel lets go then,
+# however it ends; the children it starts end before it). The file says who holds it: the run's
+# lines (the body: who, command, pid on the controller) and this batch's pid, start and boot. A
+# batch that ends clears it, so a filled file whose flock is free was left by a holder that is
+# gone (killed, or the host rebooted): taken over, and said. The serial beside it counts the
+# batches: one that differs from what the run read means another batch ran since, so this run's
+# plan is stale and nothing is changed. Waits up to $seconds for a holder to finish (a reader's
+# probe holds a shared lock for an instant: hence never less than 2).
+op_lock() {
+  holder=$(head -c "$size")
+  d=${path%/*}
+  [ -d "$d" ] || run mkdir -p -m 0755 -- "$d"
+  # Read and write: the opening neither truncates nor replaces it (the flock is on the inode).
+  command exec 9<>"$path" || fail "cannot open the lock $path"
+  flock -x -E 75 -w "${seconds:-2}" 9 </dev/null 2>/dev/null
+  rc=$?
+  if [ "$rc" = 75 ]; then
+    printf 'lock\tbusy\t%s\n' "$(head -c 4096 -- "$path" </dev/null | base64 -w0)"
+    fail "this host is locked by another run"
+  fi
+  [ "$rc" = 0 ] || fail "flock $path failed (exit $rc)"
+  was=$(head -c 4096 -- "$path" </dev/null)
+  boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null </dev/null)
+  if [ -n "$was" ]; then
+    printf 'lock\ttook-over\t%s\t%s\n' "$(printf '%s' "$was" | base64 -w0)" "$boot"
+    : >"$path" || fail "cannot clear the lock $path"
+  fi
+  cur=$(cat -- "$d/serial" 2>/dev/null </dev/null) || cur=
+  case $cur in '' | *[!0-9]*) cur=0 ;; esac
+  if [ -n "$serial" ] && [ "$serial" != "$cur" ]; then
+    printf 'lock\tmoved\t%s\n' "$cur"
+    fail "another run changed this host since this run read it"
+  fi
+  { printf '%s\n' "$((cur + 1))" >"$d/.serial.new" && mv -f -- "$d/.serial.new" "$d/serial"; } ||
+    fail "cannot write $d/serial"
+  lock_path=$path
+  # This batch's output becomes the host's last word (detach.sh): the previous word, which the
+  # run's read has reported, goes.
+  if [ -n "${HERMES_FLEET_RESULT-}" ]; then
+    rd=${HERMES_FLEET_RESULT%/*}
+    old=$(readlink -- "$rd/result" 2>/dev/null </dev/null) || old=
+    { ln -sfn -- "${HERMES_FLEET_RESULT##*/}" "$rd/.result.new" &&
+      mv -Tf -- "$rd/.result.new" "$rd/result"; } || fail "cannot point $rd/result at this batch"
+    case $old in result.[0-9]*) [ "$rd/$old" = "$HERMES_FLEET_RESULT" ] || rm -f -- "${rd:?}/$old" ;; esac
+  fi
+  {
+    printf '%s\n' "$holder"
+    printf 'batch=%s\nsince=%s\nepoch=%s\nboot=%s\n' "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+      "$(date +%s)" "$boot"
+  } >"$path" || fail "cannot write the lock $path"
+  printf 'lock\ttaken\t%s\n' "$(base64 -w0 <"$path")"
+}
+
 # One operation, parsed into variables: the names are the plan's change kinds.
 apply_op() {
   case $op in
@@ -683,6 +747,7 @@ apply_op() {
   release-switch) op_release_switch ;;
   release-remove) op_release_remove ;;
   image-load) op_image_load ;;
+  lock) op_lock ;;
   *) fail "unknown operation $op" ;;
   esac
 }

@@ -29,7 +29,31 @@ export interface ApplyOutcome {
   interrupted?: boolean;
   /** The restart or its health check failed and the batch put back the state before it. */
   rollback?: RollbackOutcome;
+  /** What the batch's `lock` operation said (src/runner/host-lock.ts). */
+  lock?: LockOutcome;
   durationMs: number;
+}
+
+/**
+ * The `lock` operation's lines: `taken` (the holder file as written), `tookOver` (the holder it
+ * found, gone, and the host's boot id now), `busy` (another batch holds it: its holder file),
+ * `moved` (another batch ran since the read: the serial now).
+ */
+export interface LockOutcome {
+  taken?: string;
+  tookOver?: { holder: string; bootId: string };
+  busy?: string;
+  moved?: string;
+}
+
+/** `lock<TAB>STATE<TAB>...`, from apply.sh's op_lock, into `into`. */
+export function parseLockLine(fields: readonly string[], into: LockOutcome): void {
+  const [, state, value = '', extra = ''] = fields;
+  const text = Buffer.from(value, 'base64').toString('utf8');
+  if (state === 'taken') into.taken = text;
+  else if (state === 'took-over') into.tookOver = { holder: text, bootId: extra };
+  else if (state === 'busy') into.busy = text;
+  else if (state === 'moved') into.moved = value;
 }
 
 export interface RollbackOutcome {
@@ -70,7 +94,8 @@ export async function applyOps(
     ended: boolean;
     interrupted: boolean;
     rollback?: RollbackOutcome;
-  } = { done: 0, ended: false, interrupted: false };
+    lock: LockOutcome;
+  } = { done: 0, ended: false, interrupted: false, lock: {} };
   let pending = '';
   const onLine = (line: string) => {
     if (line === 'end') {
@@ -83,6 +108,10 @@ export async function applyOps(
     }
     if (line.startsWith('rollback\t')) {
       seen.rollback = parseRollback(line.split('\t'));
+      return;
+    }
+    if (line.startsWith('lock\t')) {
+      parseLockLine(line.split('\t'), seen.lock);
       return;
     }
     const [indexText = '', status, message = ''] = line.split('\t');
@@ -114,7 +143,11 @@ export async function applyOps(
       },
     },
   );
-  const outcome: ApplyOutcome = { done: seen.done, durationMs: result.durationMs };
+  const outcome: ApplyOutcome = {
+    done: seen.done,
+    durationMs: result.durationMs,
+    ...(Object.keys(seen.lock).length > 0 ? { lock: seen.lock } : {}),
+  };
   if (seen.failure) {
     return {
       ...outcome,

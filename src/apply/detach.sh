@@ -6,45 +6,52 @@
 #
 # Input, on stdin: one line `program=A ops=N`, then A bytes of apply.sh, then N bytes of its
 # operations (src/apply/encode-ops.ts). Both are spooled into root's $D (0700;
-# HERMES_FLEET_SPOOL, for the local tests only, names another) first; a batch
-# that did not arrive whole is never started. apply.sh then runs in its own session (setsid),
-# its stdin the spooled operations (removed once opened: they may hold secrets), its output in
-# $D/result, which this program streams back while the session lasts. Ctrl-C (SIGINT) is passed
-# on to the batch. A batch that ended with its session alive removes $D/result; one whose session
-# ended first leaves it, and the next run's read reports it (src/runner/cut-off.ts) until a later
-# batch replaces it.
+# HERMES_FLEET_SPOOL, for the local tests only, names another), under names of this batch's own
+# (two runs may reach the host at once: each spools its own, and the lock, the batch's first
+# operation, lets one of them change the host); a batch that did not arrive whole is never
+# started. apply.sh then runs in its own session (setsid), its stdin the spooled operations
+# (removed once opened: they may hold secrets), its output in the batch's own result file, which
+# this program streams back while the session lasts. Ctrl-C (SIGINT) is passed on to the batch.
+# A batch that takes the lock points $D/result at its result file (HERMES_FLEET_RESULT tells it
+# where), so the host's last word is the last batch's. One that ended with its session alive
+# removes its result; one whose session ended first leaves it, and the next run's read reports
+# it (src/runner/cut-off.ts) until a later batch points $D/result elsewhere.
 export LC_ALL=C
 D=${HERMES_FLEET_SPOOL:-/var/lib/hermes-fleet/apply}
 umask 077
 mkdir -p -- "$D" || exit 125
 chmod 0700 -- "$D" || exit 125
-B=$D
-rm -f -- "$B/result"
+P=$D/apply.$$.sh
+O=$D/ops.$$
+R=$D/result.$$
+rm -f -- "$R"
 IFS=' ' read -r p o || exit 125
 p=${p#program=}
 o=${o#ops=}
 case $p$o in '' | *[!0-9]*) echo "bad batch header" >&2; exit 125 ;; esac
 # A session that breaks while the batch arrives leaves no part of it (it may hold secrets).
-trap 'rm -f -- "$B/ops"; exit 129' HUP TERM PIPE
-rm -f -- "$B/ops"
-if ! head -c "$p" >"$B/apply.sh" || ! head -c "$o" >"$B/ops"; then
-  rm -f -- "$B/ops"
+trap 'rm -f -- "$O" "$P"; exit 129' HUP TERM PIPE
+rm -f -- "$O" "$P"
+if ! head -c "$p" >"$P" || ! head -c "$o" >"$O"; then
+  rm -f -- "$O" "$P"
   exit 125
 fi
-if [ "$(stat -c %s -- "$B/apply.sh")" != "$p" ] || [ "$(stat -c %s -- "$B/ops")" != "$o" ]; then
-  rm -f -- "$B/ops"
+if [ "$(stat -c %s -- "$P")" != "$p" ] || [ "$(stat -c %s -- "$O")" != "$o" ]; then
+  rm -f -- "$O" "$P"
   echo "the batch did not arrive whole: nothing was applied" >&2
   exit 125
 fi
 trap - HUP TERM PIPE
-: >"$B/result"
-# shellcheck disable=SC2016 # expanded by the detached shell, on purpose
-setsid /bin/sh -c 'exec <"$2" && rm -f -- "$2" && program=$(cat -- "$1") && exec /bin/sh -c "$program" hermes-fleet "$program"' \
-  detach "$B/apply.sh" "$B/ops" >>"$B/result" 2>&1 </dev/null &
+: >"$R"
+# SC2016: expanded by the detached shell, on purpose; SC2094: $R is only its name, as an argument.
+# shellcheck disable=SC2016,SC2094
+setsid /bin/sh -c 'exec <"$2" && rm -f -- "$2" && program=$(cat -- "$1") && rm -f -- "$1" &&
+  HERMES_FLEET_RESULT=$3 && export HERMES_FLEET_RESULT && exec /bin/sh -c "$program" hermes-fleet "$program"' \
+  detach "$P" "$O" "$R" >>"$R" 2>&1 </dev/null &
 pid=$!
 # Streamed from a background tail, so that a Ctrl-C is passed on at once (a trap waits for a
 # foreground command): wait returns early when INT arrives, hence the loops.
-tail -n +1 -s 0.1 -f --pid="$pid" -- "$B/result" &
+tail -n +1 -s 0.1 -f --pid="$pid" -- "$R" &
 tpid=$!
 trap 'kill -INT "$pid" 2>/dev/null' INT
 while :; do
@@ -58,5 +65,6 @@ while :; do
   kill -0 "$pid" 2>/dev/null || break
 done
 # Streamed whole: the controller has it. Otherwise (the session broke) it stays for the next run.
-[ "$trc" != 0 ] || rm -f -- "$B/result"
+# $D/result, when it points here, then dangles: the read takes that as no word at all.
+[ "$trc" != 0 ] || rm -f -- "$R"
 exit "$rc"

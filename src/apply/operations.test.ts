@@ -10,9 +10,10 @@ function operations(program: string): string[] {
 
 describe('apply.sh', () => {
   it('has one operation per change kind, named after it (and the task marker)', () => {
-    // undo and discard are the batch's own, journalled for the rollback (never planned).
+    // undo and discard are the batch's own, journalled for the rollback (never planned); lock
+    // opens every batch (src/runner/host-lock.ts).
     expect(operations(APPLY_PROGRAM).sort()).toEqual(
-      [...CHANGE_KINDS, 'task', 'undo', 'discard'].sort(),
+      [...CHANGE_KINDS, 'task', 'undo', 'discard', 'lock'].sort(),
     );
   });
 });

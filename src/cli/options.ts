@@ -98,6 +98,23 @@ export function rollingOptions<T>(yargs: Argv<T>) {
     });
 }
 
+/** What run, rollback and restart (the commands that change a host) share: the host's lock. */
+export function lockOptions<T>(yargs: Argv<T>) {
+  return yargs.option('wait-lock', {
+    type: 'number',
+    default: 0,
+    description:
+      "wait up to SECONDS for another run holding a host's lock to finish (default: that host fails at once)",
+  });
+}
+
+/** --wait-lock is a number of seconds, from 0; refused before any host. */
+export function checkWaitLock(seconds: number | undefined): void {
+  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds >= 0 && seconds <= 86_400)) {
+    throw new UserError(`--wait-lock ${seconds}: expected a number of seconds from 0 to 86400`);
+  }
+}
+
 /** --serial is a number of hosts (2) or a percentage (25%); refused before any host. */
 export function checkSerial(serial: string | undefined): void {
   if (serial !== undefined && !/^[1-9]\d*%?$/.test(serial)) {
@@ -111,13 +128,18 @@ export function checkMaxFailPercentage(pct: number | undefined): void {
   }
 }
 
-/** What a rolling command (run, restart, rollback) checks before it reads the inventory. */
+/**
+ * What a command that changes hosts (run, restart, rollback) checks before it reads the
+ * inventory: its rolling flags, --forks and --wait-lock.
+ */
 export function checkRollingArgs(args: {
   serial?: string | undefined;
   forks: number;
   maxFailPercentage?: number | undefined;
+  waitLock?: number | undefined;
 }): void {
   checkSerial(args.serial);
   checkForks(args.forks);
   checkMaxFailPercentage(args.maxFailPercentage);
+  checkWaitLock(args.waitLock);
 }

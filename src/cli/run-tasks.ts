@@ -23,6 +23,8 @@ export interface RunTasksArgs extends HostSelectionArgs {
   verbose: number;
   /** Keep a failed state instead of rolling it back (for debugging). */
   noRollback?: boolean | undefined;
+  /** --wait-lock: seconds to wait for another run holding a host's lock. */
+  waitLock?: number | undefined;
 }
 
 /**
@@ -30,13 +32,13 @@ export interface RunTasksArgs extends HostSelectionArgs {
  * plain lines, Ctrl-C, the recap and the reports. `run` runs the registry's tasks (TASKS);
  * `restart` and `rollback` run their own lists through here, so their progress, health check,
  * recap and JSON are the run's own. `resolveSecrets: false` for a task list that deploys no
- * secret.
+ * secret; `command` names the run in the host's lock.
  */
 export async function runTasks(
   args: RunTasksArgs,
   tasks: readonly Task[],
   selected: ReadonlySet<TaskName>,
-  options: { resolveSecrets: boolean },
+  options: { resolveSecrets: boolean; command: string },
 ): Promise<number> {
   const { inventory, hosts, forks } = await hostsToContact(args, options);
 
@@ -64,6 +66,7 @@ export async function runTasks(
   observer = transportWarnings.observer;
 
   const startedAt = new Date();
+  const record = recordContext(inventory.files);
   // Ctrl-C: hosts finish the step they are in and start nothing new; a second Ctrl-C exits.
   const result: RunResult = await onHosts(
     { forks, ctrlC: { note: 'interrupted: finishing the steps in flight, starting nothing new' } },
@@ -80,7 +83,8 @@ export async function runTasks(
           : {}),
         detailedExitcode: args.detailedExitcode,
         ...(args.noRollback === true ? { noRollback: true } : {}),
-        record: recordContext(inventory.files),
+        record,
+        lock: { who: record.who, command: options.command, waitSeconds: args.waitLock ?? 0 },
       }),
   );
   await finishView();
@@ -112,10 +116,15 @@ export async function runTasks(
  * every task selected, and no secret of the inventory resolved, as such a list deploys none (one
  * missing from the environment must not stop it).
  */
-export function runTaskList(args: RunTasksArgs, tasks: readonly Task[]): Promise<number> {
+export function runTaskList(
+  args: RunTasksArgs,
+  tasks: readonly Task[],
+  command: string,
+): Promise<number> {
   checkRollingArgs(args);
   return runTasks(args, tasks, new Set(tasks.map((task) => task.name)), {
     resolveSecrets: false,
+    command,
   });
 }
 

@@ -7,8 +7,10 @@ import type {
   ContainerFact,
   DirEntry,
   FactRequest,
+  GenerationEntry,
   GroupFact,
   HostFacts,
+  LockFact,
   PathFact,
   UnitFact,
   UserFact,
@@ -34,6 +36,10 @@ function requestKey(r: FactRequest): string {
       return `image\t${r.backend}\t${r.image}`;
     case 'version':
       return `version\t${r.path}`;
+    case 'lock':
+      return `lock\t${r.path}`;
+    case 'generations':
+      return `generations\t${r.dir}`;
   }
 }
 
@@ -94,6 +100,13 @@ export function encodeRequests(requests: readonly FactRequest[]): string {
           return line(i, 'image', { backend: r.backend, image: r.image });
         case 'version':
           return line(i, 'version', { path: r.path, user: r.user });
+        case 'lock':
+          return line(i, 'lock', {
+            path: r.path,
+            seconds: r.waitSeconds ? String(Math.ceil(r.waitSeconds)) : undefined,
+          });
+        case 'generations':
+          return line(i, 'generations', { path: r.dir });
       }
     })
     .join('');
@@ -111,7 +124,41 @@ export function emptyFacts(): HostFacts {
     versions: new Map(),
     tempFiles: new Map(),
     dirEntries: new Map(),
+    locks: new Map(),
+    generations: new Map(),
   };
+}
+
+/** `key=value` lines (a lock's holder), later keys winning. */
+export function parseKeyValues(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+function parseLock(fields: readonly string[]): LockFact {
+  const [, state = '', serial = '', bootId = '', holder = ''] = fields;
+  const known = state === 'free' || state === 'held' || state === 'stale';
+  return {
+    state: known ? state : 'unknown',
+    serial,
+    bootId,
+    ...(holder !== '' ? { holder: parseKeyValues(fromBase64(holder)) } : {}),
+  };
+}
+
+function parseGenerationEntries(base64: string): GenerationEntry[] {
+  return fromBase64(base64)
+    .split('\n')
+    .filter((line) => /^[0-9]+\t/.test(line))
+    .map((line) => {
+      const [number = '', release = ''] = line.split('\t');
+      return { number: Number(number), ...(release !== '' ? { release } : {}) };
+    })
+    .sort((a, b) => a.number - b.number);
 }
 
 /** `SECONDS/NAME` entries, NUL-separated (find -printf; a name has no `/` and no NUL). */
@@ -299,6 +346,12 @@ export function parseFacts(
       case 'dir-entries':
         facts.dirEntries?.set(request.dir, found ? parseDirEntries(fields[1] ?? '') : null);
         break;
+      case 'lock':
+        facts.locks?.set(request.path, parseLock(fields));
+        break;
+      case 'generations':
+        facts.generations?.set(request.dir, parseGenerationEntries(fields[1] ?? ''));
+        break;
       case 'temp-files':
         facts.tempFiles?.set(
           request.dir,
@@ -326,16 +379,25 @@ export interface GatherOptions {
   timeoutMs?: number;
 }
 
+/** How long the read may wait for the host's lock, on top of its own time. */
+function waitMs(requests: readonly FactRequest[]): number {
+  const lock = requests.find((r) => r.kind === 'lock');
+  return lock?.kind === 'lock' ? (lock.waitSeconds ?? 0) * 1000 : 0;
+}
+
 /** One round trip: every fact every task asked for. */
 export async function gatherFacts(
   executor: Executor,
   requests: readonly FactRequest[],
   options: GatherOptions,
 ): Promise<HostFacts & { uid: number }> {
-  const unique = dedupeRequests(requests);
+  // The lock first: a read that waits for it reads everything else after the wait.
+  const unique = dedupeRequests(requests).sort(
+    (a, b) => Number(b.kind === 'lock') - Number(a.kind === 'lock'),
+  );
   const result = await executor.exec(options.commandLine(READ_PROGRAM), {
     stdin: encodeRequests(unique),
-    timeoutMs: options.timeoutMs ?? 60_000,
+    timeoutMs: (options.timeoutMs ?? 60_000) + waitMs(unique),
   });
   if (result.timedOut) throw new HostReadError('reading the host state timed out');
   if (result.exitCode !== 0) {

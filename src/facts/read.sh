@@ -28,7 +28,7 @@ st() { stat $L -c "$FORMAT" -- "$1" </dev/null; }
 
 # Sets one variable per named field of the request line $1.
 parse() {
-  as='' backend='' content='' follow='' image='' name='' path='' tree='' user=''
+  as='' backend='' content='' follow='' image='' name='' path='' seconds='' tree='' user=''
   set -f
   IFS=$T
   # shellcheck disable=SC2086 # split on tabs on purpose, globbing is off
@@ -47,6 +47,7 @@ parse() {
     image=*) image=${f#*=} ;;
     name=*) name=${f#*=} ;;
     path=*) path=${f#*=} ;;
+    seconds=*) seconds=${f#*=} ;;
     tree=*) tree=${f#*=} ;;
     user=*) user=${f#*=} ;;
     *) ;;
@@ -178,6 +179,45 @@ while IFS= read -r line; do
       r=$( { c=$( { { cd / && runuser -u "$user" -- timeout -k 2 5 "$path" --version </dev/null 2>&1 3>&- 4>&-; printf '%s' "$?" >&3; } | head -c 2048 | base64 -w0 >&4; } 3>&1 ); printf '\t%s' "$c"; } 4>&1 )
       printf '%s\tversion\t%s\n' "$i" "$r"
     fi ;;
+  lock)
+    # The host's lock (op_lock in apply.sh): `free`, `held` by a batch, or `stale` (filled, but
+    # its holder is gone); with the serial and this boot's id. Probed with a shared lock held
+    # for an instant, or waited for up to $seconds when a run waits its turn (the request comes
+    # first, so every fact after it is read once the holder is done). Never kept: a read never
+    # holds a batch out.
+    ls=free
+    if [ -f "$path" ]; then
+      if [ "${seconds:-0}" -gt 0 ]; then
+        flock -s -E 75 -w "$seconds" "$path" true </dev/null 2>/dev/null
+      else
+        flock -s -E 75 -n "$path" true </dev/null 2>/dev/null
+      fi
+      case $? in
+      0) [ ! -s "$path" ] || ls=stale ;;
+      75) ls=held ;;
+      *) ls=unknown ;;
+      esac
+    fi
+    sr=$(cat -- "${path%/*}/serial" 2>/dev/null </dev/null) || sr=0
+    boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null </dev/null)
+    if [ "$ls" = free ]; then held=; else held=$(head -c 4096 -- "$path" </dev/null | base64 -w0); fi
+    printf '%s\tlock\t%s\t%s\t%s\t%s\n' "$i" "$ls" "$sr" "$boot" "$held" ;;
+  generations)
+    # The generations kept in root's $path (record_generation in apply.sh): a `NUMBER<TAB>RELEASE`
+    # line each (RELEASE empty when it recorded none), in base64; read by this shell alone.
+    out=
+    for g in "$path"/*; do
+      n=${g##*/}
+      case $n in '' | *[!0-9]*) continue ;; esac
+      r=
+      if [ -f "$g/meta" ]; then
+        while IFS= read -r l; do
+          case $l in release=*) r=${l#release=} ;; esac
+        done <"$g/meta"
+      fi
+      out="$out$n$T$r$NL"
+    done
+    printf '%s\tfound\t%s\n' "$i" "$(printf '%s' "$out" | base64 -w0)" ;;
   *) printf '%s\tunknown\n' "$i" ;;
   esac
 done

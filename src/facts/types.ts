@@ -43,7 +43,15 @@ export type FactRequest =
    * `<path> --version` run as `user` (in /, stdin /dev/null, 5 s at most): what a program says
    * it is. Never as root: the program's directory may be writable by that user.
    */
-  | { kind: 'version'; path: string; user: string };
+  | { kind: 'version'; path: string; user: string }
+  /**
+   * The host's lock (src/runner/host-lock.ts): free, held or stale, with its holder and the
+   * serial. With `waitSeconds`, the read waits up to that long for a holder to finish; the
+   * request is then answered before every other, so the rest is read after the wait.
+   */
+  | { kind: 'lock'; path: string; waitSeconds?: number }
+  /** The generations kept in root's `dir`: each one's number and the release it recorded. */
+  | { kind: 'generations'; dir: string };
 
 export interface Attrs {
   /** Permission bits, e.g. 0o640. */
@@ -181,6 +189,29 @@ export interface HostFacts {
    * `versions`.
    */
   dirEntries?: Map<string, DirEntry[] | null>;
+  /** Keyed by the lock file's path. Optional as `versions`. */
+  locks?: Map<string, LockFact>;
+  /** Keyed by directory: the generations kept there. Optional as `versions`. */
+  generations?: Map<string, GenerationEntry[]>;
+}
+
+/**
+ * The host's lock as the read found it: `free`, `held` by a batch that is running, or `stale`
+ * (its file still names a holder that is gone: killed, or the host rebooted). `holder` is the
+ * file's `key=value` lines (who, command, pid, batch, since, epoch, boot); `serial` counts the
+ * batches that took it, `bootId` is the host's boot now.
+ */
+export interface LockFact {
+  state: 'free' | 'held' | 'stale' | 'unknown';
+  serial: string;
+  bootId: string;
+  holder?: Record<string, string>;
+}
+
+/** A generation kept on the host: its number, and the release id it recorded (if any). */
+export interface GenerationEntry {
+  number: number;
+  release?: string;
 }
 
 /** One name in a directory, and when it last changed (ms since the epoch). */

@@ -134,6 +134,10 @@ export const reportHostSchema = z.strictObject({
     .string()
     .optional()
     .describe("How an earlier run's apply that lost its session ended on the host"),
+  lockTakenOver: z
+    .string()
+    .optional()
+    .describe("This run took over the host's lock from a holder that is gone: whose, and why"),
   stats: z
     .strictObject({ roundTrips: count, channels: count, connections: count })
     .describe('SSH traffic: commands awaited, channels opened, TCP connections made'),

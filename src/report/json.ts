@@ -74,6 +74,7 @@ function reportHost(host: HostResult, options: JsonReportOptions): ReportHost {
     ...(host.failedTask !== undefined ? { failedTask: host.failedTask } : {}),
     ...(host.rollback ? { rollback: reportRollback(host.rollback) } : {}),
     ...(host.cutOff !== undefined ? { cutOff: host.cutOff } : {}),
+    ...(host.lockTakenOver !== undefined ? { lockTakenOver: host.lockTakenOver } : {}),
     stats: {
       roundTrips: host.stats.roundTrips,
       channels: host.stats.channels,

@@ -74,6 +74,11 @@ export function formatRecap(result: RunResult, color: boolean, columns = ansible
   const cutOff = hosts.filter((h) => h.cutOff !== undefined);
   if (cutOff.length > 0) out.push('');
   for (const host of cutOff) out.push(c.yellow(`${oneLine(host.host)}: ${host.cutOff ?? ''}`));
+  const tookOver = hosts.filter((h) => h.lockTakenOver !== undefined);
+  if (tookOver.length > 0) out.push('');
+  for (const host of tookOver) {
+    out.push(c.yellow(`${oneLine(host.host)}: ${host.lockTakenOver ?? ''}`));
+  }
   if (result.mode === 'check') {
     // Ansible also says `changed` in check mode; the recap says once that nothing was applied.
     out.push('', c.cyan(CHECK_MODE_NOTE));

@@ -20,6 +20,7 @@ const entries: HostStatusEntry[] = [
     service,
     version: 'hermes-agent 1.2.3',
     generation: 4,
+    lock: null,
     config: 'in-sync',
     drift: [],
     durationMs: 10,
@@ -33,6 +34,7 @@ const entries: HostStatusEntry[] = [
     service: { ...service, activeState: 'inactive', subState: 'dead' },
     version: 'hermes-agent 1.2.3',
     generation: null,
+    lock: null,
     config: 'drift',
     drift: [
       { task: 'merge', changes: ['update config.yaml'] },
@@ -49,6 +51,7 @@ const entries: HostStatusEntry[] = [
     service: null,
     version: null,
     generation: null,
+    lock: null,
     config: 'unknown',
     drift: [],
     message: 'connect ECONNREFUSED\nsecond line',
@@ -89,6 +92,35 @@ describe('formatStatusTable', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('shows LOCK when some host is locked, and who holds it under the table', () => {
+    const [first] = entries;
+    const lock = {
+      state: 'held' as const,
+      holder: 'ci@runner (hermes-fleet run, pid 42) since 2026-01-01T10:04:50Z (10 s ago)',
+      who: 'ci@runner',
+      command: 'hermes-fleet run',
+      pid: 42,
+      since: '2026-01-01T10:04:50Z',
+    };
+    const text = formatStatusTable([{ ...(first as HostStatusEntry), lock }], {
+      color: false,
+      now,
+    });
+    expect(text.split('\n')).toEqual([
+      'HOST  REACHABLE  SERVICE           SINCE                          VERSION             GEN  LOCK           CONFIG',
+      'web1  yes        active (running)  2026-01-01 10:00:00Z (5m ago)  hermes-agent 1.2.3  4    ci@runner run  in sync',
+      '',
+      'web1: locked by ci@runner (hermes-fleet run, pid 42) since 2026-01-01T10:04:50Z (10 s ago)',
+      '',
+    ]);
+    const report = toStatusReport([{ ...(first as HostStatusEntry), lock }], {
+      checkedAt: now,
+      durationMs: 1,
+      exitCode: 0,
+    });
+    expect(report.hosts[0]?.lock).toEqual(lock);
   });
 
   it('colours only when asked', () => {

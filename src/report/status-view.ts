@@ -30,6 +30,7 @@ export function toStatusReport(
       version: e.version,
       ...(e.versionError !== undefined ? { versionError: e.versionError } : {}),
       generation: e.generation,
+      lock: e.lock ? { ...e.lock } : null,
       config: e.config,
       drift: e.drift.map((d) => ({ task: d.task, changes: [...d.changes] })),
       ...(e.message !== undefined ? { message: e.message } : {}),
@@ -78,11 +79,19 @@ const ALL_HEADERS = [
   'RELEASE',
   'VERSION',
   'GEN',
+  'LOCK',
   'CONFIG',
 ];
 
+function lockText(e: HostStatusEntry): string {
+  if (e.lock === null) return '-';
+  const who = `${e.lock.who ?? '?'}${e.lock.command !== null ? ` ${e.lock.command.replace(/^hermes-fleet /, '')}` : ''}`;
+  return e.lock.state === 'stale' ? `stale (${who}, gone)` : who;
+}
+
 /**
- * The status table (RELEASE only when some host uses releases), one row per host in the given order, then one line per host with a problem
+ * The status table (RELEASE only when some host uses releases, LOCK only when some host is
+ * locked), one row per host in the given order, then one line per host with a problem
  * (why it is unreachable or failed, why it has no version). Plain text unless `color`.
  */
 export function formatStatusTable(
@@ -92,7 +101,11 @@ export function formatStatusTable(
   const c = palette(options.color);
   // RELEASE only when some host is deployed from release archives.
   const withRelease = entries.some((e) => e.release !== null);
-  const HEADERS = withRelease ? ALL_HEADERS : ALL_HEADERS.filter((h) => h !== 'RELEASE');
+  // LOCK only when some host's lock is held (or was left by a holder that is gone).
+  const withLock = entries.some((e) => e.lock !== null);
+  const HEADERS = ALL_HEADERS.filter(
+    (h) => (h !== 'RELEASE' || withRelease) && (h !== 'LOCK' || withLock),
+  );
   const rows = entries.map((e) => [
     oneLine(e.host),
     e.reachable ? 'yes' : 'no',
@@ -101,6 +114,7 @@ export function formatStatusTable(
     ...(withRelease ? [e.release ?? '-'] : []),
     oneLine(e.version ?? '-'),
     e.generation === null ? '-' : String(e.generation),
+    ...(withLock ? [lockText(e)] : []),
     configText(e),
   ]);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
@@ -124,6 +138,10 @@ export function formatStatusTable(
     if (e.message !== undefined) {
       const what = e.status === 'unreachable' ? 'unreachable' : 'failed';
       notes.push(c.red(`${oneLine(e.host)}: ${what}: ${indentContinuation(e.message, '    ')}`));
+    }
+    if (e.lock !== null) {
+      const what = e.lock.state === 'held' ? 'locked by' : 'stale lock of';
+      notes.push(c.yellow(`${oneLine(e.host)}: ${what} ${oneLine(e.lock.holder)}`));
     }
     if (e.versionError !== undefined) {
       notes.push(c.yellow(`${oneLine(e.host)}: no version: ${oneLine(e.versionError)}`));

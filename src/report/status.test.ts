@@ -156,6 +156,7 @@ describe('statusFactRequests', () => {
     const host = makeHost({ user: 'agent', package: '/srv/hermes' });
     expect(statusFactRequests(host)).toEqual([
       { kind: 'version', path: '/srv/hermes/bin/hermes', user: 'agent' },
+      { kind: 'lock', path: '/var/lib/hermes-fleet/lock' },
     ]);
   });
 });

@@ -2,11 +2,13 @@ import type { TransportStats } from '../exec/executor.js';
 import {
   UNIT_UP_STATES,
   type FactRequest,
+  type LockFact,
   type UnitFact,
   type VersionFact,
 } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { TaskName } from '../plan/types.js';
+import { describeHolder, lockFact, lockRequest } from '../runner/host-lock.js';
 import type { ReadAndPlanOutcome } from '../runner/read-and-plan.js';
 import { statusProbe } from '../../tasks/index.js';
 import { describeChange } from './describe.js';
@@ -48,6 +50,8 @@ export interface HostStatusEntry {
   versionError?: string;
   /** The generation the host is on; null when it has none (or could not be read). */
   generation: number | null;
+  /** The host's lock when a run holds it (or a holder that is gone left it); null when free. */
+  lock: StatusLock | null;
   /** `unknown` when the read or the plan failed. */
   config: 'in-sync' | 'drift' | 'unknown';
   /** The tasks a check would report as changed, in task order. */
@@ -56,6 +60,33 @@ export interface HostStatusEntry {
   message?: string;
   durationMs: number;
   stats: TransportStats;
+}
+
+/**
+ * A held lock: `held` (a batch is applying now) or `stale` (its holder is gone; the next run
+ * takes it over). `holder` says who, as people read it; the rest as the lock file has it.
+ */
+export interface StatusLock {
+  state: 'held' | 'stale';
+  holder: string;
+  who: string | null;
+  command: string | null;
+  pid: number | null;
+  since: string | null;
+}
+
+function statusLock(fact: LockFact | undefined, nowMs: number): StatusLock | null {
+  if (fact === undefined || (fact.state !== 'held' && fact.state !== 'stale')) return null;
+  const h = fact.holder ?? {};
+  const pid = Number(h.pid);
+  return {
+    state: fact.state,
+    holder: describeHolder(fact.holder, nowMs),
+    who: h.who ?? null,
+    command: h.command ?? null,
+    pid: Number.isInteger(pid) && pid > 0 ? pid : null,
+    since: h.since ?? null,
+  };
 }
 
 function isoFromMicros(us: number | undefined): string | null {
@@ -130,6 +161,7 @@ export function statusFromRead(
     release:
       link?.kind === 'symlink' ? (link.target.split('/').filter(Boolean).pop() ?? null) : null,
     generation: /^[1-9][0-9]*$/.test(number) ? Number(number) : null,
+    lock: statusLock(facts ? lockFact(facts) : undefined, Date.now()),
   };
   if (!read.ok) {
     return {
@@ -162,13 +194,16 @@ export function statusFromRead(
 
 /**
  * What `status` reads on top of the tasks' facts: the version, asked of the program as the
- * service user (the package directory may be writable by it; as root that is code execution).
+ * service user (the package directory may be writable by it; as root that is code execution),
+ * and the host's lock.
  */
 export function statusFactRequests(host: HostSpec): FactRequest[] {
   const { program, release } = statusProbe(host);
   return [
     { kind: 'version', path: program.path, user: program.user },
     ...(release ? [{ kind: 'path' as const, path: release.link }] : []),
+    // Never waited for: status says who holds it.
+    lockRequest(0),
   ];
 }
 

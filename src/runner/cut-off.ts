@@ -1,4 +1,6 @@
+import { parseKeyValues } from '../facts/gather.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
+import { describeHolder } from './host-lock.js';
 
 /**
  * What a batch whose SSH session broke leaves on the host (src/apply/detach.sh): its output.
@@ -7,8 +9,13 @@ import type { FactRequest, HostFacts } from '../facts/types.js';
  */
 export const CUT_OFF_RESULT = '/var/lib/hermes-fleet/apply/result';
 
+/** A link to the result of the last batch that took the lock; dangling once it was streamed whole. */
 export function cutOffFacts(): FactRequest[] {
-  return [{ kind: 'path', path: CUT_OFF_RESULT, content: true }];
+  return [{ kind: 'path', path: CUT_OFF_RESULT, content: true, follow: true }];
+}
+
+function decodedAll(b64: string): string {
+  return Buffer.from(b64, 'base64').toString('utf8');
 }
 
 function decoded(b64: string): string {
@@ -20,7 +27,11 @@ export function describeCutOff(facts: HostFacts): string | undefined {
   const fact = facts.paths.get(CUT_OFF_RESULT);
   if (fact?.kind !== 'file') return undefined;
   const lines = (fact.text ?? '').split('\n').filter((l) => l !== '');
-  const lead = 'an earlier run lost this host during its apply; the batch went on by itself and';
+  // The batch's lock line names the run that lost it; the batch let go of the lock as it ended.
+  const taken = lines.find((l) => l.startsWith('lock\ttaken\t'))?.split('\t')[2];
+  const whose =
+    taken !== undefined ? ` (by ${describeHolder(parseKeyValues(decodedAll(taken)))})` : '';
+  const lead = `an earlier run${whose} lost this host during its apply (its batch held the host's lock until it ended); the batch went on by itself and`;
   const rollback = lines.find((l) => l.startsWith('rollback\t'))?.split('\t');
   const failed = lines.find((l) => /^\d+\tfail\t/.test(l))?.split('\t');
   if (rollback) {

@@ -5,6 +5,16 @@ import type { HostSpec } from '../inventory/types.js';
 import type { Task } from '../plan/task.js';
 import type { TaskName, TaskPlan } from '../plan/types.js';
 import { cutOffFacts, describeCutOff } from './cut-off.js';
+import {
+  lockFact,
+  lockOp,
+  lockRequest,
+  lockedMessage,
+  midApplyMessage,
+  tookOverMessage,
+  type LockIdentity,
+} from './host-lock.js';
+import { parseKeyValues } from '../facts/gather.js';
 import { errorMessage, isUnreachable } from './host-errors.js';
 import { factRequests, planWithoutRead, readAndPlan, type PlanOutcome } from './read-and-plan.js';
 import { TaskProgress, taskResult } from './task-progress.js';
@@ -43,7 +53,15 @@ export interface HostRunOptions {
   noRollback?: boolean;
   /** What a generation recorded by this run says about it. */
   record?: RecordContext;
+  /**
+   * Who takes the host's lock for the apply (src/runner/host-lock.ts), and how long to wait for
+   * it. Every command that changes a host passes it; without it nothing is locked (unit tests).
+   */
+  lock?: LockIdentity;
 }
+
+/** A run whose plan went stale under it (another batch ran since its read) reads again, so often. */
+const MAX_READS = 3;
 
 type Finish = (result: Omit<HostResult, 'host' | 'durationMs'>) => HostResult;
 
@@ -110,7 +128,10 @@ interface ConvergeOptions extends Omit<HostRunOptions, 'commandLine' | 'open'> {
 
 /**
  * Read and plan, then (unless a check, or nothing to do) apply. A task list that asks for no
- * fact skips the read: nothing there to learn, and a round trip saved.
+ * fact skips the read: nothing there to learn, and a round trip saved. The read also finds the
+ * host's lock: held by another run, the host fails here, before anything is planned (a check
+ * says the host is mid-apply). A batch that finds another one ran since the read changes
+ * nothing, and the host is read and planned again.
  */
 async function converge(
   host: HostSpec,
@@ -119,56 +140,103 @@ async function converge(
   options: ConvergeOptions,
 ): Promise<HostResult> {
   const { observer } = options;
-  let read: PlanOutcome;
+  const waitUntil = Date.now() + (options.lock?.waitSeconds ?? 0) * 1000;
+  const waitLeft = () => Math.max(0, (waitUntil - Date.now()) / 1000);
   let cutOff: string | undefined;
-  if (factRequests(host, tasks, options).length === 0) {
-    read = planWithoutRead(host, tasks, options.selected);
-  } else {
-    observer.hostPhase?.(host.name, 'reading facts');
-    const readStarted = Date.now();
-    const outcome = await readAndPlan(session, host, tasks, {
-      selected: options.selected,
-      commandLine: options.commandLine,
-      extraFacts: cutOffFacts(),
+  const finish: Finish = (result) =>
+    options.finish(cutOff === undefined ? result : { ...result, cutOff });
+  for (let reads = 1; ; reads++) {
+    let read: PlanOutcome;
+    let serial: string | undefined;
+    if (factRequests(host, tasks, options).length === 0) {
+      read = planWithoutRead(host, tasks, options.selected);
+    } else {
+      observer.hostPhase?.(host.name, 'reading facts');
+      const readStarted = Date.now();
+      // A check never waits for the lock: it says what it found.
+      const wait = options.check ? 0 : waitLeft();
+      const outcome = await readAndPlan(session, host, tasks, {
+        selected: options.selected,
+        commandLine: options.commandLine,
+        extraFacts: [lockRequest(wait), ...cutOffFacts()],
+      });
+      const lock = outcome.facts ? lockFact(outcome.facts) : undefined;
+      if (outcome.facts && reads === 1) cutOff = describeCutOff(outcome.facts);
+      observer.detail?.(
+        host.name,
+        1,
+        `read the host's state: 1 round trip, ${Date.now() - readStarted} ms`,
+      );
+      if (lock?.state === 'held') {
+        const message = options.check
+          ? midApplyMessage(lock.holder)
+          : lockedMessage(lock.holder, options.lock?.waitSeconds ?? 0);
+        return finish({
+          status: 'failed',
+          tasks: skippedTasks(tasks, options.check ? 'not checked: mid-apply' : 'not run: locked'),
+          message,
+          stats: session.stats,
+        });
+      }
+      serial = lock?.serial;
+      read = outcome;
+    }
+    if (!read.ok) {
+      for (const r of read.tasks) observer.taskFinished?.(host.name, r);
+      return finish({
+        status: read.status,
+        tasks: read.tasks,
+        ...(read.failedTask !== undefined ? { failedTask: read.failedTask } : {}),
+        message: read.message,
+        stats: session.stats,
+      });
+    }
+    const { plans } = read;
+    const ops = planOps(plans, {
+      noRollback: options.noRollback === true,
+      ...(options.record ? { record: options.record } : {}),
     });
-    if (outcome.facts) cutOff = describeCutOff(outcome.facts);
-    read = outcome;
+    if (options.check || ops.length === 0) {
+      const results = plans.map((p) => taskResult(p, options.selected, 0));
+      for (const r of results) observer.taskFinished?.(host.name, r);
+      return finish({ status: hostStatus(results), tasks: results, stats: session.stats });
+    }
+    if (options.signal.aborted) {
+      return finish({
+        status: 'skipped',
+        tasks: skippedTasks(tasks, 'interrupted before applying'),
+        stats: session.stats,
+      });
+    }
+    const first = ops[0]?.task ?? tasks[0]?.name ?? '';
+    const locked = options.lock
+      ? [
+          lockOp(first, options.lock, {
+            ...(serial !== undefined ? { serial } : {}),
+            waitSeconds: waitLeft(),
+          }),
+        ]
+      : [];
+    const result = await apply(host, plans, [...locked, ...ops], session, {
+      ...options,
+      finish,
+      applyTimeoutMs: (options.applyTimeoutMs ?? 300_000) + waitLeft() * 1000,
+    });
+    if (result !== 'moved') return result;
     observer.detail?.(
       host.name,
       1,
-      `read the host's state: 1 round trip, ${Date.now() - readStarted} ms`,
+      'another run changed this host since it was read: reading it again',
     );
+    if (reads >= MAX_READS) {
+      return finish({
+        status: 'failed',
+        tasks: skippedTasks(tasks, 'not run: the host kept changing'),
+        message: `other runs changed this host each time it was read (${reads} reads); nothing was changed by this run`,
+        stats: session.stats,
+      });
+    }
   }
-  const finish: Finish = (result) =>
-    options.finish(cutOff === undefined ? result : { ...result, cutOff });
-  if (!read.ok) {
-    for (const r of read.tasks) observer.taskFinished?.(host.name, r);
-    return finish({
-      status: read.status,
-      tasks: read.tasks,
-      ...(read.failedTask !== undefined ? { failedTask: read.failedTask } : {}),
-      message: read.message,
-      stats: session.stats,
-    });
-  }
-  const { plans } = read;
-  const ops = planOps(plans, {
-    noRollback: options.noRollback === true,
-    ...(options.record ? { record: options.record } : {}),
-  });
-  if (options.check || ops.length === 0) {
-    const results = plans.map((p) => taskResult(p, options.selected, 0));
-    for (const r of results) observer.taskFinished?.(host.name, r);
-    return finish({ status: hostStatus(results), tasks: results, stats: session.stats });
-  }
-  if (options.signal.aborted) {
-    return finish({
-      status: 'skipped',
-      tasks: skippedTasks(tasks, 'interrupted before applying'),
-      stats: session.stats,
-    });
-  }
-  return apply(host, plans, ops, session, { ...options, finish });
 }
 
 /** The apply round trip, with live per-task progress, and the host's result from its outcome. */
@@ -178,8 +246,9 @@ async function apply(
   ops: readonly Op[],
   session: HostSession,
   options: ConvergeOptions,
-): Promise<HostResult> {
-  const { observer, finish } = options;
+): Promise<HostResult | 'moved'> {
+  const { observer } = options;
+  let { finish } = options;
   observer.hostPhase?.(host.name, 'applying');
   for (const op of ops) if (op.change) observer.detail?.(host.name, 2, opSummary(op));
   const progress = new TaskProgress(host.name, plans, ops, options.selected, observer);
@@ -207,6 +276,23 @@ async function apply(
     `applied ${changesDone} of ${changeCount} changes: 1 round trip, ${Date.now() - applyStarted} ms`,
   );
   const stats = session.stats;
+  const lock = outcome.lock;
+  if (lock?.moved !== undefined) return 'moved';
+  if (lock?.busy !== undefined) {
+    return finish({
+      status: 'failed',
+      tasks: skippedTasks(
+        plans.map((p) => ({ name: p.task })),
+        'not run: locked',
+      ),
+      message: lockedMessage(parseKeyValues(lock.busy), options.lock?.waitSeconds ?? 0),
+      stats,
+    });
+  }
+  if (lock?.tookOver !== undefined) {
+    const { holder, bootId } = lock.tookOver;
+    finish = withLockTakenOver(finish, tookOverMessage(parseKeyValues(holder), bootId));
+  }
   if (outcome.interrupted) {
     // Ctrl-C: the batch finished the task in flight and started no other.
     const all = progress.results((p) => skippedTask(p.task, 'interrupted'));
@@ -244,6 +330,10 @@ async function apply(
     ...(rollback ? { rollback } : {}),
     stats,
   });
+}
+
+function withLockTakenOver(finish: Finish, message: string): Finish {
+  return (result) => finish({ ...result, lockTakenOver: message });
 }
 
 /** What became of a host whose restart or health check failed; undefined for other failures. */

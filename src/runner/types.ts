@@ -34,6 +34,8 @@ export interface HostResult {
   rollback?: RollbackReport;
   /** How an earlier run's batch that lost its session ended on the host (src/runner/cut-off.ts). */
   cutOff?: string;
+  /** The lock this run took over from a holder that is gone (src/runner/host-lock.ts). */
+  lockTakenOver?: string;
   durationMs: number;
   stats: TransportStats;
 }

@@ -8,6 +8,7 @@ import { registerRollback } from './rollback.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerStatus } from './status.js';
+import { registerUnlock } from './unlock.js';
 import { registerValidate } from './validate.js';
 
 /** Registers every command on the yargs instance; `setExit` carries a command's exit code out. */
@@ -22,4 +23,5 @@ export function registerCommands(cli: Argv, setExit: (code: number) => void): vo
   registerRestart(cli, setExit);
   registerGenerations(cli, setExit);
   registerRollback(cli, setExit);
+  registerUnlock(cli, setExit);
 }

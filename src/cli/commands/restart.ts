@@ -2,12 +2,13 @@ import type { Argv } from 'yargs';
 import { RESTART_TASKS } from '../../../tasks/index.js';
 import { day2Args, day2Epilogue, day2Options } from '../day2.js';
 import type { HostSelectionArgs } from '../../runner/select-hosts.js';
-import { rollingOptions } from '../options.js';
+import { lockOptions, rollingOptions } from '../options.js';
 import { runTaskList } from '../run-tasks.js';
 
 export interface RestartArgs extends HostSelectionArgs {
   serial?: string | undefined;
   maxFailPercentage?: number | undefined;
+  waitLock?: number | undefined;
   json: boolean;
   verbose: number;
 }
@@ -21,6 +22,7 @@ export async function restartCommand(args: RestartArgs): Promise<number> {
   return runTaskList(
     { ...args, check: false, diff: false, detailedExitcode: false },
     RESTART_TASKS,
+    'restart',
   );
 }
 
@@ -29,8 +31,10 @@ export function registerRestart(cli: Argv, setExit: (code: number) => void): voi
     'restart',
     "restart the gateway on every selected host with run's health check (rolling with --serial); changes no file",
     (y) =>
-      rollingOptions(
-        day2Options(y, 'print one JSON report on stdout (the run report, task `restart`)'),
+      lockOptions(
+        rollingOptions(
+          day2Options(y, 'print one JSON report on stdout (the run report, task `restart`)'),
+        ),
       )
         .option('verbose', {
           alias: 'v',
@@ -52,6 +56,7 @@ export function registerRestart(cli: Argv, setExit: (code: number) => void): voi
           ...day2Args(argv),
           serial: argv.serial,
           maxFailPercentage: argv['max-fail-percentage'],
+          waitLock: argv['wait-lock'],
           verbose: argv.verbose,
         }),
       );

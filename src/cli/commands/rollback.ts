@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { rollbackTasks } from '../../../tasks/index.js';
 import { day2Args, day2Options } from '../day2.js';
 import type { HostSelectionArgs } from '../../runner/select-hosts.js';
-import { rollingOptions } from '../options.js';
+import { lockOptions, rollingOptions } from '../options.js';
 import { runTaskList } from '../run-tasks.js';
 
 export interface RollbackArgs extends HostSelectionArgs {
@@ -10,6 +10,7 @@ export interface RollbackArgs extends HostSelectionArgs {
   check: boolean;
   serial?: string | undefined;
   maxFailPercentage?: number | undefined;
+  waitLock?: number | undefined;
   json: boolean;
   verbose: number;
 }
@@ -22,7 +23,11 @@ export interface RollbackArgs extends HostSelectionArgs {
  */
 export async function rollbackCommand(args: RollbackArgs): Promise<number> {
   // The files come from the host's own generation: no secret of the inventory is deployed.
-  return runTaskList({ ...args, diff: false, detailedExitcode: false }, rollbackTasks(args.to));
+  return runTaskList(
+    { ...args, diff: false, detailedExitcode: false },
+    rollbackTasks(args.to),
+    'rollback',
+  );
 }
 
 export function registerRollback(cli: Argv, setExit: (code: number) => void): void {
@@ -30,8 +35,10 @@ export function registerRollback(cli: Argv, setExit: (code: number) => void): vo
     'rollback',
     'put each selected host back on an earlier generation (default: the one before its current), restart, health-check, record it',
     (y) =>
-      rollingOptions(
-        day2Options(y, 'print one JSON report on stdout (the run report, task `rollback`)'),
+      lockOptions(
+        rollingOptions(
+          day2Options(y, 'print one JSON report on stdout (the run report, task `rollback`)'),
+        ),
       )
         .option('to', {
           type: 'number',
@@ -62,6 +69,7 @@ export function registerRollback(cli: Argv, setExit: (code: number) => void): vo
           check: argv.check,
           serial: argv.serial,
           maxFailPercentage: argv['max-fail-percentage'],
+          waitLock: argv['wait-lock'],
           verbose: argv.verbose,
         }),
       );

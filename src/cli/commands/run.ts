@@ -8,6 +8,7 @@ import {
   hostSelectionArgs,
   hostSelectionOptions,
   jsonOption,
+  lockOptions,
   rollingOptions,
   shardOption,
 } from '../options.js';
@@ -46,7 +47,10 @@ export function selectedTasks(tags?: string[], skipTags?: string[]): Set<TaskNam
 export async function runCommand(args: RunArgs): Promise<number> {
   checkRollingArgs(args);
   const { tags, skipTags, ...run } = args;
-  return runTasks(run, TASKS, selectedTasks(tags, skipTags), { resolveSecrets: true });
+  return runTasks(run, TASKS, selectedTasks(tags, skipTags), {
+    resolveSecrets: true,
+    command: 'run',
+  });
 }
 
 export function registerRun(cli: Argv, setExit: (code: number) => void): void {
@@ -55,7 +59,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
     `converge every selected host: ${TASK_NAMES.join(', ')} (hosts in parallel)`,
     (y) =>
       jsonOption(
-        shardOption(rollingOptions(forksOption(hostSelectionOptions(y)))),
+        lockOptions(shardOption(rollingOptions(forksOption(hostSelectionOptions(y))))),
         'print one JSON report on stdout instead of the human output',
       )
         .option('check', {
@@ -115,6 +119,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           junit: argv.junit,
           verbose: argv.verbose,
           noRollback: !argv.rollback,
+          waitLock: argv['wait-lock'],
         }),
       );
     },

@@ -1,0 +1,61 @@
+# shellcheck shell=sh
+# The host side of `hermes-fleet unlock`: lets go of the host's lock (op_lock in apply.sh;
+# src/runner/host-lock.ts). Input: one line, `path=LOCK<TAB>seconds=N`.
+#
+# A free lock whose file still names a holder that is gone (killed, or the host rebooted) has
+# its file cleared. A lock a batch holds is ended the way Ctrl-C ends a run: SIGINT to the batch
+# the file names, which finishes the operation in flight (a failed health check still rolls
+# back), starts no other task, and lets go as it exits; this waits up to N seconds for that.
+#
+# Output: `unlock<TAB>STATE<TAB>BASE64` with the holder file as found, STATE one of `free`,
+# `cleared` (a holder that was gone), `stopped` (the batch let go), `held` (it did not in time).
+export LC_ALL=C
+T=$(printf '\t')
+IFS= read -r line || exit 0
+path=
+seconds=60
+set -f
+IFS=$T
+# shellcheck disable=SC2086 # split on tabs on purpose, globbing is off
+set -- $line
+set +f
+for f; do
+  case $f in
+  path=*) path=${f#*=} ;;
+  seconds=*) seconds=${f#*=} ;;
+  *) printf 'unknown field %s\n' "${f%%=*}" >&2 && exit 2 ;;
+  esac
+done
+say() { printf 'unlock\t%s\t%s\n' "$1" "$holder"; }
+holder=
+if [ ! -f "$path" ]; then
+  say free
+  exit 0
+fi
+holder=$(head -c 4096 -- "$path" </dev/null | base64 -w0)
+command exec 9<>"$path" || exit 125
+# Held for an instant to clear a stale file: a batch waits for it (at least 2 s).
+if flock -x -n 9; then
+  if [ -s "$path" ]; then
+    : >"$path"
+    say cleared
+  else
+    say free
+  fi
+  exit 0
+fi
+batch=
+while IFS= read -r l; do
+  case $l in batch=*) batch=${l#batch=} ;; esac
+done <"$path"
+case $batch in
+'' | *[!0-9]*) ;;
+*) kill -INT "$batch" 2>/dev/null || true ;;
+esac
+if flock -x -w "$seconds" 9; then
+  # The batch clears the file as it exits; one that could not (killed meanwhile) is cleared here.
+  [ ! -s "$path" ] || : >"$path"
+  say stopped
+else
+  say held
+fi
