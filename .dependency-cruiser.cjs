@@ -1,7 +1,8 @@
 // The import rules of docs/architecture.md, checked by `npm run lint` (depcruise). Arrows run one
 // way: leaves (inventory, exec, errors, secret, dotenv) <- transport <- facts <- plan <- tasks;
-// plan <- apply <- runner <- report <- cli. Test files and fixtures may reach anywhere.
-const tests = '(\\.test\\.ts$|/fixtures/|^test/)';
+// plan <- apply <- runner <- report <- cli. Test files and the test helpers (test/utils) may reach
+// anywhere; nothing that is built reaches them.
+const tests = '(\\.test\\.ts$|^test/)';
 const above = (...layers) => `^src/(${layers.join('|')})/`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -67,6 +68,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/report/', pathNot: tests },
       to: { path: [above('cli'), '^tasks/(?!index\\.ts$)'] },
+    },
+    {
+      name: 'test-helpers-stay-out-of-the-build',
+      comment: 'test/ (the helpers in test/utils, the e2e harness) serves tests only',
+      severity: 'error',
+      from: { pathNot: tests },
+      to: { path: '^test/' },
     },
     {
       name: 'no-circular',

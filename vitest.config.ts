@@ -22,7 +22,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'tasks/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: [
+            'src/**/*.test.ts',
+            'tasks/**/*.test.ts',
+            'test/unit/**/*.test.ts',
+            'test/utils/**/*.test.ts',
+          ],
         },
       },
       {

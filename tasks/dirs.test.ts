@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { FactRequest } from '../src/facts/types.js';
 import { PlanError } from '../src/plan/types.js';
 import { dirsTask, managedDirs } from './dirs.js';
-import { ABSENT, HERMES_750, dir, file, makeFacts, symlink } from './fixtures/facts.js';
-import { makeHost } from './fixtures/host.js';
+import { ABSENT, HERMES_750, dir, file, makeFacts, symlink } from '../test/utils/facts.js';
+import { makeHost } from '../test/utils/host.js';
 
 const host = makeHost();
 const ALL = [

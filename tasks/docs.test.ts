@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../src/plan/types.js';
 import { docsTask } from './docs.js';
-import { ABSENT, file, makeFacts } from './fixtures/facts.js';
-import type { FactsInput } from './fixtures/facts.js';
-import { makeHost } from './fixtures/host.js';
+import { ABSENT, file, makeFacts } from '../test/utils/facts.js';
+import type { FactsInput } from '../test/utils/facts.js';
+import { makeHost } from '../test/utils/host.js';
 
 const D640 = { mode: 0o640, user: 'hermes', group: 'hermes' };
 const SOUL = '/var/lib/hermes/workspace/SOUL.md';

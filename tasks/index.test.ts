@@ -12,8 +12,8 @@ import {
   file,
   freshFacts,
   planAll,
-} from './fixtures/facts.js';
-import { makeHost } from './fixtures/host.js';
+} from '../test/utils/facts.js';
+import { makeHost } from '../test/utils/host.js';
 import { TASKS } from './index.js';
 
 const secret = (v: string) => new Secret(v, 'test');

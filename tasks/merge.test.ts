@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { PathFact } from '../src/facts/types.js';
 import type { Change } from '../src/plan/types.js';
-import { ABSENT, bare, file, freshFacts, makeFacts } from './fixtures/facts.js';
-import { makeHost } from './fixtures/host.js';
+import { ABSENT, bare, file, freshFacts, makeFacts } from '../test/utils/facts.js';
+import { makeHost } from '../test/utils/host.js';
 import { managedSettings, mergeTask } from './merge.js';
 import { PYYAML_DOCUMENT } from './lib/yaml-compat.js';
 

@@ -3,8 +3,15 @@ import type { HostFacts } from '../src/facts/types.js';
 import type { HermesSettings, HostSpec, ReleaseArchive } from '../src/inventory/types.js';
 import { describeChange } from '../src/report/describe.js';
 import { PlanError, type Change, type TaskPlan } from '../src/plan/types.js';
-import { applyChanges, converge, dir, freshFacts, makeFacts, planAll } from './fixtures/facts.js';
-import { makeHost } from './fixtures/host.js';
+import {
+  applyChanges,
+  converge,
+  dir,
+  freshFacts,
+  makeFacts,
+  planAll,
+} from '../test/utils/facts.js';
+import { makeHost } from '../test/utils/host.js';
 import { releaseTask } from './release.js';
 
 function archive(id: string, format: ReleaseArchive['format'] = 'gzip'): ReleaseArchive {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { defaultHermes, makeHost } from './fixtures/host.js';
+import { defaultHermes, makeHost } from '../test/utils/host.js';
 import { RESTART_TASKS, REPORTED_TASK_NAMES, TASK_NAMES, serviceAccess } from './index.js';
 import { serviceTask } from './service.js';
-import { freshFacts, planAll } from './fixtures/facts.js';
+import { freshFacts, planAll } from '../test/utils/facts.js';
 
 describe('the restart task', () => {
   it('asks no fact, so a restart costs no read round trip', () => {

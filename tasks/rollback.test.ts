@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DirEntry, GenerationEntry, PathFact } from '../src/facts/types.js';
 import { PlanError } from '../src/plan/types.js';
-import { file, makeFacts } from './fixtures/facts.js';
-import { makeHost } from './fixtures/host.js';
+import { file, makeFacts } from '../test/utils/facts.js';
+import { makeHost } from '../test/utils/host.js';
 import { CURRENT_GENERATION, GENERATIONS_DIR } from './lib/layout.js';
 import { rollbackTask } from './rollback.js';
 

@@ -4,9 +4,9 @@ import type { HermesSettings } from '../src/inventory/types.js';
 import type { Change } from '../src/plan/types.js';
 import { PlanError } from '../src/plan/types.js';
 import { Secret, isSecret } from '../src/secret.js';
-import { ABSENT, bare, dir, file, makeFacts, symlink } from './fixtures/facts.js';
-import type { FactsInput } from './fixtures/facts.js';
-import { makeHost } from './fixtures/host.js';
+import { ABSENT, bare, dir, file, makeFacts, symlink } from '../test/utils/facts.js';
+import type { FactsInput } from '../test/utils/facts.js';
+import { makeHost } from '../test/utils/host.js';
 import { secretsTask } from './secrets.js';
 
 const ENV = '/var/lib/hermes/.hermes/.env';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../src/plan/types.js';
-import { group, makeFacts, user } from './fixtures/facts.js';
-import { makeHost } from './fixtures/host.js';
+import { group, makeFacts, user } from '../test/utils/facts.js';
+import { makeHost } from '../test/utils/host.js';
 import { usersTask } from './users.js';
 
 const host = makeHost();

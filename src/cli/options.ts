@@ -1,9 +1,11 @@
 import type { Argv } from 'yargs';
 import { UserError } from '../errors.js';
+import { checkForks, type HostSelectionArgs } from '../runner/select-hosts.js';
 
 /**
  * Option builders shared by every command that reads an inventory (validate, inventory, run,
- * status), so the flags mean the same everywhere.
+ * status, …), so the flags mean the same everywhere; and, beside each, what reads or checks its
+ * value. A command adds a shared flag by chaining its builder in its own `register…`.
  */
 
 export function inventoryOption<T>(yargs: Argv<T>) {
@@ -52,11 +54,24 @@ export function forksOption<T>(yargs: Argv<T>, short = true) {
   });
 }
 
-/** --forks is a whole number of hosts, at least one (2.5 or NaN are refused before any host). */
-export function checkForks(forks: number): void {
-  if (!Number.isInteger(forks) || forks < 1) {
-    throw new UserError(`--forks ${forks}: must be a whole number of at least 1`);
-  }
+/**
+ * The host selection read off a parsed argv (hostSelectionOptions, forksOption and, where the
+ * command has it, shardOption), for hostsToContact.
+ */
+export function hostSelectionArgs(argv: {
+  inventory: string[];
+  limit?: string | undefined;
+  'extra-vars'?: string[] | undefined;
+  forks: number;
+  shard?: string | undefined;
+}): HostSelectionArgs {
+  return {
+    inventory: argv.inventory,
+    limit: argv.limit,
+    extraVars: argv['extra-vars'],
+    forks: argv.forks,
+    shard: argv.shard,
+  };
 }
 
 export function shardOption<T>(yargs: Argv<T>) {
@@ -111,4 +126,20 @@ export function checkMaxFailPercentage(pct: number | undefined): void {
   if (pct !== undefined && (!(pct >= 0) || pct > 100)) {
     throw new UserError(`--max-fail-percentage ${pct}: must be between 0 and 100`);
   }
+}
+
+/**
+ * What a command that changes hosts (run, restart, rollback) checks before it reads the
+ * inventory: its rolling flags, --forks and --wait-lock.
+ */
+export function checkRollingArgs(args: {
+  serial?: string | undefined;
+  forks: number;
+  maxFailPercentage?: number | undefined;
+  waitLock?: number | undefined;
+}): void {
+  checkSerial(args.serial);
+  checkForks(args.forks);
+  checkMaxFailPercentage(args.maxFailPercentage);
+  checkWaitLock(args.waitLock);
 }

@@ -1,9 +1,14 @@
 import type { RunObserver } from '../runner/types.js';
-import { isTransportWarning } from '../transport/warnings.js';
+
+/** A transport warning as every command prints it on stderr. */
+export function printWarning(host: string, text: string): void {
+  process.stderr.write(`warning: ${host}: ${text}\n`);
+}
 
 /**
- * Wraps an observer so transport warnings are also collected, per host, for printing once the
- * run is over (after a live view has finished drawing). Everything still reaches `observer`.
+ * Wraps a run's observer so that transport warnings (its `warning` events) are collected, per
+ * host, for printing once the run is over (after a live view has finished drawing), and also
+ * reach the view as level-1 detail, so that -v shows each where it happened.
  */
 export function collectTransportWarnings(observer: RunObserver): {
   observer: RunObserver;
@@ -14,9 +19,10 @@ export function collectTransportWarnings(observer: RunObserver): {
     warnings,
     observer: {
       ...observer,
-      detail(host, level, text) {
-        if (isTransportWarning(text)) warnings.push({ host, text });
-        observer.detail?.(host, level, text);
+      warning(host, text) {
+        warnings.push({ host, text });
+        observer.warning?.(host, text);
+        observer.detail?.(host, 1, text);
       },
     },
   };

@@ -3,15 +3,12 @@ import type { Change } from '../plan/types.js';
 import { formatMode } from '../facts/types.js';
 import { describeChange } from './describe.js';
 import {
-  ABSENT,
-  HERMES,
   authChange,
   configChange,
-  dirFact,
   envChange,
   expectNoSecret,
-  fileFact,
-} from './fixtures.js';
+} from '../../test/utils/run-results.js';
+import { ABSENT, HERMES_750, bare, dir, file } from '../../test/utils/facts.js';
 
 const ROOT = { mode: 0o644, user: 'root', group: 'root' };
 
@@ -36,7 +33,7 @@ describe('describeChange', () => {
     ],
     [
       'new directory',
-      { kind: 'dir', path: '/var/lib/hermes', attrs: HERMES, before: ABSENT },
+      { kind: 'dir', path: '/var/lib/hermes', attrs: HERMES_750, before: ABSENT },
       'create directory /var/lib/hermes (0750 hermes:hermes)',
     ],
     [
@@ -44,8 +41,8 @@ describe('describeChange', () => {
       {
         kind: 'dir',
         path: '/var/lib/hermes',
-        attrs: HERMES,
-        before: dirFact({ ...HERMES, mode: 0o700 }),
+        attrs: HERMES_750,
+        before: dir({ ...HERMES_750, mode: 0o700 }),
       },
       'mode 0700 → 0750 /var/lib/hermes',
     ],
@@ -54,8 +51,8 @@ describe('describeChange', () => {
       {
         kind: 'dir',
         path: '/var/lib/hermes',
-        attrs: HERMES,
-        before: dirFact({ mode: 0o750, user: 'root', group: 'root' }),
+        attrs: HERMES_750,
+        before: dir({ mode: 0o750, user: 'root', group: 'root' }),
       },
       'owner root:root → hermes:hermes /var/lib/hermes',
     ],
@@ -64,8 +61,8 @@ describe('describeChange', () => {
       {
         kind: 'dir',
         path: '/d',
-        attrs: HERMES,
-        before: dirFact({ mode: 0o755, user: 'root', group: 'root' }),
+        attrs: HERMES_750,
+        before: dir({ mode: 0o755, user: 'root', group: 'root' }),
       },
       'mode 0755 → 0750, owner root:root → hermes:hermes /d',
     ],
@@ -82,7 +79,7 @@ describe('describeChange', () => {
     ],
     [
       'updated file',
-      configChange(fileFact({ mode: 0o640, user: 'hermes', group: 'hermes' }, { text: 'a' })),
+      configChange(file('a', { mode: 0o640, user: 'hermes', group: 'hermes' })),
       `update /var/lib/hermes/.hermes/config.yaml`,
     ],
     [
@@ -92,7 +89,7 @@ describe('describeChange', () => {
     ],
     [
       'attrs',
-      { kind: 'attrs', path: '/x', attrs: { ...ROOT, mode: 0o640 }, before: fileFact(ROOT) },
+      { kind: 'attrs', path: '/x', attrs: { ...ROOT, mode: 0o640 }, before: bare(ROOT) },
       'mode 0644 → 0640 /x',
     ],
     [
@@ -115,7 +112,7 @@ describe('describeChange', () => {
       },
       'link /usr/local/bin/hermes → /opt/b (was → /opt/a)',
     ],
-    ['remove', { kind: 'remove', path: '/tmp/x', before: fileFact(ROOT) }, 'remove file /tmp/x'],
+    ['remove', { kind: 'remove', path: '/tmp/x', before: bare(ROOT) }, 'remove file /tmp/x'],
     [
       'restart',
       {

@@ -3,17 +3,14 @@ import type { Change } from '../plan/types.js';
 import { Secret } from '../secret.js';
 import { renderChangeDiff, secretDiff, type FileChange } from './diff.js';
 import {
-  ABSENT,
   AUTH_PATH,
   ENV_PATH,
-  HERMES,
   authChange,
   configChange,
-  dirFact,
   envChange,
   expectNoSecret,
-  fileFact,
-} from './fixtures.js';
+} from '../../test/utils/run-results.js';
+import { ABSENT, HERMES_750, bare, dir, file } from '../../test/utils/facts.js';
 
 const plain = { color: false };
 const ENV_ATTRS = { mode: 0o600, user: 'hermes', group: 'hermes' };
@@ -24,8 +21,7 @@ function secretFile(path: string, before: string | undefined, after: string): Fi
     path,
     body: { secret: new Secret(after, 'test') },
     attrs: ENV_ATTRS,
-    before:
-      before === undefined ? ABSENT : fileFact(ENV_ATTRS, { secret: new Secret(before, 'host') }),
+    before: before === undefined ? ABSENT : file(new Secret(before, 'host'), ENV_ATTRS),
   };
 }
 
@@ -36,7 +32,7 @@ function both(change: Change): string[] {
 describe('renderChangeDiff: text files', () => {
   it('is a unified diff with host and path in the headers', () => {
     const change = configChange(
-      fileFact({ mode: 0o640, user: 'hermes', group: 'hermes' }, { text: 'a: 1\nb: 2\n' }),
+      file('a: 1\nb: 2\n', { mode: 0o640, user: 'hermes', group: 'hermes' }),
     );
     expect(renderChangeDiff('web01', change, plain)).toBe(
       [
@@ -70,7 +66,7 @@ describe('renderChangeDiff: text files', () => {
   it('shows a file whose old content was not read without inventing a diff', () => {
     const out = renderChangeDiff(
       'web01',
-      configChange(fileFact({ mode: 0o640, user: 'hermes', group: 'hermes' })),
+      configChange(bare({ mode: 0o640, user: 'hermes', group: 'hermes' })),
       plain,
     );
     expect(out).toBe(
@@ -80,20 +76,14 @@ describe('renderChangeDiff: text files', () => {
 
   it('shows nothing when the content and attributes stay', () => {
     const same = configChange(
-      fileFact(
-        { mode: 0o640, user: 'hermes', group: 'hermes' },
-        { text: 'model:\n  default: new\nkeep: 1\n' },
-      ),
+      file('model:\n  default: new\nkeep: 1\n', { mode: 0o640, user: 'hermes', group: 'hermes' }),
     );
     expect(renderChangeDiff('web01', same, plain)).toBeUndefined();
   });
 
   it('escapes control characters of remote content', () => {
     const change = configChange(
-      fileFact(
-        { mode: 0o640, user: 'hermes', group: 'hermes' },
-        { text: 'evil: "\u001b]0;pwned\u0007"\n' },
-      ),
+      file('evil: "\u001b]0;pwned\u0007"\n', { mode: 0o640, user: 'hermes', group: 'hermes' }),
     );
     const out = renderChangeDiff('web01', change, plain) ?? '';
     expect(out).toContain('-evil: "\\x1b]0;pwned\\x07"');
@@ -113,7 +103,7 @@ describe('renderChangeDiff: mode and owner', () => {
       kind: 'attrs',
       path: '/var/lib/hermes/.hermes/config.yaml',
       attrs: { mode: 0o640, user: 'hermes', group: 'hermes' },
-      before: fileFact({ mode: 0o644, user: 'root', group: 'root' }),
+      before: bare({ mode: 0o644, user: 'root', group: 'root' }),
     };
     expect(renderChangeDiff('web01', change, plain)).toBe(
       [
@@ -127,8 +117,8 @@ describe('renderChangeDiff: mode and owner', () => {
     const change: Change = {
       kind: 'dir',
       path: '/d',
-      attrs: HERMES,
-      before: dirFact({ ...HERMES, mode: 0o700 }),
+      attrs: HERMES_750,
+      before: dir({ ...HERMES_750, mode: 0o700 }),
     };
     expect(renderChangeDiff('web01', change, plain)).toBe('web01:/d: mode 0700 → 0750');
   });
@@ -138,7 +128,11 @@ describe('renderChangeDiff: mode and owner', () => {
       renderChangeDiff('web01', { kind: 'group-create', name: 'hermes' }, plain),
     ).toBeUndefined();
     expect(
-      renderChangeDiff('web01', { kind: 'dir', path: '/d', attrs: HERMES, before: ABSENT }, plain),
+      renderChangeDiff(
+        'web01',
+        { kind: 'dir', path: '/d', attrs: HERMES_750, before: ABSENT },
+        plain,
+      ),
     ).toBeUndefined();
   });
 });
@@ -266,7 +260,7 @@ describe('renderChangeDiff: secret files', () => {
   it('says "(secret changed)" when the old content was not read', () => {
     const change: FileChange = {
       ...secretFile(ENV_PATH, undefined, "A='SECRET-VALUE-123'\n"),
-      before: fileFact(ENV_ATTRS),
+      before: bare(ENV_ATTRS),
     };
     expect(renderChangeDiff('web01', change, plain)).toBe(`web01:${ENV_PATH}: (secret changed)`);
   });
@@ -285,7 +279,7 @@ describe('renderChangeDiff: secret files', () => {
       path: ENV_PATH,
       body: { text: "A='1'\n" },
       attrs: ENV_ATTRS,
-      before: fileFact(ENV_ATTRS, { secret: new Secret("A='SECRET-VALUE-123'\n", 'host') }),
+      before: file(new Secret("A='SECRET-VALUE-123'\n", 'host'), ENV_ATTRS),
     };
     const out = renderChangeDiff('web01', change, plain) ?? '';
     expect(out).toContain('~ A (secret changed)');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Secret } from '../secret.js';
 import { jsonReportSchema, reportJsonSchema } from './json-schema.js';
 import { refuseSecrets, renderJsonReport, toJsonReport } from './json.js';
-import { ENV_PATH, expectNoSecret, sampleRun } from './fixtures.js';
+import { ENV_PATH, expectNoSecret, sampleRun } from '../../test/utils/run-results.js';
 
 function changesOf(report: ReturnType<typeof toJsonReport>, host: string, task: string) {
   return (

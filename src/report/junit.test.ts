@@ -1,72 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../runner/types.js';
 import { escapeXmlAttr, escapeXmlText, toJUnitXml } from './junit.js';
-import { changedHost, expectNoSecret, failedHost, sampleRun, unreachableHost } from './fixtures.js';
+import {
+  changedHost,
+  expectNoSecret,
+  failedHost,
+  sampleRun,
+  unreachableHost,
+} from '../../test/utils/run-results.js';
+import { parseXml, type XmlNode } from '../../test/utils/xml.js';
 
-interface XmlElement {
-  name: string;
-  attrs: Record<string, string>;
-  children: XmlElement[];
-  text: string;
-}
-
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function decode(text: string): string {
-  return text.replace(/&(#\d+|[a-z]+);|&/g, (whole, name: string | undefined) => {
-    if (name === undefined) throw new Error(`bare & in ${JSON.stringify(text)}`);
-    if (name.startsWith('#')) return String.fromCodePoint(Number(name.slice(1)));
-    const value = ENTITIES[name];
-    if (value === undefined) throw new Error(`unknown entity ${whole}`);
-    return value;
-  });
-}
-
-/** A strict little XML reader: well-formed nesting, quoted attributes, known entities only. */
-function parseXml(xml: string): XmlElement {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(xml))
-    throw new Error('control character in XML');
-  const body = xml.replace(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n/, '');
-  const root: XmlElement = { name: '#root', attrs: {}, children: [], text: '' };
-  const stack = [root];
-  const token = /<(\/?)([A-Za-z][\w.-]*)((?:\s+[\w.-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/gy;
-  let match: RegExpExecArray | null;
-  let pos = 0;
-  while ((match = token.exec(body))) {
-    pos = token.lastIndex;
-    const top = stack.at(-1);
-    if (!top) throw new Error('unbalanced');
-    const [, closing, name, rawAttrs, selfClosing, text] = match;
-    if (text !== undefined) {
-      if (text.includes('>') && text.includes(']]>')) throw new Error('raw ]]> in text');
-      top.text += decode(text);
-      continue;
-    }
-    if (closing) {
-      if (top.name !== name) throw new Error(`</${name ?? ''}> closes <${top.name}>`);
-      stack.pop();
-      continue;
-    }
-    const attrs: Record<string, string> = {};
-    for (const [, key, value] of (rawAttrs ?? '').matchAll(/([\w.-]+)="([^"]*)"/g)) {
-      if (key === undefined || value === undefined) continue;
-      if (key in attrs) throw new Error(`duplicate attribute ${key}`);
-      attrs[key] = decode(value);
-    }
-    const element: XmlElement = { name: name ?? '', attrs, children: [], text: '' };
-    top.children.push(element);
-    if (!selfClosing) stack.push(element);
-  }
-  if (pos !== body.length)
-    throw new Error(`cannot read XML at ${String(pos)}: ${body.slice(pos, pos + 40)}`);
-  if (stack.length !== 1 || root.children.length !== 1) throw new Error('not one root element');
-  const [document] = root.children;
-  if (!document) throw new Error('empty');
-  return document;
-}
-
-function suites(xml: string): XmlElement[] {
+function suites(xml: string): XmlNode[] {
   const doc = parseXml(xml);
   expect(doc.name).toBe('testsuites');
   return doc.children;

@@ -19,7 +19,7 @@ import {
   sampleRun,
   skippedHost,
   unreachableHost,
-} from './fixtures.js';
+} from '../../test/utils/run-results.js';
 
 /** A stream that keeps what listr2 draws into it. */
 function capture(): { stream: NodeJS.WriteStream; text(): string } {

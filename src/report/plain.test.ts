@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createPlainObserver, type PlainOptions } from './plain.js';
-import { expectNoSecret, failedHost, replay, sampleRun, unreachableHost } from './fixtures.js';
+import {
+  expectNoSecret,
+  failedHost,
+  replay,
+  sampleRun,
+  unreachableHost,
+} from '../../test/utils/run-results.js';
 
 function run(options: PlainOptions, result = sampleRun()): string {
   const writes: string[] = [];

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../runner/types.js';
 import { CHECK_MODE_NOTE, ansibleColumns, formatRecap, recapStats } from './recap.js';
-import { changedHost, failedHost, okHost, sampleRun, unreachableHost } from './fixtures.js';
+import {
+  changedHost,
+  failedHost,
+  okHost,
+  sampleRun,
+  unreachableHost,
+} from '../../test/utils/run-results.js';
 
 const STARS = '*'.repeat(69);
 

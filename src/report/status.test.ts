@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts, UnitFact } from '../facts/types.js';
 import { Secret } from '../secret.js';
-import { converge, freshFacts, planAll, UNIT_RUNNING } from '../../tasks/fixtures/facts.js';
-import { makeHost } from '../../tasks/fixtures/host.js';
+import { converge, freshFacts, planAll, UNIT_RUNNING } from '../../test/utils/facts.js';
+import { makeHost } from '../../test/utils/host.js';
 import { UNIT_NAME } from '../../tasks/lib/layout.js';
 import {
   serviceState,

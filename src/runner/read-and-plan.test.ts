@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Executor } from '../exec/executor.js';
 import type { TaskName } from '../plan/types.js';
 import { TASKS } from '../../tasks/index.js';
-import { makeHost } from '../../tasks/fixtures/host.js';
+import { makeHost } from '../../test/utils/host.js';
 import { readAndPlan } from './read-and-plan.js';
 
 const RUNNING_UNIT = Buffer.from(

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecOutcome, ExecRequest } from '../exec/executor.js';
-import { makeHost } from '../../tasks/fixtures/host.js';
+import { makeHost } from '../../test/utils/host.js';
 import { UnreachableError } from '../transport/ssh-errors.js';
+import { hostFanOut, type FanOut } from './fan-out.js';
 import type { HostSession } from './run-host.js';
 import { runCommandOnHosts, type CommandRunOptions } from './run-command.js';
 import { noTraffic } from './types.js';
@@ -23,7 +24,7 @@ function outcome(exitCode: number | null, fields: Partial<ExecOutcome> = {}): Ex
 function fakeFleet(behaviours: Record<string, Behaviour | 'unreachable'>) {
   const commands: Record<string, string> = {};
   const closed = new Set<string>();
-  const open: CommandRunOptions['open'] = (host) => {
+  const open: FanOut['open'] = (host) => {
     const behaviour = behaviours[host.name];
     if (behaviour === 'unreachable' || behaviour === undefined) {
       return Promise.reject(new UnreachableError('refused', `${host.name}: connection refused`));
@@ -51,14 +52,16 @@ const hosts = (...names: string[]) => names.map((name) => makeHost({}, name));
 
 function options(
   fleet: ReturnType<typeof fakeFleet>,
-  extra: Partial<CommandRunOptions> = {},
+  {
+    forks = 10,
+    interrupt = new AbortController().signal,
+    ...extra
+  }: Partial<CommandRunOptions> & { forks?: number; interrupt?: AbortSignal } = {},
 ): CommandRunOptions {
   return {
-    forks: 10,
-    open: fleet.open,
+    fanOut: hostFanOut(forks, interrupt, fleet.open),
     commandLine: (host, become) => `${become ? 'sudo ' : ''}run-on ${host.name}`,
     observer: {},
-    interrupt: new AbortController().signal,
     keepOutput: true,
     ...extra,
   };

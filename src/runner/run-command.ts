@@ -1,5 +1,5 @@
-import pLimit from 'p-limit';
 import type { HostSpec } from '../inventory/types.js';
+import type { FanOut } from './fan-out.js';
 import { errorMessage, isUnreachable } from './host-errors.js';
 import { exitCodeOf } from './run-fleet.js';
 import type { HostSession } from './run-host.js';
@@ -39,22 +39,19 @@ export interface CommandObserver {
   /** A chunk of a host's output, as it arrives. */
   output?(host: string, stream: OutputStream, chunk: Buffer): void;
   hostFinished?(result: CommandResult): void;
-  /** Transport warnings (host key checking off, …), as the run gets them. */
+  /** Transport warnings (host key checking off, …), as RunObserver's `warning`. */
   warning?(host: string, text: string): void;
 }
 
 export interface CommandRunOptions {
-  forks: number;
-  /** Opens the host's connection (the run's openSession); rejects when it cannot. */
-  open: (host: HostSpec) => Promise<{ session: HostSession; become: boolean }>;
+  /**
+   * Hosts at once, the login and Ctrl-C (onHosts): at its signal each command in flight is sent SIGINT (an
+   * SSH signal) and left to end; hosts not started yet are not contacted.
+   */
+  fanOut: FanOut;
   /** The command line for this host, given whether its login goes through sudo. */
   commandLine: (host: HostSpec, become: boolean) => string;
   observer: CommandObserver;
-  /**
-   * Ctrl-C: each command in flight is sent SIGINT (an SSH signal) and left to end; hosts not
-   * started yet are not contacted.
-   */
-  interrupt: AbortSignal;
   /**
    * After Ctrl-C, a command still running this much later has its connection closed. For
    * read-only commands (`logs -f`), so that a host whose sshd ignores signals cannot keep the
@@ -76,9 +73,8 @@ export async function runCommandOnHosts(
   options: CommandRunOptions,
 ): Promise<CommandRunResult> {
   const started = Date.now();
-  const limit = pLimit(Math.max(1, options.forks));
-  const results = await Promise.all(hosts.map((host) => limit(() => runOnHost(host, options))));
-  const interrupted = options.interrupt.aborted;
+  const results = await options.fanOut.each(hosts, (host) => runOnHost(host, options));
+  const interrupted = options.fanOut.signal.aborted;
   return {
     hosts: results,
     durationMs: Date.now() - started,
@@ -89,6 +85,7 @@ export async function runCommandOnHosts(
 
 async function runOnHost(host: HostSpec, options: CommandRunOptions): Promise<CommandResult> {
   const started = Date.now();
+  const interrupt = options.fanOut.signal;
   const finish = (result: Omit<CommandResult, 'host' | 'durationMs'>): CommandResult => {
     const full: CommandResult = { host: host.name, durationMs: Date.now() - started, ...result };
     options.observer.hostFinished?.(full);
@@ -96,13 +93,13 @@ async function runOnHost(host: HostSpec, options: CommandRunOptions): Promise<Co
   };
   const nothing = { exitCode: null, stdout: NO_OUTPUT, stderr: NO_OUTPUT };
   // A function, not the property: Ctrl-C can come at any await below.
-  const interrupted = (): boolean => options.interrupt.aborted;
+  const interrupted = (): boolean => interrupt.aborted;
   if (interrupted()) {
     return finish({ status: 'skipped', message: 'interrupted', ...nothing, stats: noTraffic() });
   }
   let opened: { session: HostSession; become: boolean };
   try {
-    opened = await options.open(host);
+    opened = await options.fanOut.open(host);
   } catch (error) {
     // Ctrl-C aborts the connects in flight: those hosts were not started, as the ones queued.
     if (interrupted()) {
@@ -129,11 +126,11 @@ async function runOnHost(host: HostSpec, options: CommandRunOptions): Promise<Co
     }, options.closeAfterInterruptMs);
   };
   if (options.closeAfterInterruptMs !== undefined) {
-    options.interrupt.addEventListener('abort', closeLater, { once: true });
+    interrupt.addEventListener('abort', closeLater, { once: true });
   }
   try {
     const outcome = await session.exec(options.commandLine(host, become), {
-      interrupt: options.interrupt,
+      interrupt,
       keepOutput: options.keepOutput,
       onStdout: (chunk) => options.observer.output?.(host.name, 'stdout', chunk),
       onStderr: (chunk) => options.observer.output?.(host.name, 'stderr', chunk),
@@ -162,7 +159,7 @@ async function runOnHost(host: HostSpec, options: CommandRunOptions): Promise<Co
     });
   } finally {
     clearTimeout(closer);
-    options.interrupt.removeEventListener('abort', closeLater);
+    interrupt.removeEventListener('abort', closeLater);
     session.close();
   }
 }

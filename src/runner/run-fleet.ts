@@ -1,17 +1,17 @@
-import pLimit from 'p-limit';
 import type { HostSpec } from '../inventory/types.js';
 import type { Task } from '../plan/task.js';
+import type { FanOut } from './fan-out.js';
 import { runHost, skippedTasks, type HostRunOptions } from './run-host.js';
 import { noTraffic, type HostResult, type RunResult } from './types.js';
 
-export interface FleetRunOptions extends Omit<HostRunOptions, 'signal'> {
-  forks: number;
+export interface FleetRunOptions extends Omit<HostRunOptions, 'signal' | 'open'> {
+  /** Hosts at once, Ctrl-C and the login (onHosts). */
+  fanOut: FanOut;
   /** Rolling deploy: batch sizes as given (`N` or `N%` of the selected hosts). */
   serial?: string;
   /** Stop starting batches once more than this % of the hosts so far failed. */
   maxFailPercentage?: number;
   detailedExitcode: boolean;
-  signal: AbortSignal;
 }
 
 /** Splits hosts into rolling batches: `--serial 2` → [2, 2, …]; `--serial 30%` → ceil(30% of n). */
@@ -50,12 +50,13 @@ export async function runFleet(
   options: FleetRunOptions,
 ): Promise<RunResult> {
   const started = Date.now();
-  const limit = pLimit(Math.max(1, options.forks));
+  const { fanOut, ...hostOptions } = options;
+  const signal = fanOut.signal;
   const results: HostResult[] = [];
   const batches = batchesOf(hosts, options.serial);
   let stoppedBy: string | undefined;
   for (const batch of batches) {
-    if (stoppedBy !== undefined || options.signal.aborted) {
+    if (stoppedBy !== undefined || signal.aborted) {
       for (const host of batch) {
         const why = stoppedBy ?? 'interrupted';
         // Every task listed as skipped, so the recap counts them as Ansible would.
@@ -72,8 +73,8 @@ export async function runFleet(
       }
       continue;
     }
-    const batchResults = await Promise.all(
-      batch.map((host) => limit(() => runHost(host, tasks, options))),
+    const batchResults = await fanOut.each(batch, (host) =>
+      runHost(host, tasks, { ...hostOptions, signal, open: fanOut.open }),
     );
     results.push(...batchResults);
     if (options.serial !== undefined) {
@@ -85,7 +86,7 @@ export async function runFleet(
       }
     }
   }
-  const interrupted = options.signal.aborted;
+  const interrupted = signal.aborted;
   return {
     mode: options.check ? 'check' : 'run',
     hosts: results,

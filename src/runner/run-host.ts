@@ -31,6 +31,7 @@ import {
 /** What the host runner needs from a connection: the executor, its counters, and close. */
 export interface HostSession extends Executor {
   readonly stats: TransportStats;
+  /** What the observers' `warning` event passes on (RunObserver, CommandObserver). */
   readonly warnings: readonly string[];
   close(): void;
 }
@@ -108,7 +109,7 @@ export async function runHost(
     });
   }
   const { session, become } = opened;
-  for (const warning of session.warnings) observer.detail?.(host.name, 1, warning);
+  for (const warning of session.warnings) observer.warning?.(host.name, warning);
   try {
     return await converge(host, tasks, session, {
       ...options,

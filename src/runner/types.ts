@@ -69,4 +69,10 @@ export interface RunObserver {
   hostFinished?(result: HostResult): void;
   /** Verbose detail (-v: command summaries and durations; -vv: the commands). */
   detail?(host: string, level: 1 | 2, text: string): void;
+  /**
+   * Something the transport must tell the person on every run, not only under -v (host key
+   * checking off, an ignored ssh config, a ProxyCommand not run): the connection's warnings,
+   * once per host as it logs in. Never a secret.
+   */
+  warning?(host: string, text: string): void;
 }

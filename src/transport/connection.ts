@@ -11,12 +11,21 @@ import {
   openClient,
   type HopSettings,
 } from './ssh-client.js';
+import {
+  collectOutput,
+  forwardInterrupt,
+  killOnAbort,
+  killOnTimeout,
+  RunningCommand,
+  settleOnClose,
+} from './command-steps.js';
 import { AbortedError, ConnectionLostError, UnreachableError } from './ssh-errors.js';
 import type { SshEndpoint, SshTarget } from './ssh-target.js';
 import type { ExecOutcome, ExecRequest, TransportStats } from '../exec/executor.js';
 import { writeStdin } from '../exec/write-stdin.js';
 
 export type { UnreachableReason } from './ssh-errors.js';
+export { sendSignal } from './command-steps.js';
 
 /**
  * What exec takes: the engine's ExecRequest (stdin, timeout, streaming output, interrupt) plus
@@ -119,162 +128,47 @@ class SshConnection implements Connection {
     if (options.signal?.aborted) return Promise.reject(new AbortedError('command aborted'));
 
     return new Promise<ExecResult>((resolve, reject) => {
-      const started = performance.now();
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      let exitCode: number | null = null;
-      let exitSignal: string | undefined;
-      let sawExit = false;
-      let channel: ClientChannel | undefined;
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-
-      const result = (timedOut: boolean): ExecResult => ({
-        exitCode: timedOut ? null : exitCode,
-        ...(exitSignal !== undefined && !timedOut ? { signal: exitSignal } : {}),
-        stdout: Buffer.concat(stdout),
-        stderr: Buffer.concat(stderr),
-        durationMs: performance.now() - started,
-        timedOut,
-      });
-      const settle = (finish: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.#inFlight.delete(onLost);
-        options.signal?.removeEventListener('abort', onAbort);
-        options.interrupt?.removeEventListener('abort', onInterrupt);
-        finish();
-      };
-      const kill = (): void => {
-        if (!channel) return;
-        // Either step throws once the channel or the connection is gone: nothing left to kill.
-        try {
-          sendSignal(channel, 'KILL');
-        } catch {
-          /* already gone */
-        }
-        try {
-          channel.close();
-        } catch {
-          /* already gone */
-        }
-      };
+      const run = new RunningCommand(resolve, reject);
       const onLost = (error: Error): void => {
-        settle(() => {
-          reject(error);
-        });
-      };
-      const onAbort = (): void => {
-        kill();
-        settle(() => {
-          reject(new AbortedError('command aborted'));
-        });
-      };
-      const onInterrupt = (): void => {
-        try {
-          if (channel) sendSignal(channel, 'INT');
-        } catch {
-          /* already gone */
-        }
+        run.fail(error);
       };
       this.#inFlight.add(onLost);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
-      if (options.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          kill();
-          settle(() => {
-            resolve(result(true));
-          });
-        }, options.timeoutMs);
-      }
-
-      const opened = (error: Error | undefined, ch: ClientChannel): void => {
-        if (error) {
-          settle(() => {
-            reject(
-              this.#unusable() ??
-                new ConnectionLostError(
-                  `${this.#label()}: cannot open a channel: ${error.message}`,
-                  { cause: error },
-                ),
-            );
-          });
-          return;
-        }
-        if (settled) {
-          // Timed out or aborted while the channel was being opened.
-          ch.close();
-          return;
-        }
-        channel = ch;
-        this.stats.channels += 1;
-        if (options.interrupt?.aborted) onInterrupt();
-        const keep = options.keepOutput !== false;
-        const deliver = (
-          chunk: Buffer,
-          kept: Buffer[],
-          callback: ((chunk: Buffer) => void) | undefined,
-        ): void => {
-          if (keep) kept.push(chunk);
-          if (!callback) return;
-          // A throwing callback must fail this command, not the ssh2 parser and the connection.
-          try {
-            callback(chunk);
-          } catch (callbackError) {
-            kill();
-            settle(() => {
-              reject(
-                callbackError instanceof Error ? callbackError : new Error(String(callbackError)),
-              );
-            });
-          }
-        };
-        ch.on('data', (chunk: Buffer) => {
-          deliver(chunk, stdout, options.onStdout);
-        });
-        ch.stderr.on('data', (chunk: Buffer) => {
-          deliver(chunk, stderr, options.onStderr);
-        });
-        ch.on('exit', (code: number | null, signalName?: string) => {
-          sawExit = true;
-          exitCode = typeof code === 'number' ? code : null;
-          if (typeof signalName === 'string') exitSignal = signalName;
-        });
-        ch.on('error', () => undefined);
-        ch.on('close', () => {
-          if (sawExit) {
-            settle(() => {
-              resolve(result(false));
-            });
-            return;
-          }
-          // A channel closed without an exit status is what a dying connection looks like;
-          // let the connection's close (which comes next) report it as lost.
-          setImmediate(() => {
-            const lost = this.#unusable();
-            settle(() => {
-              if (lost) reject(lost);
-              else resolve(result(false));
-            });
-          });
-        });
-        void writeStdin(ch, options.stdin);
-      };
-      try {
-        this.#client.exec(command, opened);
-      } catch (error) {
-        settle(() => {
-          reject(
-            this.#unusable() ??
-              new ConnectionLostError(`${this.#label()}: ${(error as Error).message}`, {
-                cause: error,
-              }),
-          );
-        });
-      }
+      run.onSettled(() => this.#inFlight.delete(onLost));
+      killOnAbort(run, options.signal);
+      forwardInterrupt(run, options.interrupt);
+      killOnTimeout(run, options.timeoutMs);
+      this.#openChannel(command, run, options);
     });
+  }
+
+  /** Opens the command's channel, then its output, its end and its stdin. */
+  #openChannel(command: string, run: RunningCommand, options: ExecOptions): void {
+    const cannotOpen = (error: Error, what: string): void => {
+      run.fail(
+        this.#unusable() ?? new ConnectionLostError(`${this.#label()}: ${what}`, { cause: error }),
+      );
+    };
+    const opened = (error: Error | undefined, channel: ClientChannel): void => {
+      if (error) {
+        cannotOpen(error, `cannot open a channel: ${error.message}`);
+        return;
+      }
+      if (run.settled) {
+        // Timed out or aborted while the channel was being opened.
+        channel.close();
+        return;
+      }
+      this.stats.channels += 1;
+      run.attach(channel);
+      collectOutput(run, channel, options);
+      settleOnClose(run, channel, () => this.#unusable());
+      void writeStdin(channel, options.stdin);
+    };
+    try {
+      this.#client.exec(command, opened);
+    } catch (error) {
+      cannotOpen(error as Error, (error as Error).message);
+    }
   }
 
   close(): void {
@@ -288,31 +182,6 @@ class SshConnection implements Connection {
     setTimeout(() => {
       this.#releaseHops();
     }, HOP_RELEASE_GRACE_MS).unref();
-  }
-}
-
-/** The parts of an ssh2 channel that sendSignal needs; not in ssh2's published types. */
-interface ChannelInternals {
-  outgoing?: { id: number; state: string };
-  _client?: { _protocol?: { signal?: (id: number, name: string) => void } };
-}
-
-/**
- * Sends a signal request (RFC 4254 6.9) on a command's channel. Every command here gets its
- * stdin and then EOF at once, and ssh2's own channel.signal() silently sends nothing once the
- * channel is no longer writable, which after EOF it never is, though the RFC allows requests
- * then. So this makes the very protocol call channel.signal() makes, on any channel whose
- * outgoing side is still open or only at EOF; should ssh2's inner names ever change, it falls
- * back to channel.signal().
- */
-export function sendSignal(channel: ClientChannel, name: 'INT' | 'KILL'): void {
-  const inner = channel as unknown as ChannelInternals;
-  const state = inner.outgoing?.state;
-  const protocol = inner._client?._protocol;
-  if (inner.outgoing && (state === 'open' || state === 'eof') && protocol?.signal) {
-    protocol.signal(inner.outgoing.id, name);
-  } else {
-    channel.signal(name);
   }
 }
 

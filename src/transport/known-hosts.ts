@@ -2,7 +2,6 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { quote } from '../exec/quote.js';
-import { transportWarning } from './warnings.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'off';
 
@@ -287,10 +286,9 @@ export async function checkHostKey(check: HostKeyCheck): Promise<HostKeyResult> 
   if (check.policy === 'off') {
     return {
       ok: true,
-      warning: transportWarning(
+      warning:
         `host key checking is off for ${name}: its ${keyLabel(keyType)} key ` +
-          `${fingerprintSha256(check.keyBlob)} was accepted without verification`,
-      ),
+        `${fingerprintSha256(check.keyBlob)} was accepted without verification`,
     };
   }
   const keyBase64 = check.keyBlob.toString('base64');

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { lostReason } from './connection.js';
-import { isTransportWarning, transportWarning } from './warnings.js';
 
 describe('lostReason', () => {
   it('says who closed the connection, or that keepalives went unanswered', () => {
@@ -12,13 +11,5 @@ describe('lostReason', () => {
       'connection reset by the host',
     );
     expect(lostReason(new Error('something else'))).toBe('something else');
-  });
-});
-
-describe('transport warnings', () => {
-  it('are recognised by their text', () => {
-    const text = transportWarning('host key checking is off for example');
-    expect(isTransportWarning(text)).toBe(true);
-    expect(isTransportWarning('some other detail')).toBe(false);
   });
 });

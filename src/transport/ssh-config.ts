@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { UserError } from '../errors.js';
 import type { HostKeyPolicy } from './known-hosts.js';
-import { transportWarning } from './warnings.js';
 
 /** Environment variable naming an ssh config file to use instead of ~/.ssh/config. */
 export const SSH_CONFIG_ENV = 'HERMES_FLEET_SSH_CONFIG';
@@ -216,9 +215,7 @@ async function lookupUncached(lookup: SshConfigLookup, file: string, explicit: b
     if (!warnedMissingSsh) {
       warnedMissingSsh = true;
       pendingWarnings.push(
-        transportWarning(
-          `${file} is ignored: the OpenSSH client (ssh), which hermes-fleet asks to resolve it, is not installed`,
-        ),
+        `${file} is ignored: the OpenSSH client (ssh), which hermes-fleet asks to resolve it, is not installed`,
       );
     }
     return undefined;

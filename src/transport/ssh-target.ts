@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { SshSettings } from '../inventory/types.js';
 import type { HostKeyPolicy } from './known-hosts.js';
-import { transportWarning } from './warnings.js';
 import { lookupSshConfig, takeSshConfigWarnings, type SshConfigValues } from './ssh-config.js';
 
 /** One SSH server to log in to: the target itself or a bastion on the way. */
@@ -193,10 +192,8 @@ export async function resolveSshTarget(name: string, ssh: SshSettings): Promise<
   const jump = await resolveJumpChain(jumpSpecs, identityFiles, 1, new Set());
   if (jumpText === undefined && config?.proxyCommand !== undefined) {
     warnings.push(
-      transportWarning(
-        `~/.ssh/config sets ProxyCommand for ${alias}, which hermes-fleet does not run; ` +
-          `connecting directly (use ProxyJump or ssh.jump for a bastion)`,
-      ),
+      `~/.ssh/config sets ProxyCommand for ${alias}, which hermes-fleet does not run; ` +
+        `connecting directly (use ProxyJump or ssh.jump for a bastion)`,
     );
   }
 

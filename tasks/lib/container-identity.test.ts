@@ -7,7 +7,7 @@ import {
   parseIdentity,
   renderIdentity,
 } from './container-identity.js';
-import { defaultHermes } from '../fixtures/host.js';
+import { defaultHermes } from '../../test/utils/host.js';
 
 const base = defaultHermes();
 const inputs = identityInputs(base);

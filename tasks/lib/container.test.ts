@@ -24,8 +24,8 @@ import {
   file,
   freshFacts,
   planAll,
-} from '../fixtures/facts.js';
-import { defaultHermes, makeHost } from '../fixtures/host.js';
+} from '../../test/utils/facts.js';
+import { defaultHermes, makeHost } from '../../test/utils/host.js';
 import { serviceTask } from '../service.js';
 import { identityInputs } from './container-identity.js';
 

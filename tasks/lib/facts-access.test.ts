@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InternalError } from '../../src/errors.js';
 import { Secret } from '../../src/secret.js';
 import { fileSecret, fileText, groupFact, pathFact, unitFact, userFact } from './facts-access.js';
-import { bare, file, makeFacts } from '../fixtures/facts.js';
+import { bare, file, makeFacts } from '../../test/utils/facts.js';
 
 const attrs = { mode: 0o640, user: 'hermes', group: 'hermes' };
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../src/secret.js';
 import { docsTask } from '../docs.js';
-import { ABSENT, converge, file, freshFacts, planAll } from '../fixtures/facts.js';
-import { makeHost } from '../fixtures/host.js';
+import { ABSENT, converge, file, freshFacts, planAll } from '../../test/utils/facts.js';
+import { makeHost } from '../../test/utils/host.js';
 import { mergeTask } from '../merge.js';
 import { secretsTask } from '../secrets.js';
 import { mergeConfigText } from './config-merge.js';

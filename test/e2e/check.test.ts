@@ -28,6 +28,8 @@ import {
   type Fleet,
 } from '../fleet/fleet.js';
 import { MANAGED_PATHS, runCli, snapshot, type CliResult } from './cli.js';
+import { parseXml } from '../utils/xml.js';
+import { UNIT_NAME as UNIT } from '../../tasks/lib/layout.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'hermes-fleet');
@@ -40,7 +42,6 @@ const CONFIG = `${HERMES_HOME}/config.yaml`;
 const ENV_FILE = `${HERMES_HOME}/.env`;
 const AUTH = `${HERMES_HOME}/auth.json`;
 const WORK = `${STATE_DIR}/workspace`;
-const UNIT = 'hermes-agent.service';
 const PENDING = '/run/hermes-fleet-restart-pending';
 const UNIT_FILE = `/etc/systemd/system/${UNIT}`;
 const DOCUMENTS = {
@@ -152,66 +153,6 @@ function outcome(report: JsonReport) {
 
 // ------------------------------------------------------------------------------------------
 // The JUnit report against its documented shape (docs/report-schema.md)
-
-interface XmlNode {
-  name: string;
-  attrs: Record<string, string>;
-  children: XmlNode[];
-  text: string;
-}
-
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function decodeXml(text: string): string {
-  if (/&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.test(text)) {
-    throw new Error(`unescaped & in ${JSON.stringify(text)}`);
-  }
-  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|\w+);/g, (_, e: string) =>
-    e.startsWith('#x')
-      ? String.fromCodePoint(parseInt(e.slice(2), 16))
-      : e.startsWith('#')
-        ? String.fromCodePoint(Number(e.slice(1)))
-        : (ENTITIES[e] ?? ''),
-  );
-}
-
-/** A strict reader for the XML subset a JUnit file uses: elements, attributes, text. */
-function parseXml(xml: string): XmlNode {
-  const prolog = '<?xml version="1.0" encoding="UTF-8"?>';
-  if (!xml.startsWith(prolog)) throw new Error('no XML declaration');
-  const token = /<(\/?)([A-Za-z][\w.-]*)((?:\s+[A-Za-z][\w.-]*="[^"<]*")*)\s*(\/?)>|([^<]+)/y;
-  const document: XmlNode = { name: '#document', attrs: {}, children: [], text: '' };
-  const stack: XmlNode[] = [document];
-  token.lastIndex = prolog.length;
-  while (token.lastIndex < xml.length) {
-    const at = token.lastIndex;
-    const match = token.exec(xml);
-    if (!match) throw new Error(`not well-formed at ${at}: ${xml.slice(at, at + 60)}`);
-    const [, close, name = '', attrText = '', selfClose, text] = match;
-    const top = stack.at(-1);
-    if (!top) throw new Error('content after the root element');
-    if (text !== undefined) {
-      top.text += decodeXml(text);
-    } else if (close) {
-      if (top.name !== name) throw new Error(`</${name}> closes <${top.name}>`);
-      stack.pop();
-    } else {
-      const attrs: Record<string, string> = {};
-      for (const [, key = '', value = ''] of attrText.matchAll(/([A-Za-z][\w.-]*)="([^"]*)"/g)) {
-        if (key in attrs) throw new Error(`attribute ${key} twice on <${name}>`);
-        attrs[key] = decodeXml(value);
-      }
-      const node: XmlNode = { name, attrs, children: [], text: '' };
-      top.children.push(node);
-      if (!selfClose) stack.push(node);
-    }
-  }
-  const [root, ...rest] = document.children;
-  if (stack.length !== 1 || !root || rest.length > 0 || document.text.trim() !== '') {
-    throw new Error('not exactly one closed root element');
-  }
-  return root;
-}
 
 const COUNTS = ['tests', 'failures', 'errors', 'skipped'] as const;
 type Counts = Record<(typeof COUNTS)[number], number>;

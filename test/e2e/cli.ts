@@ -1,5 +1,5 @@
 // Runs the real, built CLI (bin/hermes-fleet → dist/) as a person or a CI job would.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Fleet } from '../fleet/fleet.js';
@@ -36,6 +36,86 @@ export function runCli(
       resolve({ code: code ?? -1, stdout, stderr, all: stdout + stderr });
     });
   });
+}
+
+/** The CLI started in the background, for what is watched while it runs (logs -f, Ctrl-C). */
+export interface StartedCli {
+  pid: number;
+  child: ChildProcess;
+  /**
+   * Resolves once stdout + stderr match `pattern`; rejects when the CLI exits first, or, given
+   * `timeoutMs` (or startCli's `waitTimeoutMs`), when that passes first.
+   */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** The result once it exits, and how long it ran. */
+  done: Promise<CliResult & { ms: number }>;
+}
+
+export function startCli(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; waitTimeoutMs?: number } = {},
+): StartedCli {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      if (w.pattern.test(stdout + stderr)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    check();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    check();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+  const done = new Promise<CliResult & { ms: number }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr, all: stdout + stderr, ms: Date.now() - started });
+    });
+  });
+  return {
+    pid: child.pid ?? -1,
+    child,
+    done,
+    waitFor: (pattern, timeoutMs = options.waitTimeoutMs) =>
+      new Promise<void>((resolve, reject) => {
+        const t =
+          timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                reject(new Error(`no ${String(pattern)} in the CLI's output:\n${stdout}${stderr}`));
+              }, timeoutMs);
+        const entry = {
+          pattern,
+          resolve: () => {
+            clearTimeout(t);
+            resolve();
+          },
+        };
+        waiters.push(entry);
+        check();
+        void done.then(() => {
+          if (waiters.includes(entry)) {
+            clearTimeout(t);
+            reject(new Error(`the CLI exited before ${String(pattern)}:\n${stdout}${stderr}`));
+          }
+        });
+      }),
+  };
 }
 
 export interface PathSnapshot {

@@ -13,12 +13,12 @@ import {
   type Fleet,
 } from '../fleet/fleet.js';
 import { runCli } from './cli.js';
+import { UNIT_NAME as UNIT } from '../../tasks/lib/layout.js';
 
 const HOSTS = [1, 2] as const;
 const BACKEND = { 1: 'podman', 2: 'docker' } as const;
 const IMAGE = 'ubuntu:24.04';
 const IDENTITY = '/var/lib/hermes/.container-identity';
-const UNIT = 'hermes-agent.service';
 
 type Host = (typeof HOSTS)[number];
 

@@ -9,9 +9,9 @@ import { beforeAll, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/json-schema.js';
 import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
 import { runCli } from './cli.js';
+import { UNIT_NAME as UNIT } from '../../tasks/lib/layout.js';
 
 const HOSTS = 3;
-const UNIT = 'hermes-agent.service';
 const HOME = '/var/lib/hermes/.hermes';
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'hermes-fleet');
 

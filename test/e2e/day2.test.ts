@@ -1,20 +1,16 @@
 // Issue: day-2 commands. Four Debian hosts with the gateway deployed, the real CLI over real SSH:
 // `exec` with hostile arguments, as root and as the service account; `logs` from several hosts,
 // followed until Ctrl-C; a rolling `restart` that stops at a host whose health check fails.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
 import type { CommandReport } from '../../src/report/command-json.js';
 import type { JsonReport } from '../../src/report/json-schema.js';
 import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
-import { MANAGED_PATHS, runCli, snapshot, type CliResult } from './cli.js';
+import { MANAGED_PATHS, runCli, snapshot, startCli } from './cli.js';
+import { UNIT_NAME as UNIT } from '../../tasks/lib/layout.js';
 
 const HOSTS = 4;
 const ALL = [1, 2, 3, 4];
-const UNIT = 'hermes-agent.service';
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'hermes-fleet');
 
 // Words a shell, or an argument parser, could take for something else: spaces, expansions,
 // separators, quotes, newlines, globs, numbers, options, an assignment, nothing at all.
@@ -60,60 +56,6 @@ function linesOf(stdout: string, host: string): string[] {
     .split('\n')
     .filter((line) => line.startsWith(prefix))
     .map((line) => line.slice(prefix.length));
-}
-
-interface Running {
-  pid: number;
-  /** Resolves once stdout + stderr match. */
-  waitFor(pattern: RegExp): Promise<void>;
-  done: Promise<CliResult>;
-}
-
-/** The CLI started in the background, for what runs until Ctrl-C (logs -f). */
-function startCli(args: readonly string[]): Running {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
-  const check = () => {
-    for (const w of [...waiters]) {
-      if (w.pattern.test(stdout + stderr)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  };
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    check();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    check();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr, all: stdout + stderr });
-    });
-  });
-  return {
-    pid: child.pid ?? -1,
-    waitFor: (pattern) =>
-      new Promise<void>((resolve, reject) => {
-        waiters.push({ pattern, resolve });
-        check();
-        void done.then(() => {
-          reject(new Error(`the CLI ended before ${String(pattern)}:\n${stdout}${stderr}`));
-        });
-      }),
-    done,
-  };
 }
 
 describeFleet('day-2 commands on real hosts: exec, logs, restart', () => {

@@ -15,10 +15,10 @@ import {
   type Fleet,
 } from '../fleet/fleet.js';
 import { MANAGED_PATHS, runCli, snapshot } from './cli.js';
+import { UNIT_NAME as UNIT } from '../../tasks/lib/layout.js';
 
 const HOSTS = 6;
 const ALL = [1, 2, 3, 4, 5, 6];
-const UNIT = 'hermes-agent.service';
 const CONFIG = '/var/lib/hermes/.hermes/config.yaml';
 
 function report(stdout: string): JsonReport {

@@ -11,11 +11,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JsonReport, ReportChange } from '../../src/report/json-schema.js';
 import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
 import { runCli } from './cli.js';
+import { UNIT_NAME as UNIT } from '../../tasks/lib/layout.js';
 
 const HOSTS = [1, 2] as const;
 const BACKEND = { 1: 'podman', 2: 'docker' } as const;
 const TAG = 'localhost/hermes-e2e:latest';
-const UNIT = 'hermes-agent.service';
 
 type Host = (typeof HOSTS)[number];
 

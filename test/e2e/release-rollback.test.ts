@@ -5,9 +5,9 @@ import type { JsonReport } from '../../src/report/json-schema.js';
 import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
 import { runCli } from './cli.js';
 import { buildRelease } from './release-archives.js';
+import { UNIT_NAME as UNIT } from '../../tasks/lib/layout.js';
 
 const ROOT = '/opt/hermes-agent';
-const UNIT = 'hermes-agent.service';
 describeFleet('a broken release rolled back on a real host', () => {
   let fleet: Fleet;
   const good = buildRelease('1.0.0');

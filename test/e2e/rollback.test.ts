@@ -7,9 +7,9 @@ import { beforeAll, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/json-schema.js';
 import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
 import { runCli, snapshot } from './cli.js';
+import { UNIT_NAME as UNIT } from '../../tasks/lib/layout.js';
 
 const HOSTS = 3;
-const UNIT = 'hermes-agent.service';
 const HOME = '/var/lib/hermes/.hermes';
 const WATCHED = [
   `${HOME}/config.yaml`,

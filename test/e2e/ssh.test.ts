@@ -19,7 +19,13 @@ import {
   shellQuote,
   type Fleet,
 } from '../fleet/fleet.js';
-import { snapshot, type CliResult, type PathSnapshot } from './cli.js';
+import {
+  snapshot,
+  startCli as startCliAt,
+  type CliResult,
+  type PathSnapshot,
+  type StartedCli,
+} from './cli.js';
 
 const HOSTS = 11; // host11 is the bastion; host1..host10 sit behind it
 const BASTION = 11;
@@ -34,14 +40,6 @@ const FILES = [
   '/etc/systemd/system/hermes-agent.service',
 ] as const;
 
-interface Started {
-  pid: number;
-  child: ChildProcess;
-  /** Resolves once stdout+stderr match `pattern` (rejects when the CLI exits first). */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  done: Promise<CliResult & { ms: number }>;
-}
-
 describeFleet('ssh on real hosts', () => {
   let fleet: Fleet;
   let work: string;
@@ -51,72 +49,12 @@ describeFleet('ssh on real hosts', () => {
   const addr = (i: number) => fleet.hostAddress(i);
 
   /** The CLI with a clean HOME (no ~/.ssh) and no agent unless the test gives them. */
-  function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Started {
-    const started = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: '1', HOME: home, SSH_AUTH_SOCK: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const startCli = (args: readonly string[], env: NodeJS.ProcessEnv = {}): StartedCli =>
+    startCliAt(args, {
+      env: { HOME: home, SSH_AUTH_SOCK: '', ...env },
+      timeoutMs: 170_000,
+      waitTimeoutMs: 60_000,
     });
-    let stdout = '';
-    let stderr = '';
-    const waiters: { pattern: RegExp; resolve: () => void }[] = [];
-    const check = () => {
-      for (const w of [...waiters]) {
-        if (w.pattern.test(stdout + stderr)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve();
-        }
-      }
-    };
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      check();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      check();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    const done = new Promise<CliResult & { ms: number }>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({
-          code: code ?? -1,
-          stdout,
-          stderr,
-          all: stdout + stderr,
-          ms: Date.now() - started,
-        });
-      });
-    });
-    return {
-      pid: child.pid ?? -1,
-      child,
-      done,
-      waitFor: (pattern, timeoutMs = 60_000) =>
-        new Promise<void>((resolve, reject) => {
-          const t = setTimeout(() => {
-            reject(new Error(`no ${String(pattern)} in the CLI's output:\n${stdout}${stderr}`));
-          }, timeoutMs);
-          const entry = {
-            pattern,
-            resolve: () => {
-              clearTimeout(t);
-              resolve();
-            },
-          };
-          waiters.push(entry);
-          check();
-          void done.then(() => {
-            if (waiters.includes(entry)) {
-              clearTimeout(t);
-              reject(new Error(`the CLI exited before ${String(pattern)}:\n${stdout}${stderr}`));
-            }
-          });
-        }),
-    };
-  }
 
   const cli = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => startCli(args, env).done;
 

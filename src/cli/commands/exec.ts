@@ -1,17 +1,12 @@
 import type { Argv } from 'yargs';
 import { InternalError, UserError } from '../../errors.js';
 import { accountCommandLine, rootCommandLine } from '../../runner/command-lines.js';
-import { openSession } from '../../runner/open-session.js';
+import { onHosts } from '../../runner/fan-out.js';
 import { runCommandOnHosts } from '../../runner/run-command.js';
+import { hostsToContact, type HostSelectionArgs } from '../../runner/select-hosts.js';
 import { serviceAccess } from '../../../tasks/index.js';
-import { onCtrlC } from '../ctrl-c.js';
-import {
-  day2Args,
-  day2Epilogue,
-  day2Options,
-  selectDay2Hosts,
-  type HostSelectionArgs,
-} from '../day2.js';
+import { day2Args, day2Epilogue, day2Options } from '../day2.js';
+import { printWarning } from '../transport-warnings.js';
 
 export const EXEC_USAGE =
   'usage: hermes-fleet exec -i FILE [-l PATTERN] [--as root|service] [--group] -- CMD [ARG...]';
@@ -47,7 +42,7 @@ export function commandArgv(words: readonly unknown[] | undefined): string[] {
  */
 export async function execCommand(args: ExecArgs): Promise<number> {
   const argv = commandArgv(args.command);
-  const { hosts, forks } = await selectDay2Hosts(args);
+  const { hosts, forks } = await hostsToContact(args, { resolveSecrets: false });
   const [{ createLinePrinter, rawLine }, { formatCommandRecap }, { toCommandReport }] =
     await Promise.all([
       import('../../report/host-lines.js'),
@@ -57,35 +52,35 @@ export async function execCommand(args: ExecArgs): Promise<number> {
   const printer = args.json
     ? undefined
     : createLinePrinter(process.stdout, { format: rawLine, group: args.group });
-  const ctrlC = onCtrlC('interrupted: the commands in flight were sent Ctrl-C, starting no other');
   const startedAt = new Date();
-  try {
-    const result = await runCommandOnHosts(hosts, {
+  const result = await onHosts(
+    {
       forks,
-      open: (host) => openSession(host, ctrlC.signal),
-      commandLine: (host, become) =>
-        args.as === 'service'
-          ? accountCommandLine(argv, serviceAccess(host).account, become)
-          : rootCommandLine(argv, become),
-      observer: {
-        ...(printer ? { output: printer.output } : {}),
-        hostFinished: (r) => printer?.hostDone(r.host),
-        warning: (host, text) => process.stderr.write(`warning: ${host}: ${text}\n`),
-      },
-      interrupt: ctrlC.signal,
-      keepOutput: true,
-    });
-    if (args.json) {
-      const report = toCommandReport(result, 'exec', startedAt);
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    } else {
-      const color = process.stdout.isTTY && !process.env.NO_COLOR;
-      process.stdout.write(formatCommandRecap(result, color));
-    }
-    return result.exitCode;
-  } finally {
-    ctrlC.dispose();
+      ctrlC: { note: 'interrupted: the commands in flight were sent Ctrl-C, starting no other' },
+    },
+    (fanOut) =>
+      runCommandOnHosts(hosts, {
+        fanOut,
+        commandLine: (host, become) =>
+          args.as === 'service'
+            ? accountCommandLine(argv, serviceAccess(host).account, become)
+            : rootCommandLine(argv, become),
+        observer: {
+          ...(printer ? { output: printer.output } : {}),
+          hostFinished: (r) => printer?.hostDone(r.host),
+          warning: printWarning,
+        },
+        keepOutput: true,
+      }),
+  );
+  if (args.json) {
+    const report = toCommandReport(result, 'exec', startedAt);
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    const color = process.stdout.isTTY && !process.env.NO_COLOR;
+    process.stdout.write(formatCommandRecap(result, color));
   }
+  return result.exitCode;
 }
 
 export function registerExec(cli: Argv, setExit: (code: number) => void): void {

@@ -2,17 +2,12 @@ import type { Argv } from 'yargs';
 import { UserError } from '../../errors.js';
 import { becomeCommandLine } from '../../runner/command-lines.js';
 import { logArgv } from '../../runner/log-argv.js';
-import { openSession } from '../../runner/open-session.js';
+import { onHosts } from '../../runner/fan-out.js';
 import { runCommandOnHosts, type CommandResult } from '../../runner/run-command.js';
+import { hostsToContact, type HostSelectionArgs } from '../../runner/select-hosts.js';
 import { serviceAccess } from '../../../tasks/index.js';
-import { onCtrlC } from '../ctrl-c.js';
-import {
-  day2Args,
-  day2Epilogue,
-  day2Options,
-  selectDay2Hosts,
-  type HostSelectionArgs,
-} from '../day2.js';
+import { day2Args, day2Epilogue, day2Options } from '../day2.js';
+import { printWarning } from '../transport-warnings.js';
 
 // After Ctrl-C, a follow whose host ignores the SSH signal is cut off this much later: logs only
 // reads, so there is nothing to let finish.
@@ -51,7 +46,7 @@ export function checkFollowForks(forks: number, hosts: number): void {
  */
 export async function logsCommand(args: LogsArgs): Promise<number> {
   checkLines(args.lines);
-  const { hosts, forks } = await selectDay2Hosts(args);
+  const { hosts, forks } = await hostsToContact(args, { resolveSecrets: false });
   if (args.follow) checkFollowForks(forks, hosts.length);
   const [{ createLinePrinter, printableLine }, { logsProblemLine }, json] = await Promise.all([
     import('../../report/host-lines.js'),
@@ -67,25 +62,23 @@ export async function logsCommand(args: LogsArgs): Promise<number> {
           format: streamJson ? json.jsonLogLine : printableLine,
           group: !args.follow,
         });
-  // Ctrl-C is how a follow ends: no note, no error, exit 130.
-  const ctrlC = onCtrlC();
-  const hostFinished = (result: CommandResult): void => {
-    printer?.hostDone(result.host);
-    // What ends after Ctrl-C ends because of it.
-    if (ctrlC.signal.aborted) return;
-    if (streamJson) {
-      process.stdout.write(json.jsonEndLine(result));
-      return;
-    }
-    if (args.json) return;
-    const line = logsProblemLine(result, args.follow);
-    if (line !== undefined) process.stderr.write(`${line}\n`);
-  };
   const startedAt = new Date();
-  try {
+  // Ctrl-C is how a follow ends: no note, no error, exit 130.
+  return onHosts({ forks, ctrlC: {} }, async (fanOut) => {
+    const hostFinished = (result: CommandResult): void => {
+      printer?.hostDone(result.host);
+      // What ends after Ctrl-C ends because of it.
+      if (fanOut.signal.aborted) return;
+      if (streamJson) {
+        process.stdout.write(json.jsonEndLine(result));
+        return;
+      }
+      if (args.json) return;
+      const line = logsProblemLine(result, args.follow);
+      if (line !== undefined) process.stderr.write(`${line}\n`);
+    };
     const result = await runCommandOnHosts(hosts, {
-      forks,
-      open: (host) => openSession(host, ctrlC.signal),
+      fanOut,
       commandLine: (host, become) =>
         becomeCommandLine(
           logArgv(serviceAccess(host).log, {
@@ -98,9 +91,8 @@ export async function logsCommand(args: LogsArgs): Promise<number> {
       observer: {
         ...(printer ? { output: printer.output } : {}),
         hostFinished,
-        warning: (host, text) => process.stderr.write(`warning: ${host}: ${text}\n`),
+        warning: printWarning,
       },
-      interrupt: ctrlC.signal,
       ...(args.follow ? { closeAfterInterruptMs: FOLLOW_GRACE_MS } : {}),
       keepOutput: !args.follow,
     });
@@ -109,9 +101,7 @@ export async function logsCommand(args: LogsArgs): Promise<number> {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     }
     return result.exitCode;
-  } finally {
-    ctrlC.dispose();
-  }
+  });
 }
 
 export function registerLogs(cli: Argv, setExit: (code: number) => void): void {

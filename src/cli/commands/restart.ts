@@ -1,15 +1,9 @@
 import type { Argv } from 'yargs';
 import { RESTART_TASKS } from '../../../tasks/index.js';
-import { day2Args, day2Epilogue, day2Options, type HostSelectionArgs } from '../day2.js';
-import {
-  checkForks,
-  checkMaxFailPercentage,
-  checkSerial,
-  checkWaitLock,
-  lockOptions,
-  rollingOptions,
-} from '../options.js';
-import { runTasks } from './run.js';
+import { day2Args, day2Epilogue, day2Options } from '../day2.js';
+import type { HostSelectionArgs } from '../../runner/select-hosts.js';
+import { lockOptions, rollingOptions } from '../options.js';
+import { runTaskList } from '../run-tasks.js';
 
 export interface RestartArgs extends HostSelectionArgs {
   serial?: string | undefined;
@@ -25,16 +19,10 @@ export interface RestartArgs extends HostSelectionArgs {
  * --json, Ctrl-C and the exit codes are the run's own; one round trip per host; no file changes.
  */
 export async function restartCommand(args: RestartArgs): Promise<number> {
-  checkSerial(args.serial);
-  checkForks(args.forks);
-  checkMaxFailPercentage(args.maxFailPercentage);
-  checkWaitLock(args.waitLock);
-  return runTasks(
+  return runTaskList(
     { ...args, check: false, diff: false, detailedExitcode: false },
     RESTART_TASKS,
-    new Set(RESTART_TASKS.map((task) => task.name)),
-    // A restart deploys no secret: one missing from the environment must not stop it.
-    { resolveSecrets: false, command: 'restart' },
+    'restart',
   );
 }
 

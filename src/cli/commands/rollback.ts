@@ -1,15 +1,9 @@
 import type { Argv } from 'yargs';
 import { rollbackTasks } from '../../../tasks/index.js';
-import { day2Args, day2Options, type HostSelectionArgs } from '../day2.js';
-import {
-  checkForks,
-  checkMaxFailPercentage,
-  checkSerial,
-  checkWaitLock,
-  lockOptions,
-  rollingOptions,
-} from '../options.js';
-import { runTasks } from './run.js';
+import { day2Args, day2Options } from '../day2.js';
+import type { HostSelectionArgs } from '../../runner/select-hosts.js';
+import { lockOptions, rollingOptions } from '../options.js';
+import { runTaskList } from '../run-tasks.js';
 
 export interface RollbackArgs extends HostSelectionArgs {
   to?: number | undefined;
@@ -28,17 +22,11 @@ export interface RollbackArgs extends HostSelectionArgs {
  * progress, --check, --serial, the reports and the exit codes are the run's own.
  */
 export async function rollbackCommand(args: RollbackArgs): Promise<number> {
-  checkSerial(args.serial);
-  checkForks(args.forks);
-  checkMaxFailPercentage(args.maxFailPercentage);
-  checkWaitLock(args.waitLock);
-  const tasks = rollbackTasks(args.to);
-  return runTasks(
+  // The files come from the host's own generation: no secret of the inventory is deployed.
+  return runTaskList(
     { ...args, diff: false, detailedExitcode: false },
-    tasks,
-    new Set(tasks.map((task) => task.name)),
-    // The files come from the host's own generation: no secret of the inventory is deployed.
-    { resolveSecrets: false, command: 'rollback' },
+    rollbackTasks(args.to),
+    'rollback',
   );
 }
 

@@ -1,53 +1,22 @@
-import { appendFile, writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { UserError } from '../../errors.js';
-import { loadInventory } from '../../inventory/load.js';
-import { selectHosts } from '../../inventory/limit.js';
-import type { Task } from '../../plan/task.js';
 import type { TaskName } from '../../plan/types.js';
 import { TASKS, TASK_NAMES } from '../../../tasks/index.js';
-import { runFleet } from '../../runner/run-fleet.js';
-import { openSession, scriptCommandLine } from '../../runner/open-session.js';
-import { selectShard } from '../../runner/shard.js';
-import type { RunObserver, RunResult } from '../../runner/types.js';
-import { collectTransportWarnings } from '../transport-warnings.js';
-import { forksForThisProcess } from '../open-files.js';
-import { onCtrlC } from '../ctrl-c.js';
-import { recordContext } from '../record-context.js';
 import {
-  checkForks,
-  checkMaxFailPercentage,
-  checkSerial,
-  checkWaitLock,
+  checkRollingArgs,
   forksOption,
+  hostSelectionArgs,
   hostSelectionOptions,
   jsonOption,
   lockOptions,
   rollingOptions,
   shardOption,
 } from '../options.js';
+import { runTasks, type RunTasksArgs } from '../run-tasks.js';
 
-export interface RunArgs {
-  inventory: string[];
-  limit?: string | undefined;
-  extraVars?: string[] | undefined;
-  check: boolean;
-  diff: boolean;
-  forks: number;
+export interface RunArgs extends RunTasksArgs {
   tags?: string[] | undefined;
   skipTags?: string[] | undefined;
-  serial?: string | undefined;
-  maxFailPercentage?: number | undefined;
-  detailedExitcode: boolean;
-  shard?: string | undefined;
-  log?: string | undefined;
-  json: boolean;
-  junit?: string | undefined;
-  verbose: number;
-  /** Keep a failed state instead of rolling it back (for debugging). */
-  noRollback?: boolean | undefined;
-  /** --wait-lock: seconds to wait for another run holding a host's lock. */
-  waitLock?: number | undefined;
 }
 
 function parseTags(flag: string, values: readonly string[] | undefined): TaskName[] | undefined {
@@ -76,117 +45,12 @@ export function selectedTasks(tags?: string[], skipTags?: string[]): Set<TaskNam
 
 /** Converges (or, with --check, inspects) every selected host. Returns the exit code. */
 export async function runCommand(args: RunArgs): Promise<number> {
-  checkSerial(args.serial);
-  checkForks(args.forks);
-  checkMaxFailPercentage(args.maxFailPercentage);
-  checkWaitLock(args.waitLock);
-  const selected = selectedTasks(args.tags, args.skipTags);
-  return runTasks(args, TASKS, selected, { resolveSecrets: true, command: 'run' });
-}
-
-/**
- * A run of `tasks` on the selected hosts, from the inventory to the exit code: the live view or
- * plain lines, Ctrl-C, the recap and the reports. `run` runs the six tasks; `restart` runs its
- * own list through here, so its progress, health check, recap and JSON are the run's own.
- * `resolveSecrets: false` for a task list that deploys no secret.
- */
-export async function runTasks(
-  args: Omit<RunArgs, 'tags' | 'skipTags'>,
-  tasks: readonly Task[],
-  selected: ReadonlySet<TaskName>,
-  options: { resolveSecrets: boolean; command: string },
-): Promise<number> {
-  const inventory = await loadInventory(args.inventory, {
-    ...(args.extraVars ? { extraVars: args.extraVars } : {}),
-    resolveSecrets: options.resolveSecrets,
+  checkRollingArgs(args);
+  const { tags, skipTags, ...run } = args;
+  return runTasks(run, TASKS, selectedTasks(tags, skipTags), {
+    resolveSecrets: true,
+    command: 'run',
   });
-  let hosts = selectHosts(inventory, args.limit);
-  if (args.shard !== undefined) hosts = selectShard(hosts, args.shard);
-  // One socket per host in flight: --forks beyond what `ulimit -n` allows is lowered, with a
-  // warning, before any host is contacted (README, "## SSH").
-  const fit = forksForThisProcess(args.forks, hosts.length);
-  if (fit.warning !== undefined) process.stderr.write(`${fit.warning}\n`);
-
-  const tty = process.stdout.isTTY && !args.json;
-  const color = tty && !process.env.NO_COLOR;
-  let observer: RunObserver = {};
-  let finishView: () => Promise<void> = () => Promise.resolve();
-  if (!args.json) {
-    if (tty) {
-      const { createLiveView } = await import('../../report/live.js');
-      const view = createLiveView(
-        hosts.map((h) => h.name),
-        { verbose: args.verbose, diff: args.diff, color },
-      );
-      observer = view.observer;
-      finishView = () => view.done();
-    } else {
-      const { createPlainObserver } = await import('../../report/plain.js');
-      observer = createPlainObserver(process.stdout, { verbose: args.verbose, diff: args.diff });
-    }
-  }
-
-  // Transport warnings (host key checking off, …) are shown on every run, not only under -v.
-  const transportWarnings = collectTransportWarnings(observer);
-  observer = transportWarnings.observer;
-
-  // Ctrl-C: hosts finish the step they are in and start nothing new; a second Ctrl-C exits.
-  const ctrlC = onCtrlC('interrupted: finishing the steps in flight, starting nothing new');
-  const startedAt = new Date();
-  const record = recordContext(inventory.files);
-  let result: RunResult;
-  try {
-    result = await runFleet(hosts, tasks, {
-      check: args.check,
-      selected,
-      observer,
-      signal: ctrlC.signal,
-      open: (host) => openSession(host, ctrlC.signal),
-      commandLine: scriptCommandLine,
-      forks: fit.forks,
-      ...(args.serial !== undefined ? { serial: args.serial } : {}),
-      ...(args.maxFailPercentage !== undefined
-        ? { maxFailPercentage: args.maxFailPercentage }
-        : {}),
-      detailedExitcode: args.detailedExitcode,
-      ...(args.noRollback === true ? { noRollback: true } : {}),
-      record,
-      lock: { who: record.who, command: options.command, waitSeconds: args.waitLock ?? 0 },
-    });
-  } finally {
-    ctrlC.dispose();
-  }
-  await finishView();
-  if (args.verbose < 1 || args.json) {
-    for (const w of transportWarnings.warnings)
-      process.stderr.write(`warning: ${w.host}: ${w.text}\n`);
-  }
-  if (args.verbose >= 2) process.stderr.write(`${statsLine(result)}\n`);
-
-  if (args.json) {
-    const { renderJsonReport } = await import('../../report/json.js');
-    process.stdout.write(`${renderJsonReport(result, { diff: args.diff, startedAt })}\n`);
-  } else {
-    const { formatRecap } = await import('../../report/recap.js');
-    process.stdout.write(`${formatRecap(result, color)}\n`);
-  }
-  if (args.junit !== undefined) {
-    const { toJUnitXml } = await import('../../report/junit.js');
-    await writeFile(args.junit, toJUnitXml(result));
-  }
-  if (args.log !== undefined) {
-    const { toLogLines } = await import('../../report/log.js');
-    await appendFile(args.log, toLogLines(result, startedAt));
-  }
-  return result.exitCode;
-}
-
-/** -vv: what the run cost, as the transport counted it (the benchmark reads this line). */
-export function statsLine(result: RunResult): string {
-  const sum = (key: 'roundTrips' | 'channels' | 'connections') =>
-    result.hosts.reduce((n, h) => n + h.stats[key], 0);
-  const peakRssMB = (process.resourceUsage().maxRSS / 1024).toFixed(1);
-  return `stats: hosts=${result.hosts.length} connections=${sum('connections')} roundTrips=${sum('roundTrips')} channels=${sum('channels')} durationMs=${result.durationMs} peakRssMB=${peakRssMB}`;
 }
 
 export function registerRun(cli: Argv, setExit: (code: number) => void): void {
@@ -242,18 +106,14 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
     async (argv) => {
       setExit(
         await runCommand({
-          inventory: argv.inventory,
-          limit: argv.limit,
-          extraVars: argv['extra-vars'],
+          ...hostSelectionArgs(argv),
           check: argv.check,
           diff: argv.diff,
-          forks: argv.forks,
           tags: argv.tags,
           skipTags: argv['skip-tags'],
           serial: argv.serial,
           maxFailPercentage: argv['max-fail-percentage'],
           detailedExitcode: argv['detailed-exitcode'],
-          shard: argv.shard,
           log: argv.log,
           json: argv.json,
           junit: argv.junit,

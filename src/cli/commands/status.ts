@@ -1,20 +1,13 @@
-import { setMaxListeners } from 'node:events';
-import pLimit from 'p-limit';
 import type { Argv } from 'yargs';
-import { loadInventory } from '../../inventory/load.js';
-import { selectHosts } from '../../inventory/limit.js';
 import { statusExitCode, statusFactRequests, statusFromRead } from '../../report/status.js';
+import { onHosts } from '../../runner/fan-out.js';
 import { readHost } from '../../runner/read-host.js';
-import { openSession, scriptCommandLine } from '../../runner/open-session.js';
-import { forksForThisProcess } from '../open-files.js';
-import { checkForks, forksOption, hostSelectionOptions } from '../options.js';
+import { scriptCommandLine } from '../../runner/open-session.js';
+import { hostsToContact, type HostSelectionArgs } from '../../runner/select-hosts.js';
+import { forksOption, hostSelectionArgs, hostSelectionOptions, jsonOption } from '../options.js';
 import { TASKS } from '../../../tasks/index.js';
 
-export interface StatusArgs {
-  inventory: string[];
-  limit?: string | undefined;
-  extraVars?: string[] | undefined;
-  forks: number;
+export interface StatusArgs extends HostSelectionArgs {
   json: boolean;
 }
 
@@ -24,32 +17,18 @@ export interface StatusArgs {
  * one round trip per host. Returns the exit code (see statusExitCode).
  */
 export async function statusCommand(args: StatusArgs): Promise<number> {
-  checkForks(args.forks);
   // Secrets are resolved as for a check: .env is in sync only if its values are the inventory's.
-  const inventory = await loadInventory(args.inventory, {
-    ...(args.extraVars ? { extraVars: args.extraVars } : {}),
-    resolveSecrets: true,
-  });
-  const hosts = selectHosts(inventory, args.limit);
-  // One socket per host in flight, as for run: --forks beyond `ulimit -n` is lowered, with a warning.
-  const fit = forksForThisProcess(args.forks, hosts.length);
-  if (fit.warning !== undefined) process.stderr.write(`${fit.warning}\n`);
+  const { hosts, forks } = await hostsToContact(args, { resolveSecrets: true });
   const started = new Date();
-  const signal = new AbortController().signal;
-  // One listener per host connection: many are expected, not a leak.
-  setMaxListeners(0, signal);
-  const limit = pLimit(fit.forks);
-  const entries = await Promise.all(
-    hosts.map((host) =>
-      limit(async () => {
-        const { read, stats, durationMs } = await readHost(host, TASKS, {
-          open: (h) => openSession(h, signal),
-          commandLine: scriptCommandLine,
-          extraFacts: statusFactRequests(host),
-        });
-        return statusFromRead(host, read, stats, durationMs);
-      }),
-    ),
+  const entries = await onHosts({ forks }, (fanOut) =>
+    fanOut.each(hosts, async (host) => {
+      const { read, stats, durationMs } = await readHost(host, TASKS, {
+        open: fanOut.open,
+        commandLine: scriptCommandLine,
+        extraFacts: statusFactRequests(host),
+      });
+      return statusFromRead(host, read, stats, durationMs);
+    }),
   );
   const exitCode = statusExitCode(entries);
   const { formatStatusTable, toStatusReport } = await import('../../report/status-view.js');
@@ -73,21 +52,12 @@ export function registerStatus(cli: Argv, setExit: (code: number) => void): void
     'status',
     'per host: reachable, service state and since when, hermes version, config in sync (read-only)',
     (y) =>
-      forksOption(hostSelectionOptions(y)).option('json', {
-        type: 'boolean',
-        default: false,
-        description: 'print one JSON document on stdout instead of the table',
-      }),
+      jsonOption(
+        forksOption(hostSelectionOptions(y)),
+        'print one JSON document on stdout instead of the table',
+      ),
     async (argv) => {
-      setExit(
-        await statusCommand({
-          inventory: argv.inventory,
-          limit: argv.limit,
-          extraVars: argv['extra-vars'],
-          forks: argv.forks,
-          json: argv.json,
-        }),
-      );
+      setExit(await statusCommand({ ...hostSelectionArgs(argv), json: argv.json }));
     },
   );
 }

@@ -1,20 +1,14 @@
-import { setMaxListeners } from 'node:events';
-import pLimit from 'p-limit';
 import type { Argv } from 'yargs';
 import { unlockHost, type UnlockOutcome } from '../../apply/unlock.js';
 import { UserError } from '../../errors.js';
 import { parseKeyValues } from '../../facts/gather.js';
 import { errorMessage, isUnreachable } from '../../runner/host-errors.js';
 import { HOST_LOCK, describeHolder } from '../../runner/host-lock.js';
-import { openSession, scriptCommandLine } from '../../runner/open-session.js';
+import { onHosts } from '../../runner/fan-out.js';
+import { scriptCommandLine } from '../../runner/open-session.js';
+import { hostsToContact, type HostSelectionArgs } from '../../runner/select-hosts.js';
 import { oneLine } from '../../report/text.js';
-import {
-  day2Args,
-  day2Epilogue,
-  day2Options,
-  selectDay2Hosts,
-  type HostSelectionArgs,
-} from '../day2.js';
+import { day2Args, day2Epilogue, day2Options } from '../day2.js';
 
 export interface UnlockArgs extends HostSelectionArgs {
   yes: boolean;
@@ -63,34 +57,29 @@ export async function unlockCommand(args: UnlockArgs): Promise<number> {
   if (!(Number.isFinite(args.wait) && args.wait >= 0 && args.wait <= 3600)) {
     throw new UserError(`--wait ${args.wait}: expected a number of seconds from 0 to 3600`);
   }
-  const { hosts, forks } = await selectDay2Hosts(args);
-  const signal = new AbortController().signal;
-  setMaxListeners(0, signal);
-  const limit = pLimit(forks);
-  const entries = await Promise.all(
-    hosts.map((host) =>
-      limit(async (): Promise<UnlockEntry> => {
+  const { hosts, forks } = await hostsToContact(args, { resolveSecrets: false });
+  const entries = await onHosts({ forks }, (fanOut) =>
+    fanOut.each(hosts, async (host): Promise<UnlockEntry> => {
+      try {
+        const { session, become } = await fanOut.open(host);
         try {
-          const { session, become } = await openSession(host, signal);
-          try {
-            const outcome = await unlockHost(session, {
-              path: HOST_LOCK,
-              waitSeconds: args.wait,
-              commandLine: (script) => scriptCommandLine(script, become),
-            });
-            return { host: host.name, status: outcome.state === 'held' ? 'failed' : 'ok', outcome };
-          } finally {
-            session.close();
-          }
-        } catch (error) {
-          return {
-            host: host.name,
-            status: isUnreachable(error) ? 'unreachable' : 'failed',
-            message: errorMessage(error),
-          };
+          const outcome = await unlockHost(session, {
+            path: HOST_LOCK,
+            waitSeconds: args.wait,
+            commandLine: (script) => scriptCommandLine(script, become),
+          });
+          return { host: host.name, status: outcome.state === 'held' ? 'failed' : 'ok', outcome };
+        } finally {
+          session.close();
         }
-      }),
-    ),
+      } catch (error) {
+        return {
+          host: host.name,
+          status: isUnreachable(error) ? 'unreachable' : 'failed',
+          message: errorMessage(error),
+        };
+      }
+    }),
   );
   if (args.json) {
     const hostsOut = entries.map((e) =>

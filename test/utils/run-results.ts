@@ -1,12 +1,13 @@
 /**
- * Shared data for the report tests (tsconfig.build.json leaves fixtures out of dist): hosts in
- * every state, and secret files whose values are distinctive enough to search every output for.
+ * Shared data for the report tests: hosts in every state, and secret files whose values are
+ * distinctive enough to search every output for. Facts are built with ./facts.js.
  */
 import { expect } from 'vitest';
-import type { Attrs, PathFact } from '../facts/types.js';
-import type { Change } from '../plan/types.js';
-import type { HostResult, RunObserver, RunResult, TaskResult } from '../runner/types.js';
-import { Secret } from '../secret.js';
+import type { PathFact } from '../../src/facts/types.js';
+import type { Change } from '../../src/plan/types.js';
+import type { HostResult, RunObserver, RunResult, TaskResult } from '../../src/runner/types.js';
+import { Secret } from '../../src/secret.js';
+import { ABSENT, HERMES_750, file } from './facts.js';
 
 /** Every value a test must never find in any output. */
 export const SECRET_VALUES = [
@@ -24,30 +25,6 @@ export function expectNoSecret(text: string): void {
   // Fragments too: a key name made of part of a value would still leak it.
   expect(text).not.toMatch(/SECRET-|PEMLINE|sk-or-v1/);
 }
-
-export const HERMES: Attrs = { mode: 0o750, user: 'hermes', group: 'hermes' };
-
-export function fileFact(
-  attrs: Attrs,
-  content?: { text?: string; secret?: Secret },
-): Extract<PathFact, { kind: 'file' }> {
-  return {
-    kind: 'file',
-    ...attrs,
-    uid: 1000,
-    gid: 1000,
-    mtimeMs: 0,
-    size: 10,
-    ...(content?.text !== undefined ? { text: content.text } : {}),
-    ...(content?.secret !== undefined ? { secret: content.secret } : {}),
-  };
-}
-
-export function dirFact(attrs: Attrs): PathFact {
-  return { kind: 'dir', ...attrs, uid: 0, gid: 0, mtimeMs: 0, size: 4096 };
-}
-
-export const ABSENT: PathFact = { kind: 'absent' };
 
 export const ENV_PATH = '/var/lib/hermes/.hermes/.env';
 export const AUTH_PATH = '/var/lib/hermes/.hermes/auth.json';
@@ -76,7 +53,7 @@ export const envAfter = new Secret(
   'inventory',
 );
 
-export function envChange(before: PathFact = fileFact(HERMES, { secret: envBefore })): Change {
+export function envChange(before: PathFact = file(envBefore, HERMES_750)): Change {
   return {
     kind: 'file',
     path: ENV_PATH,
@@ -101,27 +78,26 @@ export function authChange(): Change {
       ),
     },
     attrs: { mode: 0o600, user: 'hermes', group: 'hermes' },
-    before: fileFact(
+    before: file(
+      new Secret(
+        JSON.stringify({
+          active_provider: 'nous',
+          providers: { nous: { token: 'SECRET-OLD-456' } },
+          legacy: 'SECRET-VALUE-123',
+        }),
+        'host auth.json',
+      ),
       { mode: 0o644, user: 'root', group: 'root' },
-      {
-        secret: new Secret(
-          JSON.stringify({
-            active_provider: 'nous',
-            providers: { nous: { token: 'SECRET-OLD-456' } },
-            legacy: 'SECRET-VALUE-123',
-          }),
-          'host auth.json',
-        ),
-      },
     ),
   };
 }
 
 export function configChange(
-  before: PathFact = fileFact(
-    { mode: 0o600, user: 'hermes', group: 'hermes' },
-    { text: 'model:\n  default: old\nkeep: 1\n' },
-  ),
+  before: PathFact = file('model:\n  default: old\nkeep: 1\n', {
+    mode: 0o600,
+    user: 'hermes',
+    group: 'hermes',
+  }),
 ): Change {
   return {
     kind: 'file',
@@ -161,7 +137,7 @@ export function changedHost(name = 'web01'): HostResult {
         },
       ]),
       task('dirs', 'changed', [
-        { kind: 'dir', path: '/var/lib/hermes', attrs: HERMES, before: ABSENT },
+        { kind: 'dir', path: '/var/lib/hermes', attrs: HERMES_750, before: ABSENT },
       ]),
       task('merge', 'changed', [configChange()]),
       task('secrets', 'changed', [envChange(), authChange()]),
