@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import APPLY_PROGRAM from './apply.sh';
+import { APPLY_SH as APPLY_PROGRAM } from './program.js';
 
 /** A fake backend whose `rm` always fails; `container inspect` finds the container when told. */
 function fakeBackend(containerStays: boolean): string {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ImageArchive } from '../inventory/types.js';
-import APPLY_PROGRAM from './apply.sh';
+import { APPLY_SH as APPLY_PROGRAM } from './program.js';
 import { encodeOps, planOps } from './encode-ops.js';
 
 const ID = `sha256:${'a'.repeat(64)}`;

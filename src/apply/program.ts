@@ -1,0 +1,38 @@
+/**
+ * apply.sh, the host side of the batched apply, as one constant program: its parts (src/apply/lib,
+ * src/apply/ops and the shared field parser) joined in this fixed order. Each part opens with
+ * what it owns and what it offers the others; the order only matters for the first (the
+ * program's state) and the last two (the child's entry and the loop over the operations).
+ */
+import LINE_FIELD from '../exec/line-field.sh';
+import ACTORS from './lib/actors.sh';
+import BATCH from './lib/batch.sh';
+import JOURNAL from './lib/journal.sh';
+import MAIN from './lib/main.sh';
+import PIN from './lib/pin.sh';
+import ACCOUNTS from './ops/accounts.sh';
+import CONTAINER from './ops/container.sh';
+import FILES from './ops/files.sh';
+import GENERATIONS from './ops/generations.sh';
+import RELEASE from './ops/release.sh';
+import ROLLBACK from './ops/rollback.sh';
+import SERVICE from './ops/service.sh';
+
+export const APPLY_PARTS = [
+  BATCH,
+  LINE_FIELD,
+  PIN,
+  JOURNAL,
+  FILES,
+  ACCOUNTS,
+  RELEASE,
+  CONTAINER,
+  SERVICE,
+  GENERATIONS,
+  ROLLBACK,
+  ACTORS,
+  MAIN,
+] as const;
+
+/** The joined program, comments and all (compactProgram strips them before it is sent). */
+export const APPLY_SH = APPLY_PARTS.join('');
