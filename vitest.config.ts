@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // A host program (`import READ_PROGRAM from './read.sh'`) is its text, as in the bundle.
+  // A host program's file (`import DETACH_SH from './detach.sh'`) is its text, as in the bundle.
   plugins: [
     {
       name: 'host-program-text',

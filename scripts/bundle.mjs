@@ -12,8 +12,9 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   logLevel: 'warning',
-  // The host programs (src/facts/read.sh, src/apply/apply.sh) are shell files, linted by
-  // shellcheck, and travel inside the bundle as strings.
+  // The host programs are shell files, linted by shellcheck, and travel inside the bundle as
+  // strings (apply.sh and read.sh joined from their parts: src/apply/program.ts,
+  // src/facts/program.ts).
   loader: { '.sh': 'text' },
   // ssh2's optional native helpers: absent here, and loaded in try/catch when present.
   external: ['cpu-features', '*.node'],

@@ -1,14 +1,5 @@
 import { spawn } from 'node:child_process';
-import {
-  chmodSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,100 +13,8 @@ import { encodeOps, opSummary, planOps } from './encode-ops.js';
 const sh = (script: string) => `sh -c ${quote(script)}`;
 const root = { user: 'root', group: 'root' };
 const absent = { kind: 'absent' } as const;
-const isRoot = process.getuid?.() === 0;
 
 describe('the apply batch (run by a real local shell)', () => {
-  it.skipIf(!isRoot)(
-    'writes hostile content byte-for-byte, atomically, with mode and owner',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'apply-'));
-      const hostile = "EOF\n'$(touch /tmp/pwned)'\n`id`\n\\\"\n\0binary\u00e9\nno newline at end";
-      const target = join(dir, "name with 'quotes' $(x)");
-      const secretPath = join(dir, '.env');
-      const plans: TaskPlan[] = [
-        {
-          task: 'dirs',
-          changes: [
-            {
-              kind: 'dir',
-              path: join(dir, 'sub'),
-              attrs: { mode: 0o750, ...root },
-              before: absent,
-            },
-          ],
-        },
-        {
-          task: 'merge',
-          changes: [
-            {
-              kind: 'file',
-              path: target,
-              body: { text: hostile },
-              attrs: { mode: 0o640, ...root },
-              before: absent,
-            },
-            {
-              kind: 'file',
-              path: secretPath,
-              body: { secret: new Secret("KEY='v'\n", 'test') },
-              attrs: { mode: 0o600, ...root },
-              before: absent,
-            },
-            { kind: 'symlink', path: join(dir, 'link'), target: '/opt/x y', before: absent },
-          ],
-        },
-      ];
-      const ops = planOps(plans);
-      const seen: number[] = [];
-      const outcome = await applyOps(localExecutor, ops, {
-        commandLine: sh,
-        timeoutMs: 10_000,
-        inSession: true,
-        onOpDone: (i) => seen.push(i),
-      });
-      expect(outcome).toMatchObject({ done: 6 });
-      expect(outcome.failure).toBeUndefined();
-      expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(readFileSync(target, 'utf8')).toBe(hostile);
-      expect(lstatSync(target).mode & 0o7777).toBe(0o640);
-      expect(lstatSync(secretPath).mode & 0o7777).toBe(0o600);
-      expect(lstatSync(join(dir, 'sub')).mode & 0o7777).toBe(0o750);
-      expect(readlinkSync(join(dir, 'link'))).toBe('/opt/x y');
-      expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
-    },
-  );
-
-  it.skipIf(!isRoot)(
-    'clears a setgid bit on directories (GNU chmod/install keep it on a 4-digit mode)',
-    async () => {
-      // A directory under a setgid parent inherits the bit; with `chmod 0750` it stays 2750,
-      // so every later run would plan the same mode change again.
-      const dir = mkdtempSync(join(tmpdir(), 'apply-'));
-      chmodSync(dir, 0o2755);
-      const existing = join(dir, 'existing');
-      mkdirSync(existing);
-      chmodSync(existing, 0o2750);
-      const fresh = join(dir, 'fresh');
-      const attrs = { mode: 0o750, ...root };
-      const outcome = await applyOps(
-        localExecutor,
-        planOps([
-          {
-            task: 'dirs',
-            changes: [
-              { kind: 'dir', path: existing, attrs, before: absent },
-              { kind: 'dir', path: fresh, attrs, before: absent },
-            ],
-          },
-        ]),
-        { commandLine: sh, timeoutMs: 10_000, inSession: true },
-      );
-      expect(outcome.failure).toBeUndefined();
-      expect(lstatSync(existing).mode & 0o7777).toBe(0o750);
-      expect(lstatSync(fresh).mode & 0o7777).toBe(0o750);
-    },
-  );
-
   it('stops at the first failure, names it, and leaves no temp file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'apply-'));
     writeFileSync(join(dir, 'a'), 'old');
@@ -149,37 +48,6 @@ describe('the apply batch (run by a real local shell)', () => {
     expect(outcome.done).toBe(1);
     expect(outcome.failure && ops[outcome.failure.index]?.task).toBe('docs');
     expect(outcome.failure?.message).toMatch(/temporary file/);
-    expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('old');
-    expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
-  });
-
-  it('fails the write when its content arrives cut short: old file kept, no temp file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'apply-'));
-    writeFileSync(join(dir, 'a'), 'old');
-    const ops = planOps([
-      {
-        task: 'docs',
-        changes: [
-          {
-            kind: 'file',
-            path: join(dir, 'a'),
-            body: { text: 'new content that will be cut' },
-            attrs: { mode: 0o644, user: 'root', group: 'root' },
-            before: absent,
-          },
-        ],
-      },
-    ]);
-    // Send the header and only part of the body, as a dropped connection would.
-    const full = Buffer.concat(await encodeOps(ops));
-    const cut = full.subarray(0, full.length - 5);
-    const outcome = await applyOps(
-      { exec: (command, request) => localExecutor.exec(command, { ...request, stdin: cut }) },
-      ops,
-      { commandLine: sh, timeoutMs: 10_000, inSession: true },
-    );
-    expect(outcome.done).toBe(1);
-    expect(outcome.failure ?? outcome.incomplete).toBeDefined();
     expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('old');
     expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
   });

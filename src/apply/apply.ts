@@ -1,6 +1,6 @@
 import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
-import APPLY_SH from './apply.sh';
+import { APPLY_SH } from './program.js';
 import DETACH_SH from './detach.sh';
 import { encodeOps, type Op } from './encode-ops.js';
 

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { CHANGE_KINDS } from '../plan/types.js';
-import APPLY_PROGRAM from './apply.sh';
+import { APPLY_SH as APPLY_PROGRAM } from './program.js';
 
-/** The labels of apply.sh's `case $op in` (apply_op): the operations it knows. */
+/**
+ * The operations apply.sh knows: apply_op runs operation NAME as the function op_NAME (dashes as
+ * underscores), defined in its ops module.
+ */
 function operations(program: string): string[] {
-  const body = /apply_op\(\) \{\n {2}case \$op in\n([\s\S]*?)\n {2}esac/.exec(program)?.[1] ?? '';
-  return [...body.matchAll(/^ {2}([a-z-]+)\)/gm)].map((m) => m[1] ?? '');
+  return [...program.matchAll(/^op_([a-z_]+)\(\) \{/gm)].map((m) =>
+    (m[1] ?? '').replace(/_/g, '-'),
+  );
 }
 
 describe('apply.sh', () => {

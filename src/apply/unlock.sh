@@ -1,6 +1,7 @@
 # shellcheck shell=sh
 # The host side of `hermes-fleet unlock`: lets go of the host's lock (op_lock in apply.sh;
-# src/runner/host-lock.ts). Input: one line, `path=LOCK<TAB>seconds=N`.
+# src/runner/host-lock.ts). Input: one line, `0<TAB>unlock<TAB>path=LOCK<TAB>seconds=N`, read by
+# the field parser the host programs share (src/exec/line-field.sh, joined in by unlock.ts).
 #
 # A free lock whose file still names a holder that is gone (killed, or the host rebooted) has
 # its file cleared. A lock a batch holds is ended the way Ctrl-C ends a run: SIGINT to the batch
@@ -11,21 +12,18 @@
 # `cleared` (a holder that was gone), `stopped` (the batch let go), `held` (it did not in time).
 export LC_ALL=C
 T=$(printf '\t')
+FIELDS='path seconds'
+fields_empty() { path='' seconds=''; }
+WHAT=request
+fail() {
+  printf 'hermes-fleet unlock.sh: %s\n' "$1" >&2
+  exit 2
+}
 IFS= read -r line || exit 0
-path=
-seconds=60
-set -f
-IFS=$T
-# shellcheck disable=SC2086 # split on tabs on purpose, globbing is off
-set -- $line
-set +f
-for f; do
-  case $f in
-  path=*) path=${f#*=} ;;
-  seconds=*) seconds=${f#*=} ;;
-  *) printf 'unknown field %s\n' "${f%%=*}" >&2 && exit 2 ;;
-  esac
-done
+parse "$line"
+[ "$op" = unlock ] || fail "request $i is $op, not unlock"
+[ -n "$path" ] || fail "no path in the request"
+[ -n "$seconds" ] || seconds=60
 say() { printf 'unlock\t%s\t%s\n' "$1" "$holder"; }
 holder=
 if [ ! -f "$path" ]; then

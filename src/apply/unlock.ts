@@ -1,7 +1,7 @@
 import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
-import { lineField } from '../exec/line-field.js';
-import UNLOCK_SH from './unlock.sh';
+import { namedLine } from '../exec/line-field.js';
+import { UNLOCK_SH } from './program.js';
 
 const UNLOCK_PROGRAM = compactProgram(UNLOCK_SH);
 
@@ -20,7 +20,12 @@ export async function unlockHost(
   executor: Executor,
   options: { path: string; waitSeconds: number; commandLine: (script: string) => string },
 ): Promise<UnlockOutcome> {
-  const stdin = `path=${lineField(options.path, 'unlock')}\tseconds=${Math.ceil(options.waitSeconds)}\n`;
+  const stdin = namedLine(
+    0,
+    'unlock',
+    { path: options.path, seconds: Math.ceil(options.waitSeconds) },
+    'unlock request',
+  );
   const result = await executor.exec(options.commandLine(UNLOCK_PROGRAM), {
     stdin,
     timeoutMs: 30_000 + options.waitSeconds * 1000,

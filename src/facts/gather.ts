@@ -2,7 +2,7 @@ import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
 import { namedLine } from '../exec/line-field.js';
 import { Secret } from '../secret.js';
-import READ_SH from './read.sh';
+import { READ_SH } from './program.js';
 import type {
   ContainerFact,
   DirEntry,

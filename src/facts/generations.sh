@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # The host side of `hermes-fleet generations`: lists the generations kept in root's directory
-# (its path is the one line on stdin, `dir=PATH`; src/apply/apply.sh records them). Read-only.
+# (its path is the one line on stdin, `dir=PATH`; src/apply/ops/generations.sh records them). Read-only.
 #
 # Output: `current<TAB>N` (the generation the host is on, empty when none), then per generation
 # `generation<TAB>N`, its meta lines as `meta<TAB>key=value` and its manifest lines as

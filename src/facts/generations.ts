@@ -14,7 +14,7 @@ export interface GenerationFileRecord {
   secret: boolean;
 }
 
-/** One generation kept on a host (src/apply/apply.sh records them). */
+/** One generation kept on a host (src/apply/ops/generations.sh records them). */
 export interface GenerationRecord {
   number: number;
   time?: string;

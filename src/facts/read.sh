@@ -1,6 +1,8 @@
 # shellcheck shell=sh
 # The host side of the batched fact read: one constant POSIX sh program, run once per host
-# (src/facts/gather.ts sends it and parses its answers).
+# (src/facts/gather.ts sends it and parses its answers). This part comes last in the joined
+# program (src/facts/program.ts), after the field parser (src/exec/line-field.sh) and
+# read-paths.sh.
 #
 # Input, on stdin: one request per line, `INDEX<TAB>KIND<TAB>name=value<TAB>...`, so paths and
 # names from the inventory never become part of a command line. Output: one line per request
@@ -24,93 +26,20 @@ CHILD=${2-}
 # $L is -L for a request that follows links (root-chosen paths only), else empty.
 L=
 FORMAT='%a %u %g %U %G %.9Y %s'
+# shellcheck disable=SC2086 # $L is -L or nothing
 st() { stat $L -c "$FORMAT" -- "$1" </dev/null; }
 
-# Sets one variable per named field of the request line $1.
-parse() {
+# The fields a request line may name: parse (src/exec/line-field.sh) sets each, after
+# fields_empty, and refuses any other, as apply.sh refuses one: on stderr, with exit 2, so the
+# read fails (gather.ts reports it). The two lists are the same (scripts/lint-sh.mjs checks).
+FIELDS='as backend content follow image name path seconds tree user'
+fields_empty() {
   as='' backend='' content='' follow='' image='' name='' path='' seconds='' tree='' user=''
-  set -f
-  IFS=$T
-  # shellcheck disable=SC2086 # split on tabs on purpose, globbing is off
-  set -- $1
-  IFS=' 	
-'
-  set +f
-  i=$1 k=$2
-  shift 2
-  for f; do
-    case $f in
-    as=*) as=${f#*=} ;;
-    backend=*) backend=${f#*=} ;;
-    content=*) content=${f#*=} ;;
-    follow=*) follow=${f#*=} ;;
-    image=*) image=${f#*=} ;;
-    name=*) name=${f#*=} ;;
-    path=*) path=${f#*=} ;;
-    seconds=*) seconds=${f#*=} ;;
-    tree=*) tree=${f#*=} ;;
-    user=*) user=${f#*=} ;;
-    *) ;;
-    esac
-  done
 }
-
-# The account can swap a name it owns for a link at any moment, also between the checks below
-# and the read: content comes from fd 6, opened on the name and checked to be the regular file
-# the name holds, so a link's target (/etc/shadow, say) never comes back as the file's content,
-# into --diff and the reports. A file that changed so is answered with ~.
-file6() {
-  if ! command exec 6<"$path" 2>/dev/null; then
-    # The account cannot read a file someone else owns in its tree: root reads it (retry).
-    if [ "$CHILD" = account ] && [ -n "$tree" ]; then printf '%s\tretry\n' "$i"; return; fi
-    printf '%s\tfile\t%s\t!\n' "$i" "$(st "$path")"
-    return
-  fi
-  if [ -f /proc/self/fd/6 ] && { [ -n "$L" ] || [ ! -L "$path" ]; } &&
-    [ "$(stat -L -c '%d:%i' /proc/self/fd/6)" = "$(stat $L -c '%d:%i' -- "$path" </dev/null)" ]; then
-    printf '%s\tfile\t%s\t' "$i" "$(stat -L -c "$FORMAT" /proc/self/fd/6)"
-    base64 -w0 <&6 || printf '!'
-    printf '\n'
-  else
-    printf '%s\tfile\t%s\t~\n' "$i" "$(st "$path")"
-  fi
-  exec 6<&-
-}
-
-# A path whose answer is its kind and stat alone: the stat is left to the one batched call.
-# Sets $kind, or answers at once (absent, content, followed) and leaves $kind empty.
-classify() {
-  kind=
-  # Following, every test below (and stat) describes the link's target; a dangling link is
-  # absent, as for the module's [ -f f ].
-  if [ "$follow" = 1 ]; then L=-L; else L=; fi
-  if [ -z "$L" ] && [ -L "$path" ]; then
-    kind=symlink
-  elif [ -f "$path" ] && [ "$content" = 1 ]; then
-    file6
-  elif [ ! -e "$path" ]; then
-    printf '%s\tabsent\n' "$i"
-  elif [ -n "$L" ]; then
-    if [ -f "$path" ]; then printf '%s\tfile\t%s\t\n' "$i" "$(st "$path")"
-    elif [ -d "$path" ]; then printf '%s\tdir\t%s\n' "$i" "$(st "$path")"
-    else printf '%s\tother\t%s\n' "$i" "$(st "$path")"; fi
-  elif [ -f "$path" ]; then
-    # Content asked for a name that became a file since the first test: read it all the same.
-    if [ "$content" = 1 ]; then file6; else kind='file'; fi
-  elif [ -d "$path" ]; then
-    kind=dir
-  else
-    kind=other
-  fi
-}
-
-# The answer to a classified path, from its stat line $1.
-answer() {
-  case $kind in
-  symlink) printf '%s\tsymlink\t%s\t%s\n' "$i" "$1" "$(printf '%s' "$(readlink -- "$path" </dev/null)" | base64 -w0)" ;;
-  file) printf '%s\tfile\t%s\t\n' "$i" "$1" ;;
-  *) printf '%s\t%s\t%s\n' "$i" "$kind" "$1" ;;
-  esac
+WHAT='fact request'
+fail() {
+  printf 'hermes-fleet read.sh: %s\n' "$1" >&2
+  exit 2
 }
 
 # The host's lock at $lock_path as `STATE<TAB>SERIAL<TAB>BOOT<TAB>HOLDER` in $probed: `free`,
@@ -159,7 +88,7 @@ while IFS= read -r line; do
     deferred="$deferred$line$NL"
     continue
   fi
-  case $k in
+  case $op in
   path)
     classify
     if [ -n "$kind" ]; then
@@ -266,25 +195,6 @@ if [ $# -gt 0 ]; then
     fi
   done
 fi
-
-# A file in the account's tree that the account cannot read (someone else's: a hand-made
-# config.yaml, say, that the plan will hand over): root reads it, but only from inside its
-# directory, entered once and checked by pwd -P to be the one the path names (no component
-# swapped for a link), and through file6's checks on the name.
-read_as_root() {
-  (
-    d=${path%/*}
-    [ -n "$d" ] || d=/
-    if cd -P -- "$d" 2>/dev/null && top=$(cd -P -- "$tree" && pwd -P) &&
-      [ "$(pwd -P)" = "$top${d#"$tree"}" ]; then
-      path=${path##*/}
-      # Never a link, a FIFO or a device: checked again right before the open.
-      if [ -f "$path" ] && [ ! -L "$path" ]; then file6; else printf '%s\tfile\t\t~\n' "$i"; fi
-    else
-      printf '%s\tfile\t\t~\n' "$i"
-    fi
-  )
-}
 
 # The deferred requests, one child per account, fed the same request lines.
 while [ -n "$deferred" ]; do

@@ -2,11 +2,11 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localExecutor } from '../exec/local-executor.js';
-import type { TaskPlan } from '../plan/types.js';
-import { quote } from '../exec/quote.js';
-import { applyOps } from './apply.js';
-import { planOps } from './encode-ops.js';
+import { localExecutor } from '../../exec/local-executor.js';
+import type { TaskPlan } from '../../plan/types.js';
+import { quote } from '../../exec/quote.js';
+import { applyOps } from '../apply.js';
+import { planOps } from '../encode-ops.js';
 
 /**
  * The `wait` operation run by a real local shell, with systemctl, journalctl and runuser

@@ -13,13 +13,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localExecutor } from '../exec/local-executor.js';
-import { quote } from '../exec/quote.js';
-import { inspectArchive } from '../inventory/release-archive.js';
-import type { ReleaseArchive } from '../inventory/types.js';
-import type { Change } from '../plan/types.js';
-import { applyOps } from './apply.js';
-import { planOps } from './encode-ops.js';
+import { localExecutor } from '../../exec/local-executor.js';
+import { quote } from '../../exec/quote.js';
+import { inspectArchive } from '../../inventory/release-archive.js';
+import type { ReleaseArchive } from '../../inventory/types.js';
+import type { Change } from '../../plan/types.js';
+import { applyOps } from '../apply.js';
+import { planOps } from '../encode-ops.js';
 
 const sh = (script: string) => `sh -c ${quote(script)}`;
 const isRoot = process.getuid?.() === 0;

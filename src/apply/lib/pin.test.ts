@@ -12,11 +12,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localExecutor } from '../exec/local-executor.js';
-import type { TaskPlan } from '../plan/types.js';
-import { quote } from '../exec/quote.js';
-import { applyOps } from './apply.js';
-import { planOps } from './encode-ops.js';
+import { localExecutor } from '../../exec/local-executor.js';
+import type { TaskPlan } from '../../plan/types.js';
+import { quote } from '../../exec/quote.js';
+import { applyOps } from '../apply.js';
+import { planOps } from '../encode-ops.js';
 
 /**
  * The service account owns the directories hermes-fleet writes into as root, so it can swap a
