@@ -2,7 +2,16 @@ import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
 import APPLY_SH from './apply.sh';
 import DETACH_SH from './detach.sh';
+import {
+  addApplyLine,
+  noApplyOutput,
+  parseApplyLine,
+  type ApplyOutput,
+  type RollbackOutcome,
+} from './apply-output.js';
 import { encodeOps, type Op } from './encode-ops.js';
+
+export { APPLY_RESULT, type RollbackOutcome } from './apply-output.js';
 
 const APPLY_PROGRAM = compactProgram(APPLY_SH);
 const DETACH_PROGRAM = compactProgram(DETACH_SH);
@@ -32,17 +41,6 @@ export interface ApplyOutcome {
   durationMs: number;
 }
 
-export interface RollbackOutcome {
-  /** Why the rollback itself failed (putting a path back, or the health check after it). */
-  failure?: string;
-}
-
-/** `rollback<TAB>ok` or `rollback<TAB>fail<TAB>BASE64`, from apply.sh. */
-function parseRollback(fields: readonly string[]): RollbackOutcome {
-  const [, status, message = ''] = fields;
-  return status === 'fail' ? { failure: Buffer.from(message, 'base64').toString('utf8') } : {};
-}
-
 export interface ApplyOptions {
   commandLine: (script: string) => string;
   timeoutMs: number;
@@ -64,36 +62,12 @@ export async function applyOps(
   options: ApplyOptions,
 ): Promise<ApplyOutcome> {
   // Written by the stdout callback as lines arrive.
-  const seen: {
-    done: number;
-    failure?: ApplyOutcome['failure'];
-    ended: boolean;
-    interrupted: boolean;
-    rollback?: RollbackOutcome;
-  } = { done: 0, ended: false, interrupted: false };
+  const seen: ApplyOutput = noApplyOutput();
   let pending = '';
-  const onLine = (line: string) => {
-    if (line === 'end') {
-      seen.ended = true;
-      return;
-    }
-    if (line === 'interrupted') {
-      seen.interrupted = true;
-      return;
-    }
-    if (line.startsWith('rollback\t')) {
-      seen.rollback = parseRollback(line.split('\t'));
-      return;
-    }
-    const [indexText = '', status, message = ''] = line.split('\t');
-    const index = Number(indexText);
-    const op = ops[index];
-    if (status === 'ok' && op) {
-      seen.done = index + 1;
-      options.onOpDone?.(index);
-    } else if (status === 'fail') {
-      seen.failure = { index, message: Buffer.from(message, 'base64').toString('utf8') };
-    }
+  const onLine = (text: string) => {
+    const line = parseApplyLine(text);
+    addApplyLine(seen, line, ops.length);
+    if (line.kind === 'ok' && ops[line.index]) options.onOpDone?.(line.index);
   };
   // Before the command starts: an upload that cannot be read fails the host with nothing done.
   const stdin = options.inSession === true ? await encodeOps(ops) : await detachedInput(ops);
