@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHANGE_KINDS } from '../plan/types.js';
+import { CHANGE_KINDS } from '../apply/change-kinds.js';
 import APPLY_PROGRAM from './apply.sh';
 
 /** The labels of apply.sh's `case $op in` (apply_op): the operations it knows. */
