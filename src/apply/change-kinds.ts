@@ -1,6 +1,6 @@
 import { lineField } from '../exec/line-field.js';
 import { formatMode, type Attrs } from '../facts/types.js';
-import type { Actor, Change, ChangeKind, FileBody } from '../plan/types.js';
+import type { Actor, ChangeKind, ChangeOf, FileBody } from '../plan/types.js';
 
 /**
  * The apply layer's record of each change kind: how apply.sh's operation of the same name gets
@@ -33,8 +33,6 @@ export interface ChangeOperation<K extends ChangeKind> {
   /** The operation's named fields, and the bytes that follow its header on stdin. */
   encode: (change: ChangeOf<K>, context: RecordContext | undefined) => Encoded;
 }
-
-export type ChangeOf<K extends ChangeKind> = Extract<Change, { kind: K }>;
 
 /**
  * An operation as the change gives it. `body`: bytes that follow the header (`size` says how
@@ -90,7 +88,7 @@ function bodyValue(value: string): string {
  * `file<TAB>name<TAB>path<TAB>account<TAB>secret`, `link<TAB>path` (the release link).
  */
 function generationBody(
-  change: Extract<Change, { kind: 'generation' }>,
+  change: ChangeOf<'generation'>,
   context: RecordContext | undefined,
 ): Buffer {
   const lines: string[] = [];

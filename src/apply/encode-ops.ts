@@ -1,6 +1,6 @@
 import { namedLine } from '../exec/line-field.js';
-import type { Change, TaskName, TaskPlan } from '../plan/types.js';
-import { operationOf, type ChangeOf, type Encoded, type RecordContext } from './change-kinds.js';
+import type { Change, ChangeOf, TaskName, TaskPlan } from '../plan/types.js';
+import { operationOf, type Encoded, type RecordContext } from './change-kinds.js';
 
 export type { RecordContext } from './change-kinds.js';
 

@@ -147,6 +147,9 @@ export type Change =
 
 export type ChangeKind = Change['kind'];
 
+/** The change of one kind (or of several). */
+export type ChangeOf<K extends ChangeKind> = Extract<Change, { kind: K }>;
+
 /** A file a generation keeps a copy of: its name there, where it is, who reads it. */
 export interface GenerationFile {
   /** `unit`, `config.yaml`, `.env`, `auth.json`, `documents/SOUL.md`. */

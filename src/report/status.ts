@@ -9,7 +9,7 @@ import type { HostSpec } from '../inventory/types.js';
 import type { TaskName } from '../plan/types.js';
 import type { ReadAndPlanOutcome } from '../runner/read-and-plan.js';
 import { statusProbe } from '../../tasks/index.js';
-import { describeChange } from './describe.js';
+import { describeChange } from './change-kinds.js';
 import { oneLine } from './text.js';
 
 /**
