@@ -1,41 +1,11 @@
 import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
 import { namedLine } from '../exec/line-field.js';
-import { Secret } from '../secret.js';
+import { factKindOf, HostReadError, requestKey, storeAnswer } from './fact-kinds.js';
 import READ_SH from './read.sh';
-import type {
-  ContainerFact,
-  DirEntry,
-  FactRequest,
-  GroupFact,
-  HostFacts,
-  PathFact,
-  UnitFact,
-  UserFact,
-  VersionFact,
-} from './types.js';
+import type { FactRequest, HostFacts } from './types.js';
 
-function requestKey(r: FactRequest): string {
-  switch (r.kind) {
-    case 'path':
-      return `path\t${r.follow ? 'follow' : 'nofollow'}\t${r.path}`;
-    case 'temp-files':
-      return `temp-files\t${r.as ?? ''}\t${r.dir}`;
-    case 'dir-entries':
-      return `dir-entries\t${r.dir}`;
-    case 'user':
-    case 'group':
-    case 'unit':
-    case 'command':
-      return `${r.kind}\t${r.name}`;
-    case 'container':
-      return `container\t${r.backend}\t${r.name}`;
-    case 'image':
-      return `image\t${r.backend}\t${r.image}`;
-    case 'version':
-      return `version\t${r.path}`;
-  }
-}
+export { HostReadError } from './fact-kinds.js';
 
 const READ_PROGRAM = compactProgram(READ_SH);
 
@@ -66,36 +36,8 @@ export function dedupeRequests(requests: readonly FactRequest[]): FactRequest[] 
 }
 
 export function encodeRequests(requests: readonly FactRequest[]): string {
-  const line = (i: number, kind: string, fields: Record<string, string | undefined>) =>
-    namedLine(i, kind, fields, 'fact request');
   return requests
-    .map((r, i) => {
-      switch (r.kind) {
-        case 'path':
-          return line(i, 'path', {
-            path: r.path,
-            content: r.content ? '1' : undefined,
-            follow: r.follow ? '1' : undefined,
-            as: r.as,
-            tree: r.as === undefined ? undefined : r.tree,
-          });
-        case 'temp-files':
-          return line(i, 'temp-files', { path: r.dir, as: r.as });
-        case 'dir-entries':
-          return line(i, 'dir-entries', { path: r.dir });
-        case 'user':
-        case 'group':
-        case 'unit':
-        case 'command':
-          return line(i, r.kind, { name: r.name });
-        case 'container':
-          return line(i, 'container', { backend: r.backend, name: r.name });
-        case 'image':
-          return line(i, 'image', { backend: r.backend, image: r.image });
-        case 'version':
-          return line(i, 'version', { path: r.path, user: r.user });
-      }
-    })
+    .map((r, i) => namedLine(i, r.kind, factKindOf(r).fields(r), 'fact request'))
     .join('');
 }
 
@@ -112,114 +54,6 @@ export function emptyFacts(): HostFacts {
     tempFiles: new Map(),
     dirEntries: new Map(),
   };
-}
-
-/** `SECONDS/NAME` entries, NUL-separated (find -printf; a name has no `/` and no NUL). */
-function parseDirEntries(base64: string): DirEntry[] {
-  return fromBase64(base64)
-    .split('\0')
-    .filter((entry) => entry.includes('/'))
-    .map((entry) => {
-      const slash = entry.indexOf('/');
-      return {
-        name: entry.slice(slash + 1),
-        mtimeMs: Math.round(Number(entry.slice(0, slash)) * 1000),
-      };
-    });
-}
-
-function parseStat(text: string) {
-  const [mode, uid, gid, user, group, mtime, size] = text.split(' ');
-  return {
-    mode: parseInt(mode ?? '0', 8),
-    uid: Number(uid),
-    gid: Number(gid),
-    user: user ?? '',
-    group: group ?? '',
-    mtimeMs: Math.round(Number(mtime) * 1000),
-    size: Number(size),
-  };
-}
-
-function fromBase64(text: string): string {
-  return Buffer.from(text, 'base64').toString('utf8');
-}
-
-function parsePath(request: Extract<FactRequest, { kind: 'path' }>, fields: string[]): PathFact {
-  const [kind, stat = '', extra] = fields;
-  if (kind === 'absent') return { kind: 'absent' };
-  const attrs = parseStat(stat);
-  switch (kind) {
-    case 'file': {
-      if (!request.content) return { kind: 'file', ...attrs };
-      if (extra === '!') {
-        throw new HostReadError(
-          request.as === undefined
-            ? `cannot read ${request.path} (permission denied?)`
-            : `cannot read ${request.path} as ${request.as} (permission denied?): hermes-fleet reads the account's files only as the account; hand it over (chown ${request.as} ${request.path}) or remove it`,
-        );
-      }
-      if (extra === '~') {
-        throw new HostReadError(
-          `${request.path} changed while it was read (replaced by a link or another file?); not using what it holds`,
-        );
-      }
-      const text = fromBase64(extra ?? '');
-      return request.secret
-        ? { kind: 'file', ...attrs, secret: new Secret(text, `host file ${request.path}`) }
-        : { kind: 'file', ...attrs, text };
-    }
-    case 'dir':
-      return { kind: 'dir', ...attrs };
-    case 'symlink':
-      return { kind: 'symlink', ...attrs, target: fromBase64(extra ?? '') };
-    default:
-      return { kind: 'other', ...attrs };
-  }
-}
-
-function parseUnit(encoded: string): UnitFact {
-  const props = new Map<string, string>();
-  for (const line of fromBase64(encoded).split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) props.set(line.slice(0, eq), line.slice(eq + 1));
-  }
-  const micros = (name: string): number => {
-    const seconds = /^@(\d+)/.exec(props.get(name) ?? '')?.[1];
-    return seconds ? Number(seconds) * 1_000_000 : 0;
-  };
-  return {
-    loadState: props.get('LoadState') ?? 'not-found',
-    activeState: props.get('ActiveState') ?? 'inactive',
-    subState: props.get('SubState') ?? 'dead',
-    unitFileState: props.get('UnitFileState') ?? '',
-    activeEnterTimestampUs: micros('ActiveEnterTimestamp'),
-    stateChangeTimestampUs: micros('StateChangeTimestamp'),
-    mainPid: Number(props.get('MainPID') ?? 0),
-    nRestarts: Number(props.get('NRestarts') ?? 0),
-  };
-}
-
-function parseVersion(
-  request: Extract<FactRequest, { kind: 'version' }>,
-  fields: readonly string[],
-): VersionFact {
-  if (fields[0] === 'no-user') return { kind: 'no-user', user: request.user };
-  if (fields[0] !== 'version') return { kind: 'absent' };
-  const code = Number(fields[2]);
-  return {
-    kind: 'ran',
-    exitCode: Number.isInteger(code) && fields[2] !== '' ? code : -1,
-    output: fromBase64(fields[1] ?? ''),
-  };
-}
-
-/** The host answered, but not in a way facts can be built from (e.g. a file it cannot read). */
-export class HostReadError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'HostReadError';
-  }
 }
 
 /** Parses the read script's output into facts for exactly the requests sent. */
@@ -246,68 +80,7 @@ export function parseFacts(
     const request = requests[index];
     if (!request) throw new HostReadError(`unexpected line from the host: ${line.slice(0, 80)}`);
     answered.add(index);
-    const found = fields[0] === 'found';
-    switch (request.kind) {
-      case 'path':
-        // Asked both ways, the unfollowed answer wins: it is the one that can be trusted for
-        // a name the service account could have swapped.
-        if (!request.follow || !facts.paths.has(request.path)) {
-          facts.paths.set(request.path, parsePath(request, fields));
-        }
-        break;
-      case 'user': {
-        const [name = '', , uidText, gidText, , home = '', shell = ''] = (fields[1] ?? '').split(
-          ':',
-        );
-        const user: UserFact | null = found
-          ? { name, uid: Number(uidText), gid: Number(gidText), home, shell }
-          : null;
-        facts.users.set(request.name, user);
-        break;
-      }
-      case 'group': {
-        const [name = '', , gidText] = (fields[1] ?? '').split(':');
-        const group: GroupFact | null = found ? { name, gid: Number(gidText) } : null;
-        facts.groups.set(request.name, group);
-        break;
-      }
-      case 'unit':
-        facts.units.set(request.name, parseUnit(fields[1] ?? ''));
-        break;
-      case 'command':
-        facts.commands.set(request.name, found);
-        break;
-      case 'container': {
-        const [id, running, image] = (fields[1] ?? '').split(' ');
-        const container: ContainerFact = found
-          ? {
-              exists: true,
-              ...(id ? { id } : {}),
-              running: running === 'true',
-              ...(image ? { image } : {}),
-            }
-          : { exists: false };
-        facts.containers.set(`${request.backend}:${request.name}`, container);
-        break;
-      }
-      case 'image':
-        facts.images.set(`${request.backend}:${request.image}`, found);
-        break;
-      case 'version':
-        facts.versions?.set(request.path, parseVersion(request, fields));
-        break;
-      case 'dir-entries':
-        facts.dirEntries?.set(request.dir, found ? parseDirEntries(fields[1] ?? '') : null);
-        break;
-      case 'temp-files':
-        facts.tempFiles?.set(
-          request.dir,
-          fromBase64(fields[1] ?? '')
-            .split('\n')
-            .filter((name) => name !== ''),
-        );
-        break;
-    }
+    storeAnswer(facts, request, fields);
   }
   if (!ended || answered.size !== requests.length) {
     throw new HostReadError(

@@ -1,0 +1,297 @@
+import { Secret } from '../secret.js';
+import type {
+  ContainerFact,
+  DirEntry,
+  FactRequest,
+  GroupFact,
+  HostFacts,
+  PathFact,
+  UnitFact,
+  UserFact,
+  VersionFact,
+} from './types.js';
+
+/** What the host answers to each kind of request, once parsed. */
+export interface FactValues {
+  path: PathFact;
+  'temp-files': string[];
+  'dir-entries': DirEntry[] | null;
+  user: UserFact | null;
+  group: GroupFact | null;
+  unit: UnitFact;
+  command: boolean;
+  container: ContainerFact;
+  image: boolean;
+  version: VersionFact;
+}
+
+export type FactKind = FactRequest['kind'];
+export type RequestOf<K extends FactKind> = Extract<FactRequest, { kind: K }>;
+
+/**
+ * The record of one fact kind, its request and its parser side by side (as pyinfra's fact
+ * classes hold their command and their parser): what makes two requests the same, the named
+ * fields read.sh's `case` of the same name reads, how its answer line becomes a typed value, and
+ * where that value goes in HostFacts. One entry per kind of `FactRequest`; a kind without one
+ * (or an entry without one of these) fails to compile.
+ */
+export interface FactKindRecord<K extends FactKind> {
+  /** Two requests with the same key are read once (the kind is put in front of it). */
+  key: (request: RequestOf<K>) => string;
+  /** The request line's named fields, in the names read.sh reads. */
+  fields: (request: RequestOf<K>) => Record<string, string | undefined>;
+  /**
+   * Whether an answer already stored wins over this one, which is then not even parsed (a path
+   * asked both followed and not). Absent: each answer is stored.
+   */
+  settled?: (facts: HostFacts, request: RequestOf<K>) => boolean;
+  /** The answer line's fields after `INDEX<TAB>` (the first is often `found`/`absent`). */
+  parse: (request: RequestOf<K>, fields: readonly string[]) => FactValues[K];
+  /** Puts the answer where the tasks look it up. */
+  store: (facts: HostFacts, request: RequestOf<K>, value: FactValues[K]) => void;
+  /** What the host answers when nothing is there: the start of a test's facts (tasks/fixtures). */
+  nothing: (request: RequestOf<K>) => FactValues[K];
+}
+
+/** The host answered, but not in a way facts can be built from (e.g. a file it cannot read). */
+export class HostReadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostReadError';
+  }
+}
+
+/** `SECONDS/NAME` entries, NUL-separated (find -printf; a name has no `/` and no NUL). */
+function parseDirEntries(base64: string): DirEntry[] {
+  return fromBase64(base64)
+    .split('\0')
+    .filter((entry) => entry.includes('/'))
+    .map((entry) => {
+      const slash = entry.indexOf('/');
+      return {
+        name: entry.slice(slash + 1),
+        mtimeMs: Math.round(Number(entry.slice(0, slash)) * 1000),
+      };
+    });
+}
+
+function parseStat(text: string) {
+  const [mode, uid, gid, user, group, mtime, size] = text.split(' ');
+  return {
+    mode: parseInt(mode ?? '0', 8),
+    uid: Number(uid),
+    gid: Number(gid),
+    user: user ?? '',
+    group: group ?? '',
+    mtimeMs: Math.round(Number(mtime) * 1000),
+    size: Number(size),
+  };
+}
+
+function fromBase64(text: string): string {
+  return Buffer.from(text, 'base64').toString('utf8');
+}
+
+function parsePath(request: RequestOf<'path'>, fields: readonly string[]): PathFact {
+  const [kind, stat = '', extra] = fields;
+  if (kind === 'absent') return { kind: 'absent' };
+  const attrs = parseStat(stat);
+  switch (kind) {
+    case 'file': {
+      if (!request.content) return { kind: 'file', ...attrs };
+      if (extra === '!') {
+        throw new HostReadError(
+          request.as === undefined
+            ? `cannot read ${request.path} (permission denied?)`
+            : `cannot read ${request.path} as ${request.as} (permission denied?): hermes-fleet reads the account's files only as the account; hand it over (chown ${request.as} ${request.path}) or remove it`,
+        );
+      }
+      if (extra === '~') {
+        throw new HostReadError(
+          `${request.path} changed while it was read (replaced by a link or another file?); not using what it holds`,
+        );
+      }
+      const text = fromBase64(extra ?? '');
+      return request.secret
+        ? { kind: 'file', ...attrs, secret: new Secret(text, `host file ${request.path}`) }
+        : { kind: 'file', ...attrs, text };
+    }
+    case 'dir':
+      return { kind: 'dir', ...attrs };
+    case 'symlink':
+      return { kind: 'symlink', ...attrs, target: fromBase64(extra ?? '') };
+    default:
+      return { kind: 'other', ...attrs };
+  }
+}
+
+function parseUnit(encoded: string): UnitFact {
+  const props = new Map<string, string>();
+  for (const line of fromBase64(encoded).split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) props.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  const micros = (name: string): number => {
+    const seconds = /^@(\d+)/.exec(props.get(name) ?? '')?.[1];
+    return seconds ? Number(seconds) * 1_000_000 : 0;
+  };
+  return {
+    loadState: props.get('LoadState') ?? 'not-found',
+    activeState: props.get('ActiveState') ?? 'inactive',
+    subState: props.get('SubState') ?? 'dead',
+    unitFileState: props.get('UnitFileState') ?? '',
+    activeEnterTimestampUs: micros('ActiveEnterTimestamp'),
+    stateChangeTimestampUs: micros('StateChangeTimestamp'),
+    mainPid: Number(props.get('MainPID') ?? 0),
+    nRestarts: Number(props.get('NRestarts') ?? 0),
+  };
+}
+
+function parseVersion(request: RequestOf<'version'>, fields: readonly string[]): VersionFact {
+  if (fields[0] === 'no-user') return { kind: 'no-user', user: request.user };
+  if (fields[0] !== 'version') return { kind: 'absent' };
+  const code = Number(fields[2]);
+  return {
+    kind: 'ran',
+    exitCode: Number.isInteger(code) && fields[2] !== '' ? code : -1,
+    output: fromBase64(fields[1] ?? ''),
+  };
+}
+
+/** What `systemctl show` says of a unit that does not exist. */
+const UNIT_NOT_FOUND: UnitFact = {
+  loadState: 'not-found',
+  activeState: 'inactive',
+  subState: 'dead',
+  unitFileState: '',
+  activeEnterTimestampUs: 0,
+  mainPid: 0,
+  nRestarts: 0,
+};
+
+const found = (fields: readonly string[]): boolean => fields[0] === 'found';
+
+export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
+  path: {
+    key: (r) => `${r.follow ? 'follow' : 'nofollow'}\t${r.path}`,
+    fields: (r) => ({
+      path: r.path,
+      content: r.content ? '1' : undefined,
+      follow: r.follow ? '1' : undefined,
+      as: r.as,
+      tree: r.as === undefined ? undefined : r.tree,
+    }),
+    // Asked both ways, the unfollowed answer wins: it is the one that can be trusted for a
+    // name the service account could have swapped.
+    settled: (facts, r) => r.follow === true && facts.paths.has(r.path),
+    parse: parsePath,
+    store: (facts, r, value) => facts.paths.set(r.path, value),
+    nothing: () => ({ kind: 'absent' }),
+  },
+  'temp-files': {
+    key: (r) => `${r.as ?? ''}\t${r.dir}`,
+    fields: (r) => ({ path: r.dir, as: r.as }),
+    parse: (_r, fields) =>
+      fromBase64(fields[1] ?? '')
+        .split('\n')
+        .filter((name) => name !== ''),
+    store: (facts, r, value) => facts.tempFiles?.set(r.dir, value),
+    nothing: () => [],
+  },
+  'dir-entries': {
+    key: (r) => r.dir,
+    fields: (r) => ({ path: r.dir }),
+    parse: (_r, fields) => (found(fields) ? parseDirEntries(fields[1] ?? '') : null),
+    store: (facts, r, value) => facts.dirEntries?.set(r.dir, value),
+    nothing: () => null,
+  },
+  user: {
+    key: (r) => r.name,
+    fields: (r) => ({ name: r.name }),
+    parse: (_r, fields) => {
+      if (!found(fields)) return null;
+      const [name = '', , uid, gid, , home = '', shell = ''] = (fields[1] ?? '').split(':');
+      return { name, uid: Number(uid), gid: Number(gid), home, shell };
+    },
+    store: (facts, r, value) => facts.users.set(r.name, value),
+    nothing: () => null,
+  },
+  group: {
+    key: (r) => r.name,
+    fields: (r) => ({ name: r.name }),
+    parse: (_r, fields) => {
+      if (!found(fields)) return null;
+      const [name = '', , gid] = (fields[1] ?? '').split(':');
+      return { name, gid: Number(gid) };
+    },
+    store: (facts, r, value) => facts.groups.set(r.name, value),
+    nothing: () => null,
+  },
+  unit: {
+    key: (r) => r.name,
+    fields: (r) => ({ name: r.name }),
+    parse: (_r, fields) => parseUnit(fields[1] ?? ''),
+    store: (facts, r, value) => facts.units.set(r.name, value),
+    nothing: () => ({ ...UNIT_NOT_FOUND }),
+  },
+  command: {
+    key: (r) => r.name,
+    fields: (r) => ({ name: r.name }),
+    parse: (_r, fields) => found(fields),
+    store: (facts, r, value) => facts.commands.set(r.name, value),
+    nothing: () => false,
+  },
+  container: {
+    key: (r) => `${r.backend}\t${r.name}`,
+    fields: (r) => ({ backend: r.backend, name: r.name }),
+    parse: (_r, fields) => {
+      if (!found(fields)) return { exists: false };
+      const [id, running, image] = (fields[1] ?? '').split(' ');
+      return {
+        exists: true,
+        ...(id ? { id } : {}),
+        running: running === 'true',
+        ...(image ? { image } : {}),
+      };
+    },
+    store: (facts, r, value) => facts.containers.set(`${r.backend}:${r.name}`, value),
+    nothing: () => ({ exists: false }),
+  },
+  image: {
+    key: (r) => `${r.backend}\t${r.image}`,
+    fields: (r) => ({ backend: r.backend, image: r.image }),
+    parse: (_r, fields) => found(fields),
+    store: (facts, r, value) => facts.images.set(`${r.backend}:${r.image}`, value),
+    nothing: () => false,
+  },
+  version: {
+    key: (r) => r.path,
+    fields: (r) => ({ path: r.path, user: r.user }),
+    parse: parseVersion,
+    store: (facts, r, value) => facts.versions?.set(r.path, value),
+    nothing: () => ({ kind: 'absent' }),
+  },
+};
+
+/** A request's entry in FACT_KINDS. */
+export function factKindOf<K extends FactKind>(request: RequestOf<K>): FactKindRecord<K> {
+  return FACT_KINDS[request.kind];
+}
+
+/** Two requests with the same key ask the same thing. */
+export function requestKey(request: FactRequest): string {
+  return `${request.kind}\t${factKindOf(request).key(request)}`;
+}
+
+/** Parses one answer and puts it in `facts`. */
+export function storeAnswer(facts: HostFacts, request: FactRequest, fields: readonly string[]) {
+  const kind = factKindOf(request);
+  if (kind.settled?.(facts, request) === true) return;
+  kind.store(facts, request, kind.parse(request, fields));
+}
+
+/** Puts in `facts` what the host answers to `request` when nothing is there. */
+export function storeNothing(facts: HostFacts, request: FactRequest): void {
+  const kind = factKindOf(request);
+  kind.store(facts, request, kind.nothing(request));
+}
