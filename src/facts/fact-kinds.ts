@@ -169,6 +169,22 @@ const UNIT_NOT_FOUND: UnitFact = {
   nRestarts: 0,
 };
 
+/** Facts with nothing in them yet: one map per place a kind stores its answers. */
+export function emptyFacts(): HostFacts {
+  return {
+    paths: new Map(),
+    users: new Map(),
+    groups: new Map(),
+    units: new Map(),
+    commands: new Map(),
+    containers: new Map(),
+    images: new Map(),
+    versions: new Map(),
+    tempFiles: new Map(),
+    dirEntries: new Map(),
+  };
+}
+
 const found = (fields: readonly string[]): boolean => fields[0] === 'found';
 
 export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {

@@ -1,11 +1,11 @@
 import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
 import { namedLine } from '../exec/line-field.js';
-import { factKindOf, HostReadError, requestKey, storeAnswer } from './fact-kinds.js';
+import { emptyFacts, factKindOf, HostReadError, requestKey, storeAnswer } from './fact-kinds.js';
 import READ_SH from './read.sh';
 import type { FactRequest, HostFacts } from './types.js';
 
-export { HostReadError } from './fact-kinds.js';
+export { emptyFacts, HostReadError } from './fact-kinds.js';
 
 const READ_PROGRAM = compactProgram(READ_SH);
 
@@ -39,21 +39,6 @@ export function encodeRequests(requests: readonly FactRequest[]): string {
   return requests
     .map((r, i) => namedLine(i, r.kind, factKindOf(r).fields(r), 'fact request'))
     .join('');
-}
-
-export function emptyFacts(): HostFacts {
-  return {
-    paths: new Map(),
-    users: new Map(),
-    groups: new Map(),
-    units: new Map(),
-    commands: new Map(),
-    containers: new Map(),
-    images: new Map(),
-    versions: new Map(),
-    tempFiles: new Map(),
-    dirEntries: new Map(),
-  };
 }
 
 /** Parses the read script's output into facts for exactly the requests sent. */
