@@ -62,7 +62,7 @@ const summary = (changes: Change[]) =>
       case 'image-load':
         return `${c.kind} ${c.archive.id}`;
       default:
-        return 'path' in c ? `${c.kind} ${c.path}` : c.kind;
+        return `${c.kind}${'path' in c ? ` ${c.path}` : ''}`;
     }
   });
 
