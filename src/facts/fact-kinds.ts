@@ -38,6 +38,11 @@ export type RequestOf<K extends FactKind> = Extract<FactRequest, { kind: K }>;
 export interface FactKindRecord<K extends FactKind> {
   /** Two requests with the same key are read once (the kind is put in front of it). */
   key: (request: RequestOf<K>) => string;
+  /**
+   * One request for two with the same key (the first one seen, and this one). Absent: the first
+   * one is kept.
+   */
+  merge?: (seen: RequestOf<K>, request: RequestOf<K>) => RequestOf<K>;
   /** The request line's named fields, in the names read.sh reads. */
   fields: (request: RequestOf<K>) => Record<string, string | undefined>;
   /**
@@ -190,6 +195,20 @@ const found = (fields: readonly string[]): boolean => fields[0] === 'found';
 export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
   path: {
     key: (r) => `${r.follow ? 'follow' : 'nofollow'}\t${r.path}`,
+    merge: (seen, r) => {
+      const as = r.as ?? seen.as;
+      const tree = r.tree ?? seen.tree;
+      return {
+        kind: 'path',
+        path: r.path,
+        content: Boolean(seen.content) || Boolean(r.content),
+        secret: Boolean(seen.secret) || Boolean(r.secret),
+        ...(r.follow ? { follow: true } : {}),
+        // Asked by anyone as the account, it is read as the account.
+        ...(as !== undefined ? { as } : {}),
+        ...(tree !== undefined ? { tree } : {}),
+      };
+    },
     fields: (r) => ({
       path: r.path,
       content: r.content ? '1' : undefined,
@@ -297,6 +316,12 @@ export function factKindOf<K extends FactKind>(request: RequestOf<K>): FactKindR
 /** Two requests with the same key ask the same thing. */
 export function requestKey(request: FactRequest): string {
   return `${request.kind}\t${factKindOf(request).key(request)}`;
+}
+
+/** Two requests with the same key (so of the same kind) as one. */
+export function mergeRequests(seen: FactRequest, request: FactRequest): FactRequest {
+  const { merge } = factKindOf(request);
+  return merge && seen.kind === request.kind ? merge(seen, request) : seen;
 }
 
 /** Parses one answer and puts it in `facts`. */

@@ -1,7 +1,14 @@
 import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
 import { namedLine } from '../exec/line-field.js';
-import { emptyFacts, factKindOf, HostReadError, requestKey, storeAnswer } from './fact-kinds.js';
+import {
+  emptyFacts,
+  factKindOf,
+  HostReadError,
+  mergeRequests,
+  requestKey,
+  storeAnswer,
+} from './fact-kinds.js';
 import READ_SH from './read.sh';
 import type { FactRequest, HostFacts } from './types.js';
 
@@ -15,22 +22,7 @@ export function dedupeRequests(requests: readonly FactRequest[]): FactRequest[] 
   for (const r of requests) {
     const key = requestKey(r);
     const seen = byKey.get(key);
-    if (seen?.kind === 'path' && r.kind === 'path') {
-      const as = r.as ?? seen.as;
-      const tree = r.tree ?? seen.tree;
-      byKey.set(key, {
-        kind: 'path',
-        path: r.path,
-        content: Boolean(seen.content) || Boolean(r.content),
-        secret: Boolean(seen.secret) || Boolean(r.secret),
-        ...(r.follow ? { follow: true } : {}),
-        // Asked by anyone as the account, it is read as the account.
-        ...(as !== undefined ? { as } : {}),
-        ...(tree !== undefined ? { tree } : {}),
-      });
-    } else if (!seen) {
-      byKey.set(key, r);
-    }
+    byKey.set(key, seen ? mergeRequests(seen, r) : r);
   }
   return [...byKey.values()];
 }
