@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../src/facts/types.js';
 import type { HostSpec } from '../src/inventory/types.js';
-import { TASK_NAMES } from './index.js';
+import { REPORTED_TASK_NAMES, TASK_NAMES } from './index.js';
 import type { Change } from '../src/plan/types.js';
 import { Secret } from '../src/secret.js';
 import {
@@ -62,13 +62,17 @@ const summary = (changes: Change[]) =>
       case 'image-load':
         return `${c.kind} ${c.archive.id}`;
       default:
-        return `${c.kind} ${c.path}`;
+        return `${c.kind}${'path' in c ? ` ${c.path}` : ''}`;
     }
   });
 
 describe('TASKS', () => {
-  it('runs users, dirs, merge, secrets, docs, service in that order', () => {
-    expect(TASKS.map((t) => t.name)).toEqual([...TASK_NAMES]);
+  it('runs users, dirs, release, merge, secrets, docs, service in that order', () => {
+    // Written out: the order is the contract (service last, seeing what the others planned),
+    // and `--tags` and the reports accept exactly these names.
+    expect(TASK_NAMES).toEqual(['users', 'dirs', 'release', 'merge', 'secrets', 'docs', 'service']);
+    expect(TASKS.at(-1)?.name).toBe('service');
+    expect(new Set(REPORTED_TASK_NAMES).size).toBe(REPORTED_TASK_NAMES.length);
   });
 
   it('plans everything on a brand-new host from the initial facts (check mode), without uids', () => {

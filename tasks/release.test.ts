@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../src/facts/types.js';
 import type { HermesSettings, HostSpec, ReleaseArchive } from '../src/inventory/types.js';
-import { describeChange } from '../src/report/describe.js';
+import { describeChange } from '../src/report/change-kinds.js';
 import { PlanError, type Change, type TaskPlan } from '../src/plan/types.js';
 import {
   applyChanges,

@@ -2,7 +2,17 @@ import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
 import { APPLY_SH } from './program.js';
 import DETACH_SH from './detach.sh';
+import {
+  addApplyLine,
+  noApplyOutput,
+  parseApplyLine,
+  type ApplyOutput,
+  type LockOutcome,
+  type RollbackOutcome,
+} from './apply-output.js';
 import { encodeOps, type Op } from './encode-ops.js';
+
+export { APPLY_RESULT, type LockOutcome, type RollbackOutcome } from './apply-output.js';
 
 const APPLY_PROGRAM = compactProgram(APPLY_SH);
 const DETACH_PROGRAM = compactProgram(DETACH_SH);
@@ -34,39 +44,6 @@ export interface ApplyOutcome {
   durationMs: number;
 }
 
-/**
- * The `lock` operation's lines: `taken` (the holder file as written), `tookOver` (the holder it
- * found, gone, and the host's boot id now), `busy` (another batch holds it: its holder file),
- * `moved` (another batch ran since the read: the serial now).
- */
-export interface LockOutcome {
-  taken?: string;
-  tookOver?: { holder: string; bootId: string };
-  busy?: string;
-  moved?: string;
-}
-
-/** `lock<TAB>STATE<TAB>...`, from apply.sh's op_lock, into `into`. */
-export function parseLockLine(fields: readonly string[], into: LockOutcome): void {
-  const [, state, value = '', extra = ''] = fields;
-  const text = Buffer.from(value, 'base64').toString('utf8');
-  if (state === 'taken') into.taken = text;
-  else if (state === 'took-over') into.tookOver = { holder: text, bootId: extra };
-  else if (state === 'busy') into.busy = text;
-  else if (state === 'moved') into.moved = value;
-}
-
-export interface RollbackOutcome {
-  /** Why the rollback itself failed (putting a path back, or the health check after it). */
-  failure?: string;
-}
-
-/** `rollback<TAB>ok` or `rollback<TAB>fail<TAB>BASE64`, from apply.sh. */
-function parseRollback(fields: readonly string[]): RollbackOutcome {
-  const [, status, message = ''] = fields;
-  return status === 'fail' ? { failure: Buffer.from(message, 'base64').toString('utf8') } : {};
-}
-
 export interface ApplyOptions {
   commandLine: (script: string) => string;
   timeoutMs: number;
@@ -88,41 +65,12 @@ export async function applyOps(
   options: ApplyOptions,
 ): Promise<ApplyOutcome> {
   // Written by the stdout callback as lines arrive.
-  const seen: {
-    done: number;
-    failure?: ApplyOutcome['failure'];
-    ended: boolean;
-    interrupted: boolean;
-    rollback?: RollbackOutcome;
-    lock: LockOutcome;
-  } = { done: 0, ended: false, interrupted: false, lock: {} };
+  const seen: ApplyOutput = noApplyOutput();
   let pending = '';
-  const onLine = (line: string) => {
-    if (line === 'end') {
-      seen.ended = true;
-      return;
-    }
-    if (line === 'interrupted') {
-      seen.interrupted = true;
-      return;
-    }
-    if (line.startsWith('rollback\t')) {
-      seen.rollback = parseRollback(line.split('\t'));
-      return;
-    }
-    if (line.startsWith('lock\t')) {
-      parseLockLine(line.split('\t'), seen.lock);
-      return;
-    }
-    const [indexText = '', status, message = ''] = line.split('\t');
-    const index = Number(indexText);
-    const op = ops[index];
-    if (status === 'ok' && op) {
-      seen.done = index + 1;
-      options.onOpDone?.(index);
-    } else if (status === 'fail') {
-      seen.failure = { index, message: Buffer.from(message, 'base64').toString('utf8') };
-    }
+  const onLine = (text: string) => {
+    const line = parseApplyLine(text);
+    addApplyLine(seen, line, ops.length);
+    if (line.kind === 'ok' && ops[line.index]) options.onOpDone?.(line.index);
   };
   // Before the command starts: an upload that cannot be read fails the host with nothing done.
   const stdin = options.inSession === true ? await encodeOps(ops) : await detachedInput(ops);
@@ -146,7 +94,7 @@ export async function applyOps(
   const outcome: ApplyOutcome = {
     done: seen.done,
     durationMs: result.durationMs,
-    ...(Object.keys(seen.lock).length > 0 ? { lock: seen.lock } : {}),
+    ...(seen.lock ? { lock: seen.lock } : {}),
   };
   if (seen.failure) {
     return {

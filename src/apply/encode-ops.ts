@@ -1,13 +1,8 @@
-import { lineField, namedLine } from '../exec/line-field.js';
-import { formatMode, type Attrs } from '../facts/types.js';
-import {
-  UNDO,
-  type Actor,
-  type Change,
-  type FileBody,
-  type TaskName,
-  type TaskPlan,
-} from '../plan/types.js';
+import { namedLine } from '../exec/line-field.js';
+import type { Change, ChangeOf, TaskName, TaskPlan } from '../plan/types.js';
+import { operationOf, type Encoded, type RecordContext } from './change-kinds.js';
+
+export type { RecordContext } from './change-kinds.js';
 
 /**
  * One operation of the apply batch, with the task it belongs to. Its name is the kind of the
@@ -18,198 +13,19 @@ export interface Op {
   task: TaskName;
   change?: Change;
   name: string;
-  fields: Record<string, string | undefined>;
-  /** Bytes that follow the header on stdin (`size` says how many). */
-  body?: Buffer;
-  /**
-   * A large body read only when the batch is sent, and shared by every host that sends it (a
-   * release or image archive: read once per run, never copied per host).
-   */
-  upload?: { size: number; bytes(): Promise<Buffer> };
-}
-
-function bodyBytes(body: FileBody): Buffer {
-  // The only place a secret file's value is revealed: into the SSH channel's stdin.
-  return Buffer.from('text' in body ? body.text : body.secret.reveal(), 'utf8');
-}
-
-const attrFields = (attrs: Attrs) => ({
-  mode: formatMode(attrs.mode),
-  user: attrs.user,
-  group: attrs.group,
-});
-
-const actorFields = (actor: Actor) => ({ as: actor.as, tree: actor.tree });
-
-/**
- * What a generation records about the run that made it, from the control machine: who ran it,
- * which hermes-fleet, and the sha256 of each inventory file.
- */
-export interface RecordContext {
-  who: string;
-  version: string;
-  inventory: { file: string; sha256: string }[];
-}
-
-/** One value of a generation's body line: tabs and newlines would split it. */
-function bodyValue(value: string): string {
-  return value.replace(/[\t\n\r]/g, '?');
+  fields: Encoded['fields'];
+  body?: Encoded['body'];
+  upload?: Encoded['upload'];
 }
 
 /**
- * A generation's body, one line each: `meta<TAB>key=value` (who, version, inventory),
- * `file<TAB>name<TAB>path<TAB>account<TAB>secret`, `link<TAB>path` (the release link).
- */
-function generationBody(
-  change: Extract<Change, { kind: 'generation' }>,
-  context: RecordContext | undefined,
-): Buffer {
-  const lines: string[] = [];
-  if (context) {
-    lines.push(
-      `meta\twho=${bodyValue(context.who)}`,
-      `meta\tversion=${bodyValue(context.version)}`,
-    );
-    for (const f of context.inventory) {
-      lines.push(`meta\tinventory=${f.sha256}  ${bodyValue(f.file)}`);
-    }
-  }
-  for (const f of change.files) {
-    // `-`: no account (the host reads fields split on tabs, where an empty one would vanish).
-    const values = [f.name, f.path, f.as ?? '-', f.secret === true ? '1' : '0'];
-    lines.push(['file', ...values.map((v) => lineField(v, 'apply'))].join('\t'));
-  }
-  if (change.releaseLink !== undefined) {
-    lines.push(`link\t${lineField(change.releaseLink, 'apply')}`);
-  }
-  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
-}
-
-/** The named fields of a change's operation, and the body that follows it. */
-function toFields(
-  change: Change,
-  context?: RecordContext,
-): { fields: Op['fields']; body?: Buffer; upload?: Op['upload'] } {
-  switch (change.kind) {
-    case 'group-create':
-      return { fields: { name: change.name } };
-    case 'user-create':
-      return {
-        fields: {
-          name: change.name,
-          group: change.group,
-          home: change.home,
-          shell: change.shell,
-        },
-      };
-    case 'dir':
-    case 'attrs':
-      return {
-        fields: { path: change.path, ...attrFields(change.attrs), ...actorFields(change) },
-      };
-    case 'file': {
-      const body = bodyBytes(change.body);
-      return {
-        fields: {
-          path: change.path,
-          ...attrFields(change.attrs),
-          size: String(body.length),
-          ...actorFields(change),
-        },
-        body,
-      };
-    }
-    case 'symlink':
-      return { fields: { path: change.path, target: change.target, ...actorFields(change) } };
-    case 'remove':
-      return { fields: { path: change.path, ...actorFields(change) } };
-    case 'restart-pending': {
-      const fields = { action: change.action, path: change.path, unit: change.unit };
-      if (change.action === 'clear') return { fields };
-      const body = Buffer.from(`${change.unit} must restart (hermes-fleet)\n`, 'utf8');
-      return {
-        fields: { ...fields, ...attrFields(NOTE_ATTRS), size: String(body.length) },
-        body,
-      };
-    }
-    case 'systemd':
-      return { fields: { action: change.action, unit: change.unit } };
-    case 'container-remove':
-      return { fields: { backend: change.backend, name: change.name } };
-    case 'release-unpack': {
-      const { archive } = change;
-      return {
-        fields: {
-          path: change.path,
-          size: String(archive.size),
-          sha256: archive.sha256,
-          format: archive.format,
-          strip: String(archive.strip),
-        },
-        upload: archive,
-      };
-    }
-    case 'release-switch':
-      return { fields: { path: change.path, target: change.target } };
-    case 'image-load': {
-      const { archive } = change;
-      return {
-        fields: {
-          backend: change.backend,
-          image: archive.id,
-          size: String(archive.size),
-          sha256: archive.sha256,
-        },
-        upload: archive,
-      };
-    }
-    case 'release-remove':
-      return { fields: { path: change.path } };
-    case 'generation-restore':
-      return {
-        fields: {
-          path: change.path,
-          name: change.number === undefined ? 'previous' : String(change.number),
-          unit: change.unit,
-        },
-      };
-    case 'generation': {
-      const body = generationBody(change, context);
-      return {
-        fields: { path: change.path, keep: String(change.keep), size: String(body.length) },
-        body,
-      };
-    }
-    case 'wait-healthy': {
-      const body = Buffer.from(change.command ?? '', 'utf8');
-      return {
-        fields: {
-          unit: change.unit,
-          seconds: String(change.seconds),
-          user: change.user,
-          size: String(body.length),
-        },
-        ...(body.length > 0 ? { body } : {}),
-      };
-    }
-  }
-}
-
-/** The pending-restart note is root's alone. */
-const NOTE_ATTRS: Attrs = { mode: 0o600, user: 'root', group: 'root' };
-
-/**
- * The fields that arm the rollback: what each change puts at stake is kept first (`undo`, as
- * UNDO declares), and a failure of the restart or of its health check (`rollback=1`) puts it all
- * back.
+ * The fields that arm the rollback: what each change puts at stake is kept first (`undo`, as its
+ * record in CHANGE_OPERATIONS declares), and a failure of the restart or of its health check
+ * (`rollback=1`) puts it all back.
  */
 function rollbackFields(change: Change): Op['fields'] {
-  if (change.kind === 'wait-healthy') return { rollback: '1' };
-  if (change.kind === 'generation-restore') return { undo: 'each' };
-  if (change.kind === 'systemd' && (change.action === 'restart' || change.action === 'start')) {
-    return { rollback: '1' };
-  }
-  const undo = UNDO[change.kind];
+  const { undo, restarts } = operationOf(change);
+  if (restarts(change)) return { rollback: '1' };
   return undo === 'none' ? {} : { undo };
 }
 
@@ -219,7 +35,7 @@ function toOp(
   rollback: boolean,
   context: RecordContext | undefined,
 ): Op {
-  const { fields, body, upload } = toFields(change, context);
+  const { fields, body, upload } = operationOf(change).encode(change, context);
   return {
     task,
     change,
@@ -235,12 +51,22 @@ function toOp(
  * had a gateway before this run) and the person did not say `--no-rollback`.
  */
 export function rollsBack(plans: readonly TaskPlan[], noRollback = false): boolean {
-  return (
-    !noRollback &&
-    plans.some((plan) =>
-      plan.changes.some((change) => change.kind === 'wait-healthy' && change.rollback === true),
-    )
-  );
+  return !noRollback && healthCheck(plans, true) !== undefined;
+}
+
+/**
+ * The plans' health check whose `rollback` is `rollback`: with `true`, the one that arms the
+ * rollback (the host had a gateway before this run, and it names the generation it was on);
+ * with `false`, a first deploy's, which has nothing to go back to.
+ */
+export function healthCheck(
+  plans: readonly TaskPlan[],
+  rollback: boolean,
+): ChangeOf<'wait-healthy'> | undefined {
+  for (const change of plans.flatMap((plan) => plan.changes)) {
+    if (change.kind === 'wait-healthy' && change.rollback === rollback) return change;
+  }
+  return undefined;
 }
 
 /** Every change of every plan, in task order, as operations; each task opens with a marker. */

@@ -47,6 +47,20 @@ describe('generations.sh and its parser', () => {
     expect(first && changedFiles(first, undefined)).toEqual(['unit', '.env']);
   });
 
+  it('refuses a listing cut short before its `end` line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'generations-'));
+    generation(dir, 1, 'number=1\ntime=T1\n', 'unit\t644:root:root\taa\t0\n');
+    writeFileSync(join(dir, 'current'), '1\n');
+    const whole = execFileSync('/bin/sh', ['-c', GENERATIONS_SH], { input: `dir=${dir}\n` });
+    const text = whole.toString('utf8');
+    expect(text.endsWith('end\n')).toBe(true);
+    expect(parseGenerations(text).generations).toHaveLength(1);
+    // Every prefix that ends before `end` (on a line boundary or inside one) is refused.
+    for (const cut of [text.length - 'end\n'.length, text.indexOf('generation\t'), 3]) {
+      expect(() => parseGenerations(text.slice(0, cut))).toThrow(/cut short/);
+    }
+  });
+
   it('answers nothing for a host without generations', () => {
     const out = execFileSync('/bin/sh', ['-c', GENERATIONS_SH], {
       input: `dir=${join(tmpdir(), 'no-such-generations-dir')}\n`,

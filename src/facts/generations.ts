@@ -33,13 +33,21 @@ export interface HostGenerations {
   generations: GenerationRecord[];
 }
 
-/** Parses generations.sh's output (see its header). */
+/**
+ * Parses generations.sh's output (see its header). It ends its listing with `end`; a host
+ * without the directory answers nothing at all. Anything else without `end` was cut short
+ * (the program killed, the session lost) and is refused rather than taken as the whole list.
+ */
 export function parseGenerations(text: string): HostGenerations {
   const out: HostGenerations = { generations: [] };
+  if (text === '') return out;
   let at: GenerationRecord | undefined;
+  let ended = false;
   for (const line of text.split('\n')) {
     const [kind = '', ...rest] = line.split('\t');
-    if (kind === 'current') {
+    if (kind === 'end') {
+      ended = true;
+    } else if (kind === 'current') {
       const n = Number(rest[0]);
       if (Number.isInteger(n) && n > 0) out.current = n;
     } else if (kind === 'generation') {
@@ -67,6 +75,9 @@ export function parseGenerations(text: string): HostGenerations {
         secret: secret === '1',
       });
     }
+  }
+  if (!ended) {
+    throw new Error("the host's list of generations was cut short (no `end` line): not using it");
   }
   out.generations.sort((a, b) => a.number - b.number);
   return out;

@@ -70,7 +70,8 @@ export type Change =
   /**
    * After a (re)start: the unit must become active and stay active `seconds`; when `command`
    * is set it must also exit 0, run on the host as `user`. `rollback`: the host had a gateway
-   * before this run, so a failure puts back what the run changed (see UNDO); a first deploy
+   * before this run, so a failure puts back what the run changed (see `undo` in
+   * src/apply/change-kinds.ts); a first deploy
    * has nothing to go back to and is left as the run made it.
    */
   | {
@@ -146,6 +147,9 @@ export type Change =
 
 export type ChangeKind = Change['kind'];
 
+/** The change of one kind (or of several). */
+export type ChangeOf<K extends ChangeKind> = Extract<Change, { kind: K }>;
+
 /** A file a generation keeps a copy of: its name there, where it is, who reads it. */
 export interface GenerationFile {
   /** `unit`, `config.yaml`, `.env`, `auth.json`, `documents/SOUL.md`. */
@@ -156,69 +160,6 @@ export interface GenerationFile {
   /** Its differences are shown by name only. */
   secret?: boolean;
 }
-
-/**
- * Every change kind, for what needs them as values (the JSON report's schema, the test that
- * apply.sh has an operation for each). A kind missing here fails to compile (below).
- */
-export const CHANGE_KINDS = [
-  'group-create',
-  'user-create',
-  'dir',
-  'file',
-  'attrs',
-  'symlink',
-  'remove',
-  'systemd',
-  'wait-healthy',
-  'restart-pending',
-  'container-remove',
-  'release-unpack',
-  'release-switch',
-  'release-remove',
-  'image-load',
-  'generation',
-  'generation-restore',
-] as const satisfies readonly ChangeKind[];
-type Unlisted = Exclude<ChangeKind, (typeof CHANGE_KINDS)[number]>;
-export const EVERY_CHANGE_KIND_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;
-
-/**
- * What an automatic rollback does about each change kind (apply.sh carries it out, as `undo=`):
- * - `path`: before the change, the batch keeps what is at the change's `path` (a file whole, a
- *   link's target, a directory's owner and mode, or that nothing was there) and the rollback
- *   puts exactly that back, whatever the change did. A kind with a `path` declares this and
- *   needs nothing else.
- * - `repeat`: the rollback does the same operation again once the paths are back (a container
- *   removed again, so the next start recreates it from the restored definition).
- * - `none`: nothing to put back: accounts (harmless, and deleting one is not), systemd actions
- *   (the rollback itself stops the unit, reloads systemd and starts it again), the health check.
- * A new kind fails to compile until it is listed here.
- */
-export const UNDO: Record<ChangeKind, 'path' | 'repeat' | 'none'> = {
-  'group-create': 'none',
-  'user-create': 'none',
-  dir: 'path',
-  file: 'path',
-  attrs: 'path',
-  symlink: 'path',
-  remove: 'path',
-  systemd: 'none',
-  'wait-healthy': 'none',
-  'restart-pending': 'path',
-  'container-remove': 'repeat',
-  // A new release directory is harmless (and pruned later); the link that names it goes back.
-  'release-unpack': 'none',
-  // An unused image is harmless; the container identity that names it is a path and goes back.
-  'image-load': 'none',
-  'release-switch': 'path',
-  // Pruning runs only after the health check passed: a rollback never follows it.
-  'release-remove': 'none',
-  // Recorded only after the health check passed: a rollback never follows it.
-  generation: 'none',
-  // Each file it writes is kept first, as a `file` change's would be (apply.sh: undo=each).
-  'generation-restore': 'none',
-};
 
 export interface TaskPlan {
   task: TaskName;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../plan/types.js';
 import { formatMode } from '../facts/types.js';
-import { describeChange } from './describe.js';
+import { describeChange } from './change-kinds.js';
 import {
   authChange,
   configChange,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../plan/types.js';
 import { Secret } from '../secret.js';
-import { renderChangeDiff, secretDiff, type FileChange } from './diff.js';
+import { renderChangeDiff } from './change-kinds.js';
+import { secretDiff, type FileChange } from './diff.js';
 import {
   AUTH_PATH,
   ENV_PATH,

@@ -1,11 +1,10 @@
 import { createTwoFilesPatch } from 'diff';
 import type { PathFact } from '../facts/types.js';
-import type { Change } from '../plan/types.js';
-import { attrDelta, describeChange, type AttrDelta } from './describe.js';
+import type { ChangeOf } from '../plan/types.js';
 import { compareSecretKeys, type SecretKeyChanges } from './secret-keys.js';
 import { oneLine, palette, printable } from './text.js';
 
-export type FileChange = Extract<Change, { kind: 'file' }>;
+export type FileChange = ChangeOf<'file'>;
 
 /**
  * What a secret file change may show: key names (`keys`), or only that it changed (`opaque`)
@@ -71,63 +70,33 @@ function headerNames(host: string, change: FileChange): [string, string] {
   return [`${where} ${absent ? '(absent)' : '(before)'}`, `${where} (after)`];
 }
 
-/** The mode/owner difference of a change, against the path as it was read. */
-export function changeAttrDelta(change: Change): AttrDelta {
-  switch (change.kind) {
-    case 'attrs':
-      return attrDelta(change.before, change.attrs);
-    case 'file':
-      return change.before.kind === 'file' ? attrDelta(change.before, change.attrs) : {};
-    case 'dir':
-      return change.before.kind === 'dir' ? attrDelta(change.before, change.attrs) : {};
-    default:
-      return {};
-  }
-}
-
 /**
- * What `--diff` shows for one change: a unified diff of a text file, one line per mode or
- * owner change, and for a secret file only the names of the keys that were added, removed or
- * changed. Undefined when there is nothing to show. Never a secret value.
+ * What `--diff` shows of a file's content: each key the inventory no longer has, then a unified
+ * diff of a text file, or for a secret file only the names of the keys added, removed or
+ * changed. Never a secret value.
  */
-export function renderChangeDiff(
-  host: string,
-  change: Change,
-  options: { color: boolean },
-): string | undefined {
-  const c = palette(options.color);
+export function fileDiffLines(
+  change: FileChange,
+  { host, where, color }: { host: string; where: string; color: boolean },
+): string[] {
+  const c = palette(color);
   const lines: string[] = [];
-  const where = oneLine(`${host}:${'path' in change ? change.path : ''}`);
-  const delta = changeAttrDelta(change);
-  if (delta.mode) lines.push(c.cyan(`${where}: mode ${delta.mode.before} → ${delta.mode.after}`));
-  if (delta.owner) {
-    lines.push(c.cyan(`${where}: owner ${delta.owner.before} → ${delta.owner.after}`));
-  }
-  // A release has no text to diff: what moves is said in one line.
-  if (change.kind === 'release-unpack' || change.kind === 'release-switch') {
-    lines.push(c.cyan(`${where}: ${describeChange(change)}`));
-  }
-  if (change.kind === 'remove' && change.why !== undefined) {
-    lines.push(c.red(`${where}: removed (${change.why})`));
-  }
-  if (change.kind === 'file') {
-    // Each key the inventory no longer has comes first; a secret file's show in its key list.
-    if (!isSecretFile(change)) {
-      for (const forgotten of change.forgets ?? []) {
-        lines.push(c.red(`- ${forgotten.key} (no longer in the inventory)`));
-      }
-    }
-    const secret = secretDiff(change);
-    if (secret) lines.push(...secretLines(host, change, secret, options.color));
-    else {
-      const patch = textPatch(host, change);
-      if (patch !== undefined) lines.push(...colourPatch(patch, options.color));
-      else if ('text' in change.body && previousContent(change.before) === undefined) {
-        lines.push(`${where}: content replaced (its previous content was not read)`);
-      }
+  // Each key the inventory no longer has comes first; a secret file's show in its key list.
+  if (!isSecretFile(change)) {
+    for (const forgotten of change.forgets ?? []) {
+      lines.push(c.red(`- ${forgotten.key} (no longer in the inventory)`));
     }
   }
-  return lines.length > 0 ? lines.join('\n') : undefined;
+  const secret = secretDiff(change);
+  if (secret) lines.push(...secretLines(host, change, secret, color));
+  else {
+    const patch = textPatch(host, change);
+    if (patch !== undefined) lines.push(...colourPatch(patch, color));
+    else if ('text' in change.body && previousContent(change.before) === undefined) {
+      lines.push(`${where}: content replaced (its previous content was not read)`);
+    }
+  }
+  return lines;
 }
 
 function secretLines(host: string, change: FileChange, diff: SecretDiff, color: boolean): string[] {
@@ -161,13 +130,4 @@ function colourPatch(patch: string, color: boolean): string[] {
     if (line.startsWith('-')) return c.red(line);
     return line;
   });
-}
-
-/** The `--diff` blocks of a task's changes, in order (changes with nothing to show give none). */
-export function renderTaskDiffs(
-  host: string,
-  changes: readonly Change[],
-  options: { color: boolean },
-): string[] {
-  return changes.flatMap((change) => renderChangeDiff(host, change, options) ?? []);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANGE_KINDS } from '../plan/types.js';
+import { CHANGE_KINDS } from '../apply/change-kinds.js';
 import { REPORTED_TASK_NAMES } from '../../tasks/index.js';
 
 /**

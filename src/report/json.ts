@@ -1,10 +1,7 @@
-import type { PathFact } from '../facts/types.js';
 import type { Change } from '../plan/types.js';
 import type { HostResult, RollbackReport, RunResult, TaskResult } from '../runner/types.js';
 import { isSecret } from '../secret.js';
-import { formatMode } from '../facts/types.js';
-import { describeChange, formatOwner } from './describe.js';
-import { changeAttrDelta, secretDiff, textPatch } from './diff.js';
+import { describeChange, reportingOf } from './change-kinds.js';
 import type { JsonReport, ReportChange, ReportHost, ReportTask } from './json-schema.js';
 import { recapStats } from './recap.js';
 
@@ -106,58 +103,16 @@ function reportTask(host: string, task: TaskResult, options: JsonReportOptions):
   };
 }
 
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
+/** A change in the JSON report: its kind, summary and path, then what its kind adds. */
 export function reportChange(
   host: string,
   change: Change,
   options: { diff: boolean },
 ): ReportChange {
-  const out: ReportChange = { kind: change.kind, summary: describeChange(change) };
-  if ('path' in change) out.path = change.path;
-  if (change.kind === 'systemd' || change.kind === 'wait-healthy') out.unit = change.unit;
-  if (change.kind === 'systemd') out.action = change.action;
-  if (change.kind === 'release-unpack') {
-    out.release = { id: basename(change.path), bytes: change.archive.size };
-  }
-  if (change.kind === 'release-switch') out.release = { id: change.to, from: change.from ?? null };
-  if (change.kind === 'release-remove') out.release = { id: basename(change.path) };
-  if (change.kind === 'image-load') {
-    out.image = {
-      id: change.archive.id,
-      archive: change.archive.written,
-      bytes: change.archive.size,
-    };
-  }
-  if (change.kind === 'file' || change.kind === 'dir' || change.kind === 'attrs') {
-    if (isNew(change.kind, change.before)) {
-      out.mode = { before: null, after: formatMode(change.attrs.mode) };
-      out.owner = { before: null, after: formatOwner(change.attrs) };
-    } else {
-      const delta = changeAttrDelta(change);
-      if (delta.mode) out.mode = delta.mode;
-      if (delta.owner) out.owner = delta.owner;
-    }
-  }
-  if (change.kind === 'file' && change.forgets && change.forgets.length > 0) {
-    out.removes = change.forgets.map((f) => f.key);
-  }
-  if (change.kind === 'file') {
-    const secret = secretDiff(change);
-    if (secret) {
-      out.secret = true;
-      if (secret.kind === 'keys') out.keys = secret.keys;
-    } else if (options.diff) {
-      const patch = textPatch(host, change);
-      if (patch !== undefined) out.diff = patch;
-    }
-  }
-  return out;
-}
-
-/** A file or directory that did not exist as that kind: every attribute is new. */
-function isNew(kind: 'file' | 'dir' | 'attrs', before: PathFact): boolean {
-  return kind === 'attrs' ? before.kind === 'absent' : before.kind !== kind;
+  return {
+    kind: change.kind,
+    summary: describeChange(change),
+    ...('path' in change ? { path: change.path } : {}),
+    ...reportingOf(change).json(change, { host, diff: options.diff }),
+  };
 }

@@ -1,5 +1,5 @@
 import type { HostResult, RunResult, TaskResult } from '../runner/types.js';
-import { describeChange } from './describe.js';
+import { describeChange, reportingOf } from './change-kinds.js';
 
 /**
  * XML 1.0 cannot hold most control characters even escaped, and a lone surrogate is not a
@@ -132,9 +132,9 @@ function taskCase(task: TaskResult, mode: RunResult['mode']): Case {
       return { ...base, kind: 'pass', body: '' };
     case 'changed': {
       if (mode !== 'check') return { ...base, kind: 'pass', body: '' };
-      // The pending-restart note is bookkeeping of the run, not drift of the host.
+      // Bookkeeping of the run (the pending-restart note) is not drift of the host.
       const summaries = task.changes
-        .filter((change) => change.kind !== 'restart-pending')
+        .filter((change) => reportingOf(change).drift)
         .map(describeChange);
       return {
         ...base,

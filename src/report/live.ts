@@ -7,8 +7,7 @@ import {
   type ListrTask,
 } from 'listr2';
 import type { HostResult, RunObserver } from '../runner/types.js';
-import { describeChange } from './describe.js';
-import { renderTaskDiffs } from './diff.js';
+import { describeChange, renderTaskDiffs } from './change-kinds.js';
 import { formatDetail, formatHostFinished, formatTaskFinished } from './plain.js';
 import { oneLine, seconds } from './text.js';
 

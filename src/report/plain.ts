@@ -1,6 +1,5 @@
 import type { HostResult, RunObserver, TaskResult } from '../runner/types.js';
-import { describeChange } from './describe.js';
-import { renderTaskDiffs } from './diff.js';
+import { describeChange, renderTaskDiffs } from './change-kinds.js';
 import { oneLine, palette, printable, seconds } from './text.js';
 
 export interface PlainOptions {

@@ -11,7 +11,7 @@ import type { TaskName } from '../plan/types.js';
 import { describeHolder, lockFact, lockRequest } from '../runner/host-lock.js';
 import type { ReadAndPlanOutcome } from '../runner/read-and-plan.js';
 import { statusProbe } from '../../tasks/index.js';
-import { describeChange } from './describe.js';
+import { describeChange } from './change-kinds.js';
 import { oneLine } from './text.js';
 
 /**

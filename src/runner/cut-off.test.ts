@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { APPLY_RESULT } from '../apply/apply-output.js';
 import { emptyFacts } from '../facts/gather.js';
-import { CUT_OFF_RESULT, describeCutOff } from './cut-off.js';
+import { describeCutOff } from './cut-off.js';
 
 function withResult(text: string | undefined) {
   const facts = emptyFacts();
   facts.paths.set(
-    CUT_OFF_RESULT,
+    APPLY_RESULT,
     text === undefined
       ? { kind: 'absent' }
       : {

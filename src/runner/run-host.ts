@@ -1,5 +1,13 @@
 import { applyOps, type ApplyOutcome } from '../apply/apply.js';
-import { opSummary, planOps, rollsBack, type Op, type RecordContext } from '../apply/encode-ops.js';
+import { operationOf } from '../apply/change-kinds.js';
+import {
+  healthCheck,
+  opSummary,
+  planOps,
+  rollsBack,
+  type Op,
+  type RecordContext,
+} from '../apply/encode-ops.js';
 import type { Executor } from '../exec/executor.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { Task } from '../plan/task.js';
@@ -350,17 +358,12 @@ function rollbackReport(
   options: ConvergeOptions,
 ): RollbackReport | undefined {
   const change = failed?.change;
-  const restartFailed =
-    change?.kind === 'wait-healthy' ||
-    (change?.kind === 'systemd' && (change.action === 'restart' || change.action === 'start'));
-  if (!restartFailed) return undefined;
+  // Only a failed (re)start or health check rolls back; other failures stop the batch.
+  if (!change || !operationOf(change).restarts(change)) return undefined;
   const done = outcome.rollback;
   if (done) {
     // The generation the planner found the host on: the state the rollback put back.
-    const check = plans
-      .flatMap((plan) => plan.changes)
-      .find((c) => c.kind === 'wait-healthy' && c.rollback === true);
-    const before = check?.kind === 'wait-healthy' ? check.generation : undefined;
+    const before = healthCheck(plans, true)?.generation;
     const generation = before !== undefined ? { generation: before } : {};
     return done.failure === undefined
       ? { outcome: 'rolled-back', ...generation, cause }
@@ -369,9 +372,7 @@ function rollbackReport(
   if (options.noRollback === true && rollsBack(plans)) {
     return { outcome: 'not-rolled-back', reason: 'no-rollback', cause };
   }
-  const firstDeploy = plans.some((plan) =>
-    plan.changes.some((c) => c.kind === 'wait-healthy' && c.rollback === false),
-  );
+  const firstDeploy = healthCheck(plans, false) !== undefined;
   return firstDeploy ? { outcome: 'not-rolled-back', reason: 'first-deploy', cause } : undefined;
 }
 

@@ -46,7 +46,7 @@ const summary = (changes: Change[]) =>
     if (c.kind === 'wait-healthy' || c.kind === 'container-remove') return c.kind;
     if (c.kind === 'group-create' || c.kind === 'user-create') return c.kind;
     if (c.kind === 'image-load') return `${c.kind} ${c.archive.id}`;
-    return `${c.kind} ${c.path}`;
+    return `${c.kind}${'path' in c ? ` ${c.path}` : ''}`;
   });
 
 /** A fresh host with the runtime installed and the image imported. */
