@@ -135,8 +135,15 @@ describeFleet('releases on real hosts', () => {
   it('keep prunes the oldest switches, never the current release', async () => {
     const v3 = buildRelease('3.0.0', { flag: '--zstd', ending: '.tar.zst' });
     const v4 = buildRelease('4.0.0', { flag: '', ending: '.tar' });
+    // A release a kept generation names is never pruned (a rollback may go back to it): with
+    // one generation kept, that is the release before the switch, which keep 1 keeps anyway.
+    const oneGeneration = { generations: { keep: 1 } };
     for (const next of [v3, v4]) {
-      const result = await runCli(['run', '-i', inventory({ archive: next.file, keep: 1 })]);
+      const result = await runCli([
+        'run',
+        '-i',
+        inventory({ archive: next.file, keep: 1 }, oneGeneration),
+      ]);
       expect(result.code, result.all).toBe(0);
     }
     for (let i = 1; i <= HOSTS; i++) {
@@ -148,7 +155,7 @@ describeFleet('releases on real hosts', () => {
     const limited = await runCli([
       'run',
       '-i',
-      inventory({ archive: v2.file, keep: 1 }),
+      inventory({ archive: v2.file, keep: 1 }, oneGeneration),
       '--limit',
       'host1',
     ]);
@@ -159,7 +166,7 @@ describeFleet('releases on real hosts', () => {
       const result = await runCli([
         'run',
         '-i',
-        inventory({ archive: v2.file, keep: 1 }),
+        inventory({ archive: v2.file, keep: 1 }, oneGeneration),
         '--shard',
         shard,
       ]);
@@ -181,7 +188,7 @@ describeFleet('releases on real hosts', () => {
     // anything starts (src/apply/detach.sh), so a cut upload starts nothing at all.
     const seen = await fleet.ssh(
       1,
-      'for n in $(seq 1 400); do [ -s /var/lib/hermes-fleet/apply/ops ] && exit 0; sleep 0.05; done; exit 1',
+      'for n in $(seq 1 400); do for f in /var/lib/hermes-fleet/apply/ops.*; do [ -s "$f" ] && exit 0; done; sleep 0.05; done; exit 1',
     );
     expect(seen.code, 'the upload never started').toBe(0);
     process.kill(pid, 'SIGKILL');
