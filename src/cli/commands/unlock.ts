@@ -58,7 +58,8 @@ export async function unlockCommand(args: UnlockArgs): Promise<number> {
     throw new UserError(`--wait ${args.wait}: expected a number of seconds from 0 to 3600`);
   }
   const { hosts, forks } = await hostsToContact(args, { resolveSecrets: false });
-  const entries = await onHosts({ forks }, (fanOut) =>
+  const ctrlC = { note: 'interrupted: finishing the unlocks in flight, contacting no other host' };
+  const entries = await onHosts({ forks, ctrlC }, (fanOut) =>
     fanOut.each(hosts, async (host): Promise<UnlockEntry> => {
       try {
         const { session, become } = await fanOut.open(host);
@@ -124,7 +125,7 @@ export function registerUnlock(cli: Argv, setExit: (code: number) => void): void
           default: 60,
           description: 'seconds to wait for an interrupted run to let go',
         })
-        .epilogue(day2Epilogue('hosts finish the unlock in flight')),
+        .epilogue(day2Epilogue('hosts finish the unlock in flight, no other host is contacted')),
     async (argv) => {
       setExit(await unlockCommand({ ...day2Args(argv), yes: argv.yes, wait: argv.wait }));
     },
