@@ -1,30 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FACT_KINDS,
-  factKindOf,
-  requestKey,
-  storeNothing,
-  type FactKind,
-  type RequestOf,
-} from './fact-kinds.js';
+import { FACT_KINDS, factKindOf, requestKey, storeNothing } from './fact-kinds.js';
+import { FACT_SAMPLES as SAMPLES } from '../../test/utils/fact-samples.js';
 import { emptyFacts } from './gather.js';
 import { READ_SH } from './program.js';
-
-/** One request of each kind, with every optional field set: a new kind fails to compile here. */
-const SAMPLES: { [K in FactKind]: RequestOf<K> } = {
-  path: { kind: 'path', path: '/p', content: true, follow: true, as: 'a', tree: '/t' },
-  'temp-files': { kind: 'temp-files', dir: '/d', as: 'a' },
-  'dir-entries': { kind: 'dir-entries', dir: '/d' },
-  user: { kind: 'user', name: 'u' },
-  group: { kind: 'group', name: 'g' },
-  unit: { kind: 'unit', name: 'x.service' },
-  command: { kind: 'command', name: 'docker' },
-  container: { kind: 'container', backend: 'docker', name: 'c' },
-  image: { kind: 'image', backend: 'podman', image: 'i' },
-  version: { kind: 'version', path: '/bin/x', user: 'u' },
-  lock: { kind: 'lock', path: '/l', waitSeconds: 3 },
-  generations: { kind: 'generations', dir: '/g' },
-};
 
 /** The labels of read.sh's `case $op in` (its main loop): the request kinds it answers. */
 function answeredKinds(program: string): string[] {

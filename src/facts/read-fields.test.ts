@@ -4,25 +4,9 @@ import { localExecutor } from '../exec/local-executor.js';
 import { quote } from '../exec/quote.js';
 import { encodeRequests, gatherFacts, HostReadError } from './gather.js';
 import { READ_SH } from './program.js';
-import type { FactRequest } from './types.js';
+import { FACT_SAMPLES as EVERY_KIND } from '../../test/utils/fact-samples.js';
 
 const sh = (script: string) => `sh -c ${quote(script)}`;
-
-/** One request of each kind, with every field it can carry: a new kind fails to compile here. */
-const EVERY_KIND: { [K in FactRequest['kind']]: Extract<FactRequest, { kind: K }> } = {
-  path: { kind: 'path', path: '/etc/hostname', content: true, follow: true, as: 'x', tree: '/' },
-  'temp-files': { kind: 'temp-files', dir: '/tmp', as: 'x' },
-  'dir-entries': { kind: 'dir-entries', dir: '/tmp' },
-  user: { kind: 'user', name: 'root' },
-  group: { kind: 'group', name: 'root' },
-  unit: { kind: 'unit', name: 'ssh.service' },
-  command: { kind: 'command', name: 'sh' },
-  container: { kind: 'container', backend: 'podman', name: 'hermes-agent' },
-  image: { kind: 'image', backend: 'podman', image: 'hermes:1' },
-  version: { kind: 'version', path: '/usr/bin/true', user: 'root' },
-  lock: { kind: 'lock', path: '/tmp/lock', waitSeconds: 1 },
-  generations: { kind: 'generations', dir: '/tmp' },
-};
 
 /** The fields read.sh knows: its FIELDS (the joined program, as sent). */
 function knownFields(program: string): string[] {

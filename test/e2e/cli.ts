@@ -38,6 +38,36 @@ export function runCli(
   });
 }
 
+/** Runs the CLI and SIGKILLs it `delayMs` after its plain output satisfies `when`. */
+export function runAndKill(
+  args: readonly string[],
+  when: (out: string) => boolean,
+  delayMs = 0,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let armed = false;
+    const check = () => {
+      if (armed || !when(out)) return;
+      armed = true;
+      setTimeout(() => child.kill('SIGKILL'), delayMs);
+    };
+    check();
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      check();
+    });
+    child.on('error', reject);
+    child.on('close', () => {
+      resolve(out);
+    });
+  });
+}
+
 /** The CLI started in the background, for what is watched while it runs (logs -f, Ctrl-C). */
 export interface StartedCli {
   pid: number;

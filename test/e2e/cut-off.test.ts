@@ -2,48 +2,14 @@
 // SIGKILL at several points of a converge of three hosts; within 60 s every host is either fully
 // on the new state (files, unit, and the gateway restarted onto them and healthy) or fully on
 // the old one, and the next run says how the cut-off batch ended.
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/json-schema.js';
 import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
-import { runCli } from './cli.js';
+import { runAndKill, runCli } from './cli.js';
 import { UNIT_NAME as UNIT } from '../../tasks/lib/layout.js';
 
 const HOSTS = 3;
 const HOME = '/var/lib/hermes/.hermes';
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'hermes-fleet');
-
-/** Runs the CLI and SIGKILLs it `delayMs` after its plain output satisfies `when`. */
-function runAndKill(
-  args: readonly string[],
-  when: (out: string) => boolean,
-  delayMs = 0,
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let armed = false;
-    const check = () => {
-      if (armed || !when(out)) return;
-      armed = true;
-      setTimeout(() => child.kill('SIGKILL'), delayMs);
-    };
-    check();
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      check();
-    });
-    child.on('error', reject);
-    child.on('close', () => {
-      resolve(out);
-    });
-  });
-}
 
 describeFleet('a run cut off mid-apply (SIGKILL) on real hosts', () => {
   let fleet: Fleet;

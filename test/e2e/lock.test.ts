@@ -3,18 +3,14 @@
 // the other, so the host always ends wholly on one run's state and no rollback fails. A check,
 // `status`, a killed controller, a killed batch and `unlock` on real hosts.
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/json-schema.js';
 import { bootFleet, describeFleet, writeFleetInventory, type Fleet } from '../fleet/fleet.js';
-import { runCli, type CliResult } from './cli.js';
+import { runAndKill, runCli, type CliResult } from './cli.js';
 
 const UNIT = 'hermes-agent.service';
 const HOME = '/var/lib/hermes/.hermes';
 const SOUL = '/var/lib/hermes/workspace/SOUL.md';
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'hermes-fleet');
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -32,29 +28,6 @@ function inventory(name: string, seconds = 2) {
         },
       },
     },
-  });
-}
-
-/** Runs the CLI; SIGKILLs it `delayMs` after its plain output first matches `when`. */
-function runAndKill(args: readonly string[], when: RegExp, delayMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let armed = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!armed && when.test(out)) {
-        armed = true;
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', () => {
-      resolve(out);
-    });
   });
 }
 
@@ -83,6 +56,15 @@ describeFleet('one run at a time per host (the lock) on a real host', () => {
     const record = await fleet.standinRecord(1);
     expect(record?.config).toMatchObject({ model: `model-${name}` });
     expect(record?.env.HERMES_LOG_LEVEL).toBe(sha256(`level-${name}`));
+  }
+
+  /** Until a batch holds host1's lock (its file names the holder), 10 s at most. */
+  async function untilLocked(): Promise<void> {
+    for (let tries = 0; tries < 100; tries++) {
+      const held = await fleet.ssh(1, 'test -s /var/lib/hermes-fleet/lock && echo held');
+      if (held.stdout.trim() === 'held') return;
+      await sleep(100);
+    }
   }
 
   /** Which run's state the host is on, by its config.yaml (then checked whole). */
@@ -157,11 +139,7 @@ describeFleet('one run at a time per host (the lock) on a real host', () => {
     const slow = inventory('slow', 6);
     const run = runCli(['run', '-i', slow, '--json']);
     // The health wait (6 s) holds the lock.
-    for (let tries = 0; tries < 100; tries++) {
-      const held = await fleet.ssh(1, 'test -s /var/lib/hermes-fleet/lock && echo held');
-      if (held.stdout.trim() === 'held') break;
-      await sleep(100);
-    }
+    await untilLocked();
     const check = await runCli(['run', '-i', slow, '--check', '--json']);
     expect(check.code, check.all).toBe(2);
     expect(hostOf(check)?.message).toMatch(/^mid-apply: \S+@\S+ \(hermes-fleet run, pid \d+\)/);
@@ -180,7 +158,7 @@ describeFleet('one run at a time per host (the lock) on a real host', () => {
 
   it('a controller SIGKILLed mid-apply: its batch keeps the lock to its end, then the next run goes on and says whose it was', async () => {
     const c = inventory('c', 4);
-    await runAndKill(['run', '-i', c], /docs: changed/, 300);
+    await runAndKill(['run', '-i', c], (out) => /docs: changed/.test(out), 300);
     // The batch goes on by itself, holding the lock: a run now is refused, naming the holder.
     const refused = await runCli(['run', '-i', a, '--json']);
     expect(refused.code, refused.all).toBe(2);
@@ -241,11 +219,7 @@ describeFleet('one run at a time per host (the lock) on a real host', () => {
     // A run in its health wait: interrupted as Ctrl-C would, it finishes that step and lets go.
     const slow = inventory('e', 6);
     const run = runCli(['run', '-i', slow, '--json']);
-    for (let tries = 0; tries < 100; tries++) {
-      const held = await fleet.ssh(1, 'test -s /var/lib/hermes-fleet/lock && echo held');
-      if (held.stdout.trim() === 'held') break;
-      await sleep(100);
-    }
+    await untilLocked();
     const stopped = await runCli(['unlock', '-i', slow, '--yes']);
     expect(stopped.code, stopped.all).toBe(0);
     expect(stopped.stdout).toMatch(/^host1: interrupted the run of \S+@\S+ \(hermes-fleet run/);
