@@ -98,7 +98,8 @@ function match(inventory: Inventory, term: Term): Set<string> {
   } else if (text.startsWith('~')) {
     let regex: RegExp;
     try {
-      regex = new RegExp(text.slice(1));
+      // Anchored at the start, as Python's re.match in Ansible's pattern matching.
+      regex = new RegExp(`^(?:${text.slice(1)})`);
     } catch (err) {
       throw termError(term, `is not a valid regular expression: ${(err as Error).message}`);
     }
