@@ -10,6 +10,8 @@ const GROUP_NAME = /^([^:\]\s]+)\s*(?:#.*)?$/;
 // The separators \x1c-\x1e are the point, as Python's splitlines() breaks on them.
 // eslint-disable-next-line no-control-regex
 const LINE_BREAK = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
+// eslint-disable-next-line no-control-regex
+const EXOTIC_BREAK = /[\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
 
 interface Pending {
   line: number;
@@ -29,15 +31,18 @@ export function parseIniInventory(text: string, file: string, data: AnsibleInven
   const pending = new Map<string, Pending>();
   let group = 'ungrouped';
   let state = 'hosts';
-  const lines = text.split(LINE_BREAK);
-  for (const [index, raw] of lines.entries()) {
-    const lineNo = index + 1;
-    const where = { file, line: lineNo };
-    const fail = (message: string, hint?: string): never => {
-      throw new UserError(message, where, hint);
-    };
+  // Most files break lines with \n alone; the full set of Python's breaks costs a slower split.
+  const lines = EXOTIC_BREAK.test(text) ? text.split(LINE_BREAK) : text.split('\n');
+  let lineNo = 0;
+  let where = { file, line: 0 };
+  const fail = (message: string, hint?: string): never => {
+    throw new UserError(message, where, hint);
+  };
+  for (const raw of lines) {
+    lineNo++;
     const line = raw.trim();
     if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    where = { file, line: lineNo };
     const section = SECTION.exec(line);
     if (section) {
       group = section[1] as string;

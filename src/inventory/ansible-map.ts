@@ -158,7 +158,7 @@ export class AnsibleMapper {
       }
     }
     const entries = new Map<string, Layer>();
-    const anchor = host?.[0] ?? [...vars.values()][0];
+    const anchor = host?.[0] ?? vars.values().next().value;
     const origin: Origin = {
       location: anchor?.where ?? { file: '(ansible inventory)' },
       dir: this.cwd,

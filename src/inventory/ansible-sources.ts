@@ -159,10 +159,11 @@ function resolve(data: AnsibleInventoryData, sources: readonly string[]): Ansibl
   // Hosts in the same groups share the group part, computed once.
   const byGroups = new Map<string, { groups: string[]; vars: VarMap }>();
   const groupPart = (host: AnsibleHost) => {
-    const sorted = sortGroups(data.groupsOf(host).filter((g) => g.name !== 'all'));
-    const key = sorted.map((g) => g.name).join('\0');
+    // Keyed by the groups a host is listed in: its ancestors, and so its vars, follow from them.
+    const key = [...host.groups].join('\0');
     let part = byGroups.get(key);
     if (part) return part;
+    const sorted = sortGroups(data.groupsOf(host).filter((g) => g.name !== 'all'));
     const vars: VarMap = new Map(allStage);
     for (const group of sorted) for (const [k, v] of group.vars) vars.set(k, v);
     for (const dir of basedirs) {

@@ -26,7 +26,7 @@ export class VarsFiles {
   varsFor(basedir: string, subdir: 'group_vars' | 'host_vars', name: string): VarMap | undefined {
     // Ansible skips names that look like absolute paths (chroot-style host names).
     if (name.startsWith('/')) return undefined;
-    const dir = path.join(basedir, subdir);
+    const dir = `${basedir}${path.sep}${subdir}`;
     const entries = this.listing(dir);
     if (!entries) return undefined;
     for (const ext of EXTENSIONS) {

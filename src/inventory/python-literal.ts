@@ -16,7 +16,17 @@ export function iniValue(text: string): unknown {
   return value === NOT_A_LITERAL ? text : value;
 }
 
+/** Text Python would read as a bare name or a dotted one (`web01`, `10.0.0.1`, `a.b`): never a literal. */
+const PLAIN_TEXT =
+  /^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+){2,})(?:[.:/-][A-Za-z0-9_.:/-]*)?$/;
+const PLAIN_INT = /^(?:[1-9][0-9]*|0)$/;
+
 export function literalEval(text: string): unknown {
+  // The common cases without the parser: a whole inventory of names and addresses is fast.
+  if (PLAIN_INT.test(text)) return Number(text);
+  if (PLAIN_TEXT.test(text) && text !== 'True' && text !== 'False' && text !== 'None') {
+    return NOT_A_LITERAL;
+  }
   // literal_eval strips leading spaces and tabs itself; Python's tokenizer ignores trailing ones.
   const parser = new Parser(text.replace(/^[ \t]+/, ''));
   try {
@@ -33,6 +43,8 @@ export function literalEval(text: string): unknown {
 /** Thrown inside the parser when the text is not a literal; never escapes literalEval. */
 class NotLiteral extends Error {}
 const FAIL = new NotLiteral('not a literal');
+const DIGITS = '[0-9](?:_?[0-9])*';
+const FLOAT = new RegExp(`^(?:(?:${DIGITS})?\\.${DIGITS}|${DIGITS}\\.?)(?:[eE][+-]?${DIGITS})?`);
 
 class Parser {
   private pos = 0;
@@ -193,10 +205,7 @@ class Parser {
       const radix = { x: 16, o: 8, b: 2 }[(body[0] as string).toLowerCase() as 'x' | 'o' | 'b'];
       return parseInt(body.slice(1), radix);
     }
-    const digits = '[0-9](?:_?[0-9])*';
-    const float = new RegExp(
-      `^(?:(?:${digits})?\\.${digits}|${digits}\\.?)(?:[eE][+-]?${digits})?`,
-    ).exec(rest);
+    const float = FLOAT.exec(rest);
     if (!float || float[0] === '.') throw FAIL;
     const written = float[0];
     const next = rest[written.length] ?? '';
