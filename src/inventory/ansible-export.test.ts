@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,48 @@ describe('hermes-fleet inventory --export-ansible', () => {
         ['edge1', 'eu-01', 'eu-02', 'eu-03', 'us1'].sort(),
       );
       expect(listed._meta.hostvars.edge1?.ansible_port).toBe(2222);
+    },
+  );
+
+  const haveJq = (() => {
+    try {
+      execFileSync('sh', ['-c', 'command -v jq'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!hasAnsible() || !haveJq)(
+    'the documented reverse one-liner gives hermes-fleet YAML',
+    async () => {
+      // The line as docs/inventory.md writes it, so the docs stay true.
+      const docs = readFileSync(path.join(import.meta.dirname, '../../docs/inventory.md'), 'utf8');
+      const line = /^ansible-inventory -i hosts\.ini --list \| jq .*$/m.exec(docs)?.[0];
+      expect(line).toBeDefined();
+      const ansibleDir = path.join(dir, 'reverse', 'ansible');
+      mkdirSync(path.join(ansibleDir, 'group_vars'), { recursive: true });
+      mkdirSync(path.join(dir, 'reverse', 'hermes'), { recursive: true });
+      writeFileSync(
+        path.join(ansibleDir, 'hosts.ini'),
+        '[web]\nw1 ansible_host=192.0.2.1 ansible_user=deploy ansible_become=true\nw2 ansible_port=2222\n',
+      );
+      writeFileSync(
+        path.join(ansibleDir, 'group_vars', 'web.yml'),
+        'hermes:\n  settings: { model: m }\n',
+      );
+      execFileSync('sh', ['-c', line ?? 'false'], {
+        cwd: ansibleDir,
+        env: { ...process.env, ANSIBLE_CONFIG: path.join(dir, 'none.cfg') },
+      });
+      const converted = path.join(dir, 'reverse', 'hermes', 'hosts.json');
+      const fromAnsible = await loadInventory([path.join(ansibleDir, 'hosts.ini')], {
+        resolveSecrets: false,
+      });
+      const fromHermes = await loadInventory([converted], { resolveSecrets: false });
+      expect(fromHermes.hosts.map((h) => [h.name, h.ssh, h.hermes])).toEqual(
+        fromAnsible.hosts.map((h) => [h.name, h.ssh, h.hermes]),
+      );
     },
   );
 

@@ -68,8 +68,8 @@ describe('Ansible connection variables become the ssh settings', () => {
       hostKeyPolicy: 'accept-new',
       jump: 'bastion.example.com',
     });
-    // extra_args come after common_args on Ansible's ssh line, so -J wins over ProxyCommand.
-    expect(web2?.ssh.jump).toBe('bastion.example.com');
+    // common_args come before extra_args on Ansible's ssh line, and ssh keeps the first value.
+    expect(web2?.ssh.jump).toBe('jump@192.0.2.9:2200');
     expect(web1?.groups).toEqual(['all', 'web']);
   });
 

@@ -115,22 +115,31 @@ export class AnsibleMapper {
       }
       return undefined;
     };
+    // ssh takes the FIRST value of each option on its command line, and Ansible builds it as:
+    // ansible_ssh_args, then port, key, user and timeout from their variables, then
+    // ansible_ssh_common_args, then ansible_ssh_extra_args. Each setting keeps its first value.
+    const first = (key: string, value: unknown, variable: AnsibleVar) => {
+      if (!ssh.has(key)) set(key, value, variable);
+    };
     const host = get('ansible_host', 'ansible_ssh_host');
     if (host) set('host', String(host[0].value), host[0]);
+    const sshArgs = vars.get('ansible_ssh_args');
+    if (sshArgs) this.sshArgs(sshArgs, 'ansible_ssh_args', first);
     const port = get('ansible_port', 'ansible_ssh_port');
-    if (port) set('port', toInt(port[0].value), port[0]);
-    const user = get('ansible_user', 'ansible_ssh_user');
-    if (user) set('user', String(user[0].value), user[0]);
+    if (port) first('port', toInt(port[0].value), port[0]);
     const key = get('ansible_ssh_private_key_file', 'ansible_private_key_file');
-    if (key) set('identityFile', String(key[0].value), key[0]);
+    if (key) first('identityFile', String(key[0].value), key[0]);
+    const user = get('ansible_user', 'ansible_ssh_user');
+    if (user) first('user', String(user[0].value), user[0]);
     const timeout = get('ansible_ssh_timeout', 'ansible_timeout');
-    if (timeout) set('connectTimeout', toInt(timeout[0].value), timeout[0]);
-    const checking = get('ansible_ssh_host_key_checking', 'ansible_host_key_checking');
-    if (checking && ansibleBoolean(checking[0].value) === false)
-      set('hostKeyPolicy', 'off', checking[0]);
-    for (const name of ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
+    if (timeout) first('connectTimeout', toInt(timeout[0].value), timeout[0]);
+    for (const name of ['ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
       const variable = vars.get(name);
-      if (variable) this.sshArgs(variable, name, set);
+      if (variable) this.sshArgs(variable, name, first);
+    }
+    const checking = get('ansible_ssh_host_key_checking', 'ansible_host_key_checking');
+    if (checking && ansibleBoolean(checking[0].value) === false) {
+      first('hostKeyPolicy', 'off', checking[0]);
     }
     this.become(vars, set);
     const connection = vars.get('ansible_connection');
