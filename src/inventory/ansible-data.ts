@@ -5,6 +5,8 @@ import { UserError } from '../errors.js';
 export interface AnsibleVar {
   value: unknown;
   where: SourceLocation;
+  /** For a YAML value: where a key path inside it is written (`hermes.settings.model`). */
+  locate?: (segments: readonly (string | number)[]) => SourceLocation;
 }
 
 export type VarMap = Map<string, AnsibleVar>;
@@ -115,7 +117,13 @@ export class AnsibleInventoryData {
     return false;
   }
 
-  setGroupVar(group: string, key: string, value: unknown, where: SourceLocation): void {
+  setGroupVar(
+    group: string,
+    key: string,
+    value: unknown,
+    where: SourceLocation,
+    locate?: AnsibleVar['locate'],
+  ): void {
     const entry = this.addGroup(group, where);
     if (key === 'ansible_group_priority') {
       // Ansible's Group.set_variable: int(value), and it is not a variable afterwards.
@@ -126,12 +134,18 @@ export class AnsibleInventoryData {
       entry.priority = priority;
       return;
     }
-    entry.vars.set(key, { value, where });
+    entry.vars.set(key, locate ? { value, where, locate } : { value, where });
   }
 
-  setHostVar(host: string, key: string, value: unknown, where: SourceLocation): void {
+  setHostVar(
+    host: string,
+    key: string,
+    value: unknown,
+    where: SourceLocation,
+    locate?: AnsibleVar['locate'],
+  ): void {
     const entry = this.addHost(host, undefined, where);
-    entry.vars.set(key, { value, where });
+    entry.vars.set(key, locate ? { value, where, locate } : { value, where });
   }
 
   /** Ansible's reconcile_inventory: `all` over parentless groups, `ungrouped` for lone hosts. */

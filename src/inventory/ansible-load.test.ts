@@ -121,7 +121,7 @@ describe('Ansible connection variables become the ssh settings', () => {
       'group_vars/all.yml': 'x: 1\nhermes:\n  restartt: 3\n',
     });
     const message = await failure(load(dir, 'hosts.ini'));
-    expect(message).toMatch(/group_vars\/all\.yml:2:1: hermes\.restartt: unknown key "restartt"/);
+    expect(message).toMatch(/group_vars\/all\.yml:3:3: hermes\.restartt: unknown key "restartt"/);
     const port = tree({ 'hosts.ini': 'web1 ansible_port=http\n' });
     expect(await failure(load(port, 'hosts.ini'))).toMatch(/hosts\.ini:1: ansible_port: /);
   });

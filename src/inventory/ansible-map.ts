@@ -290,16 +290,14 @@ export class AnsibleMapper {
     const cached = this.layers.get(variable);
     if (cached) return cached;
     const base = variable.where;
-    checkSchema(hermesSchema, variable.value, (segments) => ({
-      ...base,
+    const at = (segments: readonly (string | number)[]) => ({
+      ...(variable.locate ? variable.locate(segments) : base),
       keyPath: formatKeyPath(['hermes', ...segments]),
-    }));
+    });
+    checkSchema(hermesSchema, variable.value, at);
     const dir = path.dirname(path.resolve(this.cwd, base.file));
     const build = (value: unknown, segments: string[]): Layer => {
-      const origin: Origin = {
-        location: { ...base, keyPath: formatKeyPath(segments) },
-        dir,
-      };
+      const origin: Origin = { location: at(segments.slice(1)), dir };
       if (
         value !== null &&
         typeof value === 'object' &&

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import { UserError } from '../errors.js';
 import type { VarMap } from './ansible-data.js';
-import { parseAnsibleYaml, plainValue, whereIs } from './ansible-yaml.js';
+import { locatorFor, parseAnsibleYaml, plainValue, whereIs } from './ansible-yaml.js';
 import { describeFsError } from './yaml-source.js';
 
 /** Ansible's YAML_FILENAME_EXTENSIONS; a name is tried bare first, then with each. */
@@ -99,9 +99,11 @@ export class VarsFiles {
     } else {
       for (const pair of root.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const where = whereIs(source, pair.key, key);
         vars.set(key, {
           value: plainValue(source, pair.value),
-          where: whereIs(source, pair.key, key),
+          where,
+          locate: locatorFor(source, pair.value, where),
         });
       }
     }

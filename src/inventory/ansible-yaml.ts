@@ -1,4 +1,4 @@
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node, ScalarTag, Tags, YAMLMap } from 'yaml';
 import type { SourceLocation } from '../errors.js';
 import { UserError } from '../errors.js';
@@ -71,6 +71,35 @@ export function whereIs(source: AnsibleYaml, node: unknown, keyPath?: string): S
   }
   if (keyPath !== undefined) where.keyPath = keyPath;
   return where;
+}
+
+/**
+ * Where a key path inside a variable's YAML value is written, for messages that point at the
+ * exact line (`hermes.settings.model` in group_vars/web.yml:4:5).
+ */
+export function locatorFor(
+  source: AnsibleYaml,
+  node: unknown,
+  fallback: SourceLocation,
+): (segments: readonly (string | number)[]) => SourceLocation {
+  return (segments) => {
+    let current: unknown = node;
+    let target: unknown = undefined;
+    for (const segment of segments) {
+      if (isMap(current)) {
+        const pair = current.items.find((item) => keyOf(item.key) === String(segment));
+        if (!pair) break;
+        target = pair.key;
+        current = pair.value;
+      } else if (isSeq(current) && typeof segment === 'number') {
+        current = current.items[segment];
+        target = current;
+      } else break;
+    }
+    if (target === undefined) return fallback;
+    const where = whereIs(source, target);
+    return { ...fallback, line: where.line, column: where.column } as SourceLocation;
+  };
 }
 
 /** A node's plain value, as Ansible's JSON would carry it (dates become ISO text). */
@@ -168,11 +197,13 @@ function parseGroup(
     if (section === 'vars') {
       for (const item of items) {
         const key = keyOf(item.key);
+        const where = whereIs(source, item.key, `${sectionPath}.${key}`);
         data.setGroupVar(
           name,
           key,
           plainValue(source, item.value),
-          whereIs(source, item.key, `${sectionPath}.${key}`),
+          where,
+          locatorFor(source, item.value, where),
         );
       }
     } else if (section === 'children') {
@@ -214,11 +245,13 @@ function parseGroup(
           if (isNull(vars)) continue;
           for (const v of (vars as YAMLMap).items) {
             const key = keyOf(v.key);
+            const where = whereIs(source, v.key, `${sectionPath}.${pattern}.${key}`);
             data.setHostVar(
               hostName,
               key,
               plainValue(source, v.value),
-              whereIs(source, v.key, `${sectionPath}.${pattern}.${key}`),
+              where,
+              locatorFor(source, v.value, where),
             );
           }
         }
