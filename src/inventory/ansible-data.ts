@@ -194,19 +194,26 @@ export class AnsibleInventoryData {
     return [...out].map((name) => this.groups.get(name) as AnsibleGroup);
   }
 
-  /** Every host of a group, its children's included, in the order they were added. */
+  /**
+   * Every host of a group in Ansible's order (Group.get_hosts: the group's own hosts, then its
+   * children's, then theirs, level by level), which subscripts like `web[0]` index. Ansible walks
+   * the levels below the children through a Python set, so its order there varies between runs;
+   * here it is the groups' order.
+   */
   hostsOf(name: string): string[] {
-    if (name === 'all') return [...this.hosts.keys()];
+    const start = this.groups.get(name);
+    if (!start) return [];
+    const ordered: AnsibleGroup[] = [start];
+    const seen = new Set<string>([name]);
+    for (let i = 0; i < ordered.length; i++) {
+      for (const child of (ordered[i] as AnsibleGroup).children) {
+        if (seen.has(child)) continue;
+        seen.add(child);
+        ordered.push(this.groups.get(child) as AnsibleGroup);
+      }
+    }
     const out = new Set<string>();
-    const visit = (group: string, seen: Set<string>) => {
-      if (seen.has(group)) return;
-      seen.add(group);
-      const entry = this.groups.get(group);
-      if (!entry) return;
-      for (const host of entry.hosts) out.add(host);
-      for (const child of entry.children) visit(child, seen);
-    };
-    visit(name, new Set());
+    for (const group of ordered) for (const host of group.hosts) out.add(host);
     return [...out];
   }
 }

@@ -104,7 +104,7 @@ const CASES: Case[] = [
       ].join('\n'),
     },
     sources: ['hosts'],
-    patterns: ['web', 'web0*', 'edge:web[0-1]*', '!web', 'db-?', '~^r1'],
+    patterns: ['web', 'web0*', 'edge:web[0-1]*', '!web', 'db-?', '~^r1', 'web[3]', 'edge[1:]', 'web*[0]'],
   },
   {
     name: 'INI: precedence: depth, ansible_group_priority, siblings alphabetical, host wins, dicts replaced',
@@ -382,6 +382,33 @@ const CASES: Case[] = [
     },
     sources: ['inv.yml'],
     patterns: ['parent', 'stepped:!s5', 's1*'],
+  },
+  {
+    name: 'INI: children declared before their groups, a host listed twice, vars before hosts',
+    files: {
+      'hosts.ini': [
+        '[top:children]',
+        'later',
+        'other',
+        '[later:vars]',
+        'v=later',
+        '[later]',
+        'h1 v=first own=1',
+        'h2',
+        '[other]',
+        'h1 v=second',
+        '[other:children]',
+        'leaf',
+        '[leaf]',
+        'h3:2201 v=leaf',
+        'h3:2202',
+        '[top:vars]',
+        'v=top',
+        "deep=\"{'a': {'b': 1}}\"",
+      ].join('\n'),
+    },
+    sources: ['hosts.ini'],
+    patterns: ['top', 'other:!leaf', 'top[0]', 'top[1:2]', 'other[-1]', 'later[0:]', 'top[1:0]', '~h'],
   },
 ];
 

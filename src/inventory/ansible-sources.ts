@@ -40,6 +40,8 @@ export interface AnsibleInventory {
   children: Map<string, string[]>;
   /** Group → the hosts listed in it directly. */
   direct: Map<string, string[]>;
+  /** A group's hosts in Ansible's order, for `--limit` subscripts (`web[0]`). */
+  groupHosts: (group: string) => string[];
 }
 
 /** True for an executable file that starts with `#!` or is an ELF binary. */
@@ -199,5 +201,5 @@ function resolve(data: AnsibleInventoryData, sources: readonly string[]): Ansibl
     children.set(group.name, [...group.children]);
     direct.set(group.name, [...group.hosts]);
   }
-  return { hosts, groups, children, direct };
+  return { hosts, groups, children, direct, groupHosts: (group) => data.hostsOf(group) };
 }

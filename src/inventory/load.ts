@@ -47,6 +47,7 @@ export async function loadInventory(
   const formats = files.map((file) => classifySource(file));
   const cwd = options.cwd ?? process.cwd();
   let collected: Collected;
+  let ansibleGroupHosts: ((group: string) => string[]) | undefined;
   if (formats.every((format) => format === 'hermes')) {
     const sources = await Promise.all(files.map((file) => readYamlFile(file)));
     for (const source of sources) {
@@ -68,6 +69,7 @@ export async function loadInventory(
       options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
     for (const warning of ansible.warnings) warn(warning);
     collected = ansible;
+    ansibleGroupHosts = ansible.ansible.groupHosts;
   } else {
     const hermes = files.find((_, i) => formats[i] === 'hermes') ?? '';
     throw new UserError(
@@ -93,5 +95,10 @@ export async function loadInventory(
     if (result.status === 'rejected') throw result.reason;
     hosts.push(result.value);
   }
-  return { hosts, groups: collected.groups, files: [...files] };
+  return {
+    hosts,
+    groups: collected.groups,
+    files: [...files],
+    ...(ansibleGroupHosts ? { ansibleGroupHosts } : {}),
+  };
 }
