@@ -104,7 +104,17 @@ const CASES: Case[] = [
       ].join('\n'),
     },
     sources: ['hosts'],
-    patterns: ['web', 'web0*', 'edge:web[0-1]*', '!web', 'db-?', '~^r1', 'web[3]', 'edge[1:]', 'web*[0]'],
+    patterns: [
+      'web',
+      'web0*',
+      'edge:web[0-1]*',
+      '!web',
+      'db-?',
+      '~^r1',
+      'web[3]',
+      'edge[1:]',
+      'web*[0]',
+    ],
   },
   {
     name: 'INI: precedence: depth, ansible_group_priority, siblings alphabetical, host wins, dicts replaced',
@@ -408,7 +418,16 @@ const CASES: Case[] = [
       ].join('\n'),
     },
     sources: ['hosts.ini'],
-    patterns: ['top', 'other:!leaf', 'top[0]', 'top[1:2]', 'other[-1]', 'later[0:]', 'top[1:0]', '~h'],
+    patterns: [
+      'top',
+      'other:!leaf',
+      'top[0]',
+      'top[1:2]',
+      'other[-1]',
+      'later[0:]',
+      'top[1:0]',
+      '~h',
+    ],
   },
 ];
 

@@ -79,9 +79,17 @@ export async function readInventoryScript(file: string, data: AnsibleInventoryDa
   }
   const hosts = readListJson(listed, file, data);
   if (hosts.meta !== undefined) return;
-  const vars = await Promise.all(
-    hosts.names.map(async (name) => ({ name, vars: await runJson(file, ['--host', name]) })),
-  );
+  // A few `--host` runs at a time: a 500-host inventory must not start 500 processes at once.
+  const vars: { name: string; vars: unknown }[] = [];
+  const queue = [...hosts.names];
+  const worker = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      vars.push({ name, vars: await runJson(file, ['--host', name]) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+  // In the order the script listed the hosts, whatever order the runs finished in.
+  vars.sort((a, b) => hosts.names.indexOf(a.name) - hosts.names.indexOf(b.name));
   for (const { name, vars: hostVars } of vars) {
     if (!isObject(hostVars)) {
       throw new UserError(`the inventory script must print a JSON object for --host ${name}`, {

@@ -1,4 +1,12 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import { UserError } from '../errors.js';
@@ -49,7 +57,13 @@ export function isInventoryScript(file: string): boolean {
   try {
     const stat = statSync(file);
     if (!stat.isFile() || (stat.mode & 0o111) === 0) return false;
-    const head = readFileSync(file).subarray(0, 4);
+    const head = Buffer.alloc(4);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, head, 0, 4, 0);
+    } finally {
+      closeSync(fd);
+    }
     return head.subarray(0, 2).toString('latin1') === '#!' || head.toString('latin1') === '\x7fELF';
   } catch {
     return false;
