@@ -42,7 +42,7 @@ export function mergeLayers(base: Layer | undefined, over: Layer): Layer {
 }
 
 /** Settings-relative paths whose maps are single values (a secret ref, a `{ file: }`). */
-function isAtomic(settingsPath: readonly string[]): boolean {
+export function isAtomic(settingsPath: readonly string[]): boolean {
   return (
     settingsPath.length === 3 &&
     settingsPath[0] === 'hermes' &&

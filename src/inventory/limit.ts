@@ -43,14 +43,16 @@ export function selectHosts(inventory: Inventory, pattern: string | undefined): 
   return selected;
 }
 
-/** `,` separates first; `:` too, except inside a `~regex` (which may hold a colon). */
+/** `,` separates first; `:` too, except inside a `~regex` (which may hold a colon) or `[...]`. */
 function splitPattern(pattern: string): string[] {
   const terms: string[] = [];
   for (const piece of pattern.split(',')) {
     const trimmed = piece.trim();
     if (trimmed === '') continue;
     if (/^[&!]?~/.test(trimmed)) terms.push(trimmed);
-    else terms.push(...trimmed.split(':').filter((term) => term !== ''));
+    // Ansible's split_host_pattern: `:` separates, except inside a bracketed expression
+    // (`web[1:3]`, a subscript; `web0[12]`, a glob class).
+    else terms.push(...(trimmed.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? []));
   }
   return terms;
 }
@@ -85,8 +87,51 @@ function* expandFiles(terms: readonly string[]): Generator<Term> {
   }
 }
 
+/** Ansible's PATTERN_WITH_SUBSCRIPT (inventory/manager.py): `web[0]`, `web[-1]`, `web[1:3]`, `web[2:]`. */
+const SUBSCRIPT = /^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$/;
+
+/**
+ * A subscripted term on an Ansible inventory, as Ansible's _match_one_pattern: the hosts the
+ * expression matches, in its order (matching groups' hosts, then matching hosts for a glob),
+ * then `[i]` (negative from the end) or `[a:b]` (inclusive; `[a:]` to the end).
+ */
+function matchSubscript(
+  inventory: Inventory,
+  groupHosts: (group: string) => string[],
+  term: Term,
+  subscript: RegExpExecArray,
+): Set<string> {
+  const expr = subscript[1] as string;
+  const regex = globToRegex(expr);
+  const matched: string[] = [];
+  const groups = [...inventory.groups.keys()].filter((name) => regex.test(name));
+  for (const group of groups) matched.push(...groupHosts(group));
+  if (groups.length === 0 || /[.?*[]/.test(expr)) {
+    for (const host of inventory.hosts) if (regex.test(host.name)) matched.push(host.name);
+  }
+  let picked: string[];
+  if (subscript[2] !== undefined) {
+    const index = Number(subscript[2]);
+    const host = matched[index < 0 ? matched.length + index : index];
+    picked = host === undefined ? [] : [host];
+  } else {
+    const start = Number(subscript[3]);
+    const end = subscript[5] === '' ? matched.length - 1 : Number(subscript[5]);
+    // Python's `if end:`: an end of 0 picks the start alone.
+    picked = end === 0 ? matched.slice(start, start + 1) : matched.slice(start, end + 1);
+  }
+  if (picked.length === 0) {
+    throw termError(term, 'matches no host (the subscript is out of range)');
+  }
+  return new Set(picked);
+}
+
 function match(inventory: Inventory, term: Term): Set<string> {
   const { text } = term;
+  const subscript = inventory.ansibleGroupHosts && !text.startsWith('~') && SUBSCRIPT.exec(text);
+  if (subscript && inventory.ansibleGroupHosts) {
+    return matchSubscript(inventory, inventory.ansibleGroupHosts, term, subscript);
+  }
   const hosts = new Set<string>();
   const addGroup = (group: string) => {
     for (const name of inventory.groups.get(group) ?? []) hosts.add(name);
@@ -98,7 +143,8 @@ function match(inventory: Inventory, term: Term): Set<string> {
   } else if (text.startsWith('~')) {
     let regex: RegExp;
     try {
-      regex = new RegExp(text.slice(1));
+      // Anchored at the start, as Python's re.match in Ansible's pattern matching.
+      regex = new RegExp(`^(?:${text.slice(1)})`);
     } catch (err) {
       throw termError(term, `is not a valid regular expression: ${(err as Error).message}`);
     }

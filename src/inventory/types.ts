@@ -175,4 +175,9 @@ export interface Inventory {
   /** Group name → host names, in file order (includes `all`). */
   groups: Map<string, string[]>;
   files: string[];
+  /**
+   * Set for Ansible inventories: a group's hosts in Ansible's order. Then `--limit` reads
+   * `web[0]`, `web[1:3]` as Ansible's subscripts, not as globs.
+   */
+  ansibleGroupHosts?: (group: string) => string[];
 }

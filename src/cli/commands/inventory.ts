@@ -8,6 +8,7 @@ export interface InventoryArgs {
   limit?: string | undefined;
   host?: string | undefined;
   json?: boolean | undefined;
+  exportAnsible?: boolean | undefined;
 }
 
 /**
@@ -18,6 +19,13 @@ export async function showInventory(
   args: InventoryArgs,
   write: (text: string) => void,
 ): Promise<void> {
+  if (args.exportAnsible) {
+    const { exportAnsible } = await import('../../inventory/ansible-export.js');
+    const { text, warnings } = await exportAnsible(args.inventory);
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+    write(text);
+    return;
+  }
   const [{ loadInventory }, { selectHosts }, { showHost }] = await Promise.all([
     import('../../inventory/load.js'),
     import('../../inventory/limit.js'),
@@ -54,7 +62,12 @@ export function registerInventory(cli: Argv): void {
     (yargs) =>
       hostSelectionOptions(yargs)
         .option('host', { type: 'string', requiresArg: true, description: 'only this host' })
-        .option('json', { type: 'boolean', description: 'print JSON instead of YAML' }),
+        .option('json', { type: 'boolean', description: 'print JSON instead of YAML' })
+        .option('export-ansible', {
+          type: 'boolean',
+          description:
+            'print the hermes-fleet YAML inventory as an Ansible YAML inventory (hosts carry their merged settings)',
+        }),
     async (argv) => {
       await showInventory(
         {
@@ -63,6 +76,7 @@ export function registerInventory(cli: Argv): void {
           limit: argv.limit,
           host: argv.host,
           json: argv.json,
+          exportAnsible: argv['export-ansible'],
         },
         (text) => process.stdout.write(text),
       );
