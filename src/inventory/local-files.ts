@@ -25,6 +25,24 @@ export type SecretRef = { env: string } | { file: string } | { command: string }
  * Reads local files and evaluates secret references on the control machine, each once: a
  * secret shared by a hundred hosts runs its command (e.g. `sops -d`) a single time.
  */
+/** What `make` gives for `key`, made once however many hosts ask for it. */
+function once<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = make();
+    cache.set(key, pending);
+  }
+  return pending;
+}
+
+/** An archive that cannot be used, as the inventory's error at the key that names it. */
+function archiveError(what: string, written: string, file: string, origin: Origin) {
+  return (err: unknown): never => {
+    const why = err instanceof ArchiveProblem ? err.message : describeFsError(err);
+    throw new UserError(`cannot use the ${what} ${written} (${file}): ${why}`, origin.location);
+  };
+}
+
 export class LocalReader {
   readonly #texts = new Map<string, Promise<string>>();
   readonly #secrets = new Map<string, Promise<Secret>>();
@@ -39,51 +57,32 @@ export class LocalReader {
   /** A non-secret local file (a document, a configFile). */
   text(written: string, origin: Origin): Promise<string> {
     const file = resolveLocalPath(origin.dir, written);
-    let pending = this.#texts.get(file);
-    if (!pending) {
-      pending = readFile(file, 'utf8').catch((err: unknown) => {
+    return once(this.#texts, file, () =>
+      readFile(file, 'utf8').catch((err: unknown) => {
         throw new UserError(
           `cannot read ${written} (${file}): ${describeFsError(err)}`,
           origin.location,
         );
-      });
-      this.#texts.set(file, pending);
-    }
-    return pending;
+      }),
+    );
   }
 
   /** A release archive, inspected once however many hosts name it (release-archive.ts). */
   releaseArchive(written: string, origin: Origin): Promise<ReleaseArchive> {
     const file = resolveLocalPath(origin.dir, written);
-    let pending = this.#archives.get(file);
-    if (!pending) {
-      pending = inspectArchive(file, written).catch((err: unknown) => {
-        const why = err instanceof ArchiveProblem ? err.message : describeFsError(err);
-        throw new UserError(
-          `cannot use the release archive ${written} (${file}): ${why}`,
-          origin.location,
-        );
-      });
-      this.#archives.set(file, pending);
-    }
-    return pending;
+    return once(this.#archives, file, () =>
+      inspectArchive(file, written).catch(archiveError('release archive', written, file, origin)),
+    );
   }
 
   /** A container image archive, inspected once however many hosts name it (image-archive.ts). */
   imageArchive(written: string, origin: Origin): Promise<ImageArchive> {
     const file = resolveLocalPath(origin.dir, written);
-    let pending = this.#images.get(file);
-    if (!pending) {
-      pending = inspectImageArchive(file, written).catch((err: unknown) => {
-        const why = err instanceof ArchiveProblem ? err.message : describeFsError(err);
-        throw new UserError(
-          `cannot use the image archive ${written} (${file}): ${why}`,
-          origin.location,
-        );
-      });
-      this.#images.set(file, pending);
-    }
-    return pending;
+    return once(this.#images, file, () =>
+      inspectImageArchive(file, written).catch(
+        archiveError('image archive', written, file, origin),
+      ),
+    );
   }
 
   /**
