@@ -69,8 +69,12 @@ probe_lock() {
     *) ls=unknown ;;
     esac
   fi
-  sr=$(cat -- "${lock_path%/*}/serial" 2>/dev/null </dev/null) || sr=0
-  boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null </dev/null)
+  # Read by the shell itself: a no-op run pays the flock above, and nothing more when free.
+  sr=
+  if [ -f "${lock_path%/*}/serial" ]; then IFS= read -r sr <"${lock_path%/*}/serial" || :; fi
+  [ -n "$sr" ] || sr=0
+  boot=
+  if [ -r /proc/sys/kernel/random/boot_id ]; then IFS= read -r boot </proc/sys/kernel/random/boot_id || :; fi
   held=
   [ "$ls" = free ] || held=$(head -c 4096 -- "$lock_path" </dev/null | base64 -w0)
   probed="$ls$T$sr$T$boot$T$held"
