@@ -14,7 +14,8 @@ FLEET=(debootstrap systemd-container openssh-client iproute2 procps ca-certifica
 # Tests on the controller itself: the real-sshd transport tests (/usr/sbin/sshd), the stand-in
 # hermes and the .env round trip (Debian's python3 with python-dotenv and PyYAML). Lint: shellcheck.
 # Release archives: tar lists them at load time (.tar.xz, .tar.zst need xz-utils, zstd).
-TESTS=(openssh-server python3 python3-dotenv python3-yaml shellcheck xz-utils zstd)
+# The HTML report's test and benchmark render the page in Debian's headless chromium.
+TESTS=(openssh-server python3 python3-dotenv python3-yaml shellcheck xz-utils zstd chromium)
 
 case ${1:-all} in
 all) wanted=("${FLEET[@]}" "${TESTS[@]}") ;;

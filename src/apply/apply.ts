@@ -72,6 +72,9 @@ export interface ApplyOptions {
   timeoutMs: number;
   /** Called as each operation completes, for live progress. */
   onOpDone?: (index: number) => void;
+  /** Called when an operation fails, and when the batch begins to roll back (the timeline). */
+  onOpFailed?: (index: number) => void;
+  onRollbackBegin?: () => void;
   /** Ctrl-C: the batch finishes the operation in flight and stops at the next task. */
   interrupt?: AbortSignal;
   /**
@@ -106,6 +109,10 @@ export async function applyOps(
       seen.interrupted = true;
       return;
     }
+    if (line === 'rollback\tbegin') {
+      options.onRollbackBegin?.();
+      return;
+    }
     if (line.startsWith('rollback\t')) {
       seen.rollback = parseRollback(line.split('\t'));
       return;
@@ -122,6 +129,7 @@ export async function applyOps(
       options.onOpDone?.(index);
     } else if (status === 'fail') {
       seen.failure = { index, message: Buffer.from(message, 'base64').toString('utf8') };
+      options.onOpFailed?.(index);
     }
   };
   // Before the command starts: an upload that cannot be read fails the host with nothing done.

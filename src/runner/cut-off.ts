@@ -32,7 +32,10 @@ export function describeCutOff(facts: HostFacts): string | undefined {
   const whose =
     taken !== undefined ? ` (by ${describeHolder(parseKeyValues(decodedAll(taken)))})` : '';
   const lead = `an earlier run${whose} lost this host during its apply (its batch held the host's lock until it ended); the batch went on by itself and`;
-  const rollback = lines.find((l) => l.startsWith('rollback\t'))?.split('\t');
+  // `rollback<TAB>begin` only says it started (for the timeline); its outcome is the line after.
+  const rollback = lines
+    .find((l) => l.startsWith('rollback\t') && l !== 'rollback\tbegin')
+    ?.split('\t');
   const failed = lines.find((l) => /^\d+\tfail\t/.test(l))?.split('\t');
   if (rollback) {
     const why = failed ? `: ${decoded(failed[2] ?? '')}` : '';

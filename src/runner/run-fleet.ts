@@ -73,7 +73,7 @@ export async function runFleet(
       continue;
     }
     const batchResults = await Promise.all(
-      batch.map((host) => limit(() => runHost(host, tasks, options))),
+      batch.map((host) => limit(() => runHost(host, tasks, { ...options, runStartedAt: started }))),
     );
     results.push(...batchResults);
     if (options.serial !== undefined) {

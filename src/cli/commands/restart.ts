@@ -9,12 +9,14 @@ import {
   lockOptions,
   rollingOptions,
 } from '../options.js';
+import { HTML_OPTION } from '../html-option.js';
 import { runTasks } from './run.js';
 
 export interface RestartArgs extends HostSelectionArgs {
   serial?: string | undefined;
   maxFailPercentage?: number | undefined;
   waitLock?: number | undefined;
+  html?: string | undefined;
   json: boolean;
   verbose: number;
 }
@@ -48,6 +50,7 @@ export function registerRestart(cli: Argv, setExit: (code: number) => void): voi
           day2Options(y, 'print one JSON report on stdout (the run report, task `restart`)'),
         ),
       )
+        .option('html', HTML_OPTION)
         .option('verbose', {
           alias: 'v',
           type: 'count',
@@ -69,6 +72,7 @@ export function registerRestart(cli: Argv, setExit: (code: number) => void): voi
           serial: argv.serial,
           maxFailPercentage: argv['max-fail-percentage'],
           waitLock: argv['wait-lock'],
+          html: argv.html,
           verbose: argv.verbose,
         }),
       );

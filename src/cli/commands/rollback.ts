@@ -9,6 +9,7 @@ import {
   lockOptions,
   rollingOptions,
 } from '../options.js';
+import { HTML_OPTION } from '../html-option.js';
 import { runTasks } from './run.js';
 
 export interface RollbackArgs extends HostSelectionArgs {
@@ -17,6 +18,7 @@ export interface RollbackArgs extends HostSelectionArgs {
   serial?: string | undefined;
   maxFailPercentage?: number | undefined;
   waitLock?: number | undefined;
+  html?: string | undefined;
   json: boolean;
   verbose: number;
 }
@@ -52,6 +54,7 @@ export function registerRollback(cli: Argv, setExit: (code: number) => void): vo
           day2Options(y, 'print one JSON report on stdout (the run report, task `rollback`)'),
         ),
       )
+        .option('html', HTML_OPTION)
         .option('to', {
           type: 'number',
           description: 'the generation to go back to (see hermes-fleet generations)',
@@ -82,6 +85,7 @@ export function registerRollback(cli: Argv, setExit: (code: number) => void): vo
           serial: argv.serial,
           maxFailPercentage: argv['max-fail-percentage'],
           waitLock: argv['wait-lock'],
+          html: argv.html,
           verbose: argv.verbose,
         }),
       );

@@ -14,6 +14,7 @@ import { collectTransportWarnings } from '../transport-warnings.js';
 import { forksForThisProcess } from '../open-files.js';
 import { onCtrlC } from '../ctrl-c.js';
 import { recordContext } from '../record-context.js';
+import { HTML_OPTION } from '../html-option.js';
 import {
   checkForks,
   checkMaxFailPercentage,
@@ -41,6 +42,8 @@ export interface RunArgs {
   detailedExitcode: boolean;
   shard?: string | undefined;
   log?: string | undefined;
+  /** --html FILE: the run as a web page (src/report/html.ts). */
+  html?: string | undefined;
   json: boolean;
   junit?: string | undefined;
   verbose: number;
@@ -174,9 +177,14 @@ export async function runTasks(
     const { toJUnitXml } = await import('../../report/junit.js');
     await writeFile(args.junit, toJUnitXml(result));
   }
+  const context = { command: options.command, who: record.who, inventory: record.inventory };
   if (args.log !== undefined) {
     const { toLogLines } = await import('../../report/log.js');
-    await appendFile(args.log, toLogLines(result, startedAt));
+    await appendFile(args.log, toLogLines(result, startedAt, { diff: args.diff, context }));
+  }
+  if (args.html !== undefined) {
+    const { renderRunHtml } = await import('../../report/html-run.js');
+    await writeFile(args.html, renderRunHtml(result, { diff: args.diff, startedAt, context }));
   }
   return result.exitCode;
 }
@@ -228,6 +236,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           description: 'append a JSON-lines record of the run to FILE (no secrets)',
         })
         .option('junit', { type: 'string', description: 'also write a JUnit XML report to FILE' })
+        .option('html', HTML_OPTION)
         .option('verbose', {
           alias: 'v',
           type: 'count',
@@ -255,6 +264,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           detailedExitcode: argv['detailed-exitcode'],
           shard: argv.shard,
           log: argv.log,
+          html: argv.html,
           json: argv.json,
           junit: argv.junit,
           verbose: argv.verbose,
