@@ -179,10 +179,22 @@ function signature(host: PageHost, totalMs: number): string {
   return `${host.status}|${phases.join(',')}`;
 }
 
+/** Lines a diff adds or removes, searched too ("which hosts got model X"), up to a bound. */
+const SEARCHED_DIFF_CHARS = 2000;
+
 function searchText(host: PageHost): string {
   const words = [host.host, host.status, host.message ?? '', host.rollback?.cause ?? ''];
+  let diffChars = 0;
   for (const task of host.tasks) {
     words.push(task.task, task.message ?? '', ...task.changes.map((c) => c.summary));
+    for (const change of task.changes) {
+      for (const line of change.diff?.split('\n') ?? []) {
+        if (!/^[+-]/.test(line) || /^(\+\+\+|---)/.test(line)) continue;
+        if (diffChars + line.length > SEARCHED_DIFF_CHARS) break;
+        diffChars += line.length;
+        words.push(line.slice(1));
+      }
+    }
   }
   return words.join(' ').toLowerCase();
 }
