@@ -54,6 +54,7 @@ describeFleet('the run as a web page, in headless chromium', () => {
   let page: string;
   let fromLog: string;
   let runCode: number;
+  let inventory: string;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -72,6 +73,7 @@ describeFleet('the run as a web page, in headless chromium', () => {
     };
     const env = { E2E_HTML_KEY: secretValue, E2E_HTML_HOSTILE: hostileSecret };
     const good = writeFleetInventory(HOSTS, { all: { vars: { hermes } } });
+    inventory = good;
     // Every host but host2 deployed first: host2's first deploy is the run's plain failure.
     const first = await runCli(['run', '-i', good, '-l', '!host2'], { env });
     expect(first.code, first.all).toBe(0);
@@ -172,6 +174,29 @@ describeFleet('the run as a web page, in headless chromium', () => {
     // Failures first: the failed hosts, then the unreachable one, lead the table.
     const sorted = rows(await renderedDom(page, 'sort=failure'));
     expect(sorted.slice(0, 3).map((r) => r.status)).toEqual(['failed', 'failed', 'unreachable']);
+  });
+
+  it('restart --html: the page of a restart, its restart and health wait on the timeline', async () => {
+    const restarted = join(OUTPUT, 'restart.html');
+    const result = await runCli([
+      'restart',
+      '-i',
+      inventory,
+      '-l',
+      'host4,host5',
+      '--html',
+      restarted,
+    ]);
+    expect(result.code, result.all).toBe(0);
+    const dom = await renderedDom(restarted);
+    expect(rows(dom).map((r) => [r.host, r.status])).toEqual([
+      ['host4', 'changed'],
+      ['host5', 'changed'],
+    ]);
+    expect(dom).toContain('hermes-fleet restart');
+    expect(dom).toContain('ph ph-restart');
+    expect(dom).toContain('ph ph-health');
+    expectNoSecretIn(readFileSync(restarted, 'utf8'), restarted);
   });
 
   it('saves a screenshot (a CI artifact under test-output/)', async () => {
