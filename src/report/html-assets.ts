@@ -68,6 +68,7 @@ pre { background: var(--soft); padding: 6px 8px; margin: 4px 0; white-space: pre
   body { max-width: none; padding: 0; font-size: 11px; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   .host { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
   pre { max-height: none; overflow: visible; }
   a { color: inherit; text-decoration: none; }
 }

@@ -97,7 +97,11 @@ describe('the HTML report', () => {
   });
 
   it('the diffs only with --diff', () => {
-    expect(page(run(), true)).toContain('<pre class="diff">');
+    const diff = /<pre class="diff">([\s\S]*?)<\/pre>/.exec(page(run(), true))?.[1] ?? '';
+    // One line of the diff a line of the block, each kind marked.
+    expect(diff.split('\n').length).toBeGreaterThan(4);
+    expect(diff).toMatch(/\n<span class="hunk">@@ [^\n]*<\/span>\n/);
+    expect(diff).toMatch(/\n<span class="add">\+[^\n]*<\/span>\n/);
     expect(page(run(), false)).not.toContain('<pre class="diff">');
   });
 });

@@ -11,13 +11,17 @@ import type { ReportChange, ReportTask } from './json-schema.js';
  * html-escaper package) before it is written: in text and in quoted attributes alike.
  */
 
-/** Tagged template: interpolated strings are escaped, `Raw` (already HTML) passes as it is. */
+/**
+ * Tagged template: interpolated strings are escaped, `Raw` (already HTML) passes as it is. Not
+ * named `html`, which Prettier would take for embedded HTML and reflow (a newline in a `<pre>`
+ * included).
+ */
 class Raw {
   constructor(readonly html: string) {}
 }
 type Part = string | number | Raw | readonly Raw[] | undefined | null | false;
 
-function html(strings: TemplateStringsArray, ...parts: Part[]): Raw {
+function markup(strings: TemplateStringsArray, ...parts: Part[]): Raw {
   let out = strings[0] ?? '';
   parts.forEach((part, i) => {
     out += partHtml(part) + (strings[i + 1] ?? '');
@@ -106,15 +110,15 @@ function summary(run: PageRun): Raw {
   const recap = taskCounts(run);
   const exit =
     run.exitCode === undefined
-      ? html`<span class="muted">not recorded in this log</span>`
-      : html`<b class="${run.exitCode === 0 ? 'exit-0' : 'exit-bad'}" id="exit-code"
+      ? markup`<span class="muted">not recorded in this log</span>`
+      : markup`<b class="${run.exitCode === 0 ? 'exit-0' : 'exit-bad'}" id="exit-code"
             >${run.exitCode}</b
           >
           — ${EXIT_MEANINGS[run.exitCode] ?? 'see the README'}`;
   const inventory = (run.inventory ?? []).map(
-    (i) => html`<div><code>${i.file}</code> <code class="muted">sha256:${i.sha256}</code></div>`,
+    (i) => markup`<div><code>${i.file}</code> <code class="muted">sha256:${i.sha256}</code></div>`,
   );
-  return html`<table class="summary">
+  return markup`<table class="summary">
     <tr>
       <th>command</th>
       <td>
@@ -135,7 +139,7 @@ function summary(run: PageRun): Raw {
       <td class="counts" id="host-counts">
         ${STATUSES.map(
           (s) =>
-            html`<span
+            markup`<span
               ><span class="badge b-${s}">${s}</span> <b data-count="${s}">${hosts[s]}</b></span
             >`,
         )}
@@ -146,7 +150,7 @@ function summary(run: PageRun): Raw {
       <th>recap (tasks)</th>
       <td class="counts" id="recap">
         ${(['ok', 'changed', 'unreachable', 'failed', 'skipped'] as const).map(
-          (k) => html`<span>${k}=<b data-recap="${k}">${recap[k]}</b></span>`,
+          (k) => markup`<span>${k}=<b data-recap="${k}">${recap[k]}</b></span>`,
         )}
       </td>
     </tr>
@@ -203,13 +207,13 @@ function timelineRow(run: PageRun, host: PageHost, index: number, prefix: string
   const total = runTotalMs(run);
   const bars = (host.timeline ?? []).map(
     (p) =>
-      html`<span
+      markup`<span
         class="ph ph-${p.phase}"
         style="left:${percent(p.startMs, total)};width:${percent(p.endMs - p.startMs, total)}"
         title="${PHASE_LABEL[p.phase] ?? p.phase}: ${formatMs(p.endMs - p.startMs)} (at ${formatMs(p.startMs)})"
       ></span>`,
   );
-  return html`<tr
+  return markup`<tr
     data-host="${host.host}"
     data-status="${host.status}"
     data-ms="${host.durationMs}"
@@ -231,10 +235,10 @@ function timeline(run: PageRun, prefix: string): Raw {
   const step = tickStep(total);
   const ticks: Raw[] = [];
   for (let t = 0; t <= total; t += step) {
-    ticks.push(html`<span style="left:${percent(t, total)}">${formatMs(t)}</span>`);
+    ticks.push(markup`<span style="left:${percent(t, total)}">${formatMs(t)}</span>`);
   }
-  return html`<p class="legend">
-      ${PHASES.map((p) => html`<span><i class="l-${p}"></i>${PHASE_LABEL[p]}</span>`)}
+  return markup`<p class="legend">
+      ${PHASES.map((p) => markup`<span><i class="l-${p}"></i>${PHASE_LABEL[p]}</span>`)}
     </p>
     <table class="timeline">
       <colgroup>
@@ -258,6 +262,8 @@ function timeline(run: PageRun, prefix: string): Raw {
 }
 
 /** A unified diff, its lines coloured by kind. */
+const NEWLINE = new Raw('\n');
+
 function diffBlock(diff: string): Raw {
   const lines = diff.split('\n').map((line) => {
     const kind = line.startsWith('@@')
@@ -267,9 +273,11 @@ function diffBlock(diff: string): Raw {
         : line.startsWith('-') && !line.startsWith('---')
           ? 'del'
           : '';
-    return kind ? html`<span class="${kind}">${line}</span> ` : html`${line} `;
+    return kind
+      ? markup`<span class="${kind}">${line}</span>${NEWLINE}`
+      : markup`${line}${NEWLINE}`;
   });
-  return html`<pre class="diff">${lines}</pre>`;
+  return markup`<pre class="diff">${lines}</pre>`;
 }
 
 function changeItem(change: ReportChange): Raw {
@@ -283,24 +291,24 @@ function changeItem(change: ReportChange): Raw {
         .filter(Boolean)
         .join('; ')
     : '';
-  return html`<li>
+  return markup`<li>
     ${change.summary}
-    ${change.secret ? html`<span class="keys">(secret: ${keyText || 'changed'}; values never shown)</span>` : ''}
-    ${change.removes && change.removes.length > 0 ? html`<span class="keys">removes ${change.removes.join(', ')}</span>` : ''}
+    ${change.secret ? markup`<span class="keys">(secret: ${keyText || 'changed'}; values never shown)</span>` : ''}
+    ${change.removes && change.removes.length > 0 ? markup`<span class="keys">removes ${change.removes.join(', ')}</span>` : ''}
     ${change.diff !== undefined ? diffBlock(change.diff) : ''}
   </li>`;
 }
 
 function taskRow(task: ReportTask): Raw {
-  return html`<tr>
+  return markup`<tr>
     <td>${task.task}</td>
     <td><span class="badge b-${task.status}">${task.status}</span></td>
     <td class="num">${formatMs(task.durationMs)}</td>
     <td>
-      ${task.message !== undefined && task.status !== 'failed' ? html`<span class="muted">${task.message}</span>` : ''}
+      ${task.message !== undefined && task.status !== 'failed' ? markup`<span class="muted">${task.message}</span>` : ''}
       ${
         task.changes.length > 0
-          ? html`<ul class="changes">
+          ? markup`<ul class="changes">
               ${task.changes.map(changeItem)}
             </ul>`
           : ''
@@ -313,30 +321,30 @@ const JOURNAL_MARK = '--- last log lines ---';
 
 /** The failure: its message, the unit's journal lines (apply.sh appends them), the rollback. */
 function failure(host: PageHost): Raw {
-  if (host.message === undefined && !host.rollback) return html``;
+  if (host.message === undefined && !host.rollback) return markup``;
   const message = host.message ?? '';
   const at = message.indexOf(JOURNAL_MARK);
   const text = at >= 0 ? message.slice(0, at).trimEnd() : message;
   const journal = at >= 0 ? message.slice(at + JOURNAL_MARK.length).replace(/^\n/, '') : '';
   const rb = host.rollback;
-  let rolled: Raw = html``;
+  let rolled: Raw = markup``;
   if (rb) {
     const to = rb.generation !== null ? `generation ${rb.generation}` : 'the state before this run';
     const put = host.tasks.flatMap((t) => t.changes.filter((c) => c.kind !== 'wait-healthy'));
     const what =
       rb.outcome === 'not-rolled-back'
-        ? html`<b>Not rolled back</b>
+        ? markup`<b>Not rolled back</b>
             (${rb.reason === 'first-deploy' ? 'first deploy: nothing to go back to' : '--no-rollback'}):
             left as this run made it.`
-        : html`<b>${rb.outcome === 'rolled-back' ? 'Rolled back' : 'Rollback failed'}</b> to ${to}:
+        : markup`<b>${rb.outcome === 'rolled-back' ? 'Rolled back' : 'Rollback failed'}</b> to ${to}:
             the ${put.length} change${put.length === 1 ? '' : 's'} of this run listed below
             ${rb.outcome === 'rolled-back' ? 'were put back, and the host passed its health check again' : 'were being put back'}.
-            ${rb.outcome === 'rollback-failed' && rb.message !== undefined ? html`<pre>${rb.message}</pre>` : ''}`;
-    rolled = html`<div class="rolled" data-rollback="${rb.outcome}">${what}</div>`;
+            ${rb.outcome === 'rollback-failed' && rb.message !== undefined ? markup`<pre>${rb.message}</pre>` : ''}`;
+    rolled = markup`<div class="rolled" data-rollback="${rb.outcome}">${what}</div>`;
   }
-  return html`${
+  return markup`${
     text !== ''
-      ? html`<h3>
+      ? markup`<h3>
             ${host.status === 'unreachable' ? 'Unreachable' : 'Failure'}${host.failedTask !== undefined ? ` in ${host.failedTask}` : ''}
           </h3>
           <pre class="message">${text}</pre>`
@@ -344,7 +352,7 @@ function failure(host: PageHost): Raw {
   }
   ${
     journal !== ''
-      ? html`<h3>The unit's last journal lines</h3>
+      ? markup`<h3>The unit's last journal lines</h3>
           <pre class="journal">${journal}</pre>`
       : ''
   }
@@ -354,12 +362,12 @@ function failure(host: PageHost): Raw {
 function hostSection(host: PageHost, prefix: string): Raw {
   const changes = changeCount(host);
   const open = host.status === 'failed' || host.status === 'unreachable';
-  return html`<details
+  return markup`<details
     class="host s-${host.status}"
     id="${prefix}h-${host.host}"
     data-status="${host.status}"
     data-search="${searchText(host)}"
-    ${open ? html`open` : ''}
+    ${open ? markup`open` : ''}
   >
     <summary>
       <b>${host.host}</b> <span class="badge b-${host.status}">${host.status}</span>
@@ -367,11 +375,11 @@ function hostSection(host: PageHost, prefix: string): Raw {
         >${formatMs(host.durationMs)} · ${changes} change${changes === 1 ? '' : 's'}</span
       >
     </summary>
-    ${failure(host)} ${host.cutOff !== undefined ? html`<p class="muted">${host.cutOff}</p>` : ''}
-    ${host.lockTakenOver !== undefined ? html`<p class="muted">${host.lockTakenOver}</p>` : ''}
+    ${failure(host)} ${host.cutOff !== undefined ? markup`<p class="muted">${host.cutOff}</p>` : ''}
+    ${host.lockTakenOver !== undefined ? markup`<p class="muted">${host.lockTakenOver}</p>` : ''}
     ${
       host.tasks.length > 0
-        ? html`<table class="tasks">
+        ? markup`<table class="tasks">
             <tr>
               <th>task</th>
               <th>status</th>
@@ -386,8 +394,8 @@ function hostSection(host: PageHost, prefix: string): Raw {
 }
 
 function runSection(run: PageRun, prefix: string, heading: boolean): Raw {
-  return html`<section class="run" id="${prefix}run">
-    ${heading ? html`<h2>${run.command} ${run.mode === 'check' ? '--check ' : ''}at ${run.startedAt ?? '?'}</h2>` : ''}
+  return markup`<section class="run" id="${prefix}run">
+    ${heading ? markup`<h2>${run.command} ${run.mode === 'check' ? '--check ' : ''}at ${run.startedAt ?? '?'}</h2>` : ''}
     ${summary(run)}
     <h2>Timeline</h2>
     ${timeline(run, prefix)}
@@ -397,12 +405,12 @@ function runSection(run: PageRun, prefix: string, heading: boolean): Raw {
 }
 
 function controls(): Raw {
-  return html`<div id="controls" hidden>
+  return markup`<div id="controls" hidden>
     <span
       >show:
       ${STATUSES.map(
         (s) =>
-          html`<label><input type="checkbox" name="status" value="${s}" checked /> ${s}</label> `,
+          markup`<label><input type="checkbox" name="status" value="${s}" checked /> ${s}</label> `,
       )}</span
     >
     <label
@@ -422,7 +430,7 @@ function controls(): Raw {
 }
 
 function historyTable(runs: readonly PageRun[]): Raw {
-  return html`<table class="runs">
+  return markup`<table class="runs">
     <tr>
       <th>run</th>
       <th>started</th>
@@ -433,13 +441,13 @@ function historyTable(runs: readonly PageRun[]): Raw {
     </tr>
     ${runs.map((run, i) => {
       const c = hostCounts(run);
-      return html`<tr>
+      return markup`<tr>
         <td><a href="#r${i}-run">#${i + 1}</a></td>
         <td>${run.startedAt ?? '?'}</td>
         <td>${run.command}${run.mode === 'check' ? ' --check' : ''}</td>
         <td>${run.exitCode ?? '?'}</td>
         <td>
-          ${STATUSES.filter((s) => c[s] > 0).map((s) => html`<span class="badge b-${s}">${s} ${c[s]}</span> `)}
+          ${STATUSES.filter((s) => c[s] > 0).map((s) => markup`<span class="badge b-${s}">${s} ${c[s]}</span> `)}
         </td>
         <td class="num">${formatMs(run.durationMs)}</td>
       </tr>`;
@@ -460,9 +468,9 @@ export function renderHtml(runs: readonly PageRun[]): string {
   const body =
     runs.length === 1 && last
       ? runSection(last, '', false)
-      : html`<h2>History</h2>
+      : markup`<h2>History</h2>
           ${historyTable(runs)} ${runs.map((run, i) => runSection(run, `r${i}-`, true))}`;
-  const page = html`<!doctype html>
+  const page = markup`<!doctype html>
     <html lang="en">
       <head>
         <meta charset="utf-8" />
