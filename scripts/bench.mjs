@@ -8,9 +8,10 @@
 //   npm run bench -- 10 50 --runs 3
 //   npm run bench -- --release 10  # shipping a 64 MB release instead (see releaseBench)
 //   npm run bench -- --ansible-load   # loading 10,000 hosts from an INI inventory (no fleet)
+//   npm run bench -- --html 100    # the HTML report's page: its size and render time (htmlBench)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +25,11 @@ const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
 const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
 const sizes = args.filter((a, i) => /^\d+$/.test(a) && i !== runsAt + 1).map(Number);
+const sizesGiven = sizes.length > 0;
 if (sizes.length === 0) sizes.push(10, 50, 100);
 const releaseMode = args.includes('--release');
 const ansibleLoadMode = args.includes('--ansible-load');
+const htmlMode = args.includes('--html');
 
 function run(command, argv, options = {}) {
   return new Promise((resolve, reject) => {
@@ -306,8 +309,233 @@ if (releaseMode) {
   await releaseBench();
   process.exit(0);
 }
+/**
+ * One run's `--log` lines for `n` hosts, as a first deploy with --diff writes them (the largest
+ * page a run makes): most hosts changed (every task, a 40-line config diff, two documents),
+ * some in sync, a few rolled back with the unit's journal, a few unreachable. Made here rather
+ * than by a 100-host run: the page's cost depends on what it shows, not on how it was run.
+ */
+function syntheticLog(n) {
+  const time = new Date().toISOString();
+  const run = {
+    command: 'run',
+    exitCode: 2,
+    durationMs: 14_000,
+    interrupted: false,
+    who: 'ci@runner',
+    inventory: [{ file: 'hosts.yaml', sha256: 'a'.repeat(64) }],
+  };
+  const config = (i) =>
+    ['--- config.yaml', '+++ config.yaml', '@@ -1,20 +1,20 @@'].concat(
+      Array.from({ length: 20 }, (_, k) => `-key${k}: old-value-${k}`),
+      Array.from({ length: 20 }, (_, k) => `+key${k}: new-value-${k}-host${i}`),
+    );
+  const lines = [];
+  for (let i = 1; i <= n; i++) {
+    const host = `web-${String(i).padStart(3, '0')}`;
+    const kind =
+      i % 33 === 0 ? 'unreachable' : i % 20 === 0 ? 'failed' : i % 8 === 0 ? 'ok' : 'changed';
+    const at = (i * 37) % 400;
+    if (kind === 'unreachable') {
+      lines.push({
+        time,
+        mode: 'run',
+        host,
+        task: null,
+        status: 'unreachable',
+        durationMs: 3000,
+        message: `connect ETIMEDOUT 10.0.${i}.1:22`,
+        timeline: [{ phase: 'connect', startMs: at, endMs: at + 3000 }],
+        run,
+      });
+      continue;
+    }
+    const timeline = [
+      { phase: 'connect', startMs: at, endMs: at + 120 },
+      { phase: 'read', startMs: at + 120, endMs: at + 520 },
+    ];
+    if (kind !== 'ok') {
+      timeline.push(
+        { phase: 'apply', startMs: at + 520, endMs: at + 2400 },
+        { phase: 'restart', startMs: at + 2400, endMs: at + 2600 },
+        { phase: 'health', startMs: at + 2600, endMs: at + 5600 },
+      );
+      if (kind === 'failed')
+        timeline.push({ phase: 'rollback', startMs: at + 5600, endMs: at + 9000 });
+    }
+    const change = (kind_, summary, extra = {}) => ({ kind: kind_, summary, ...extra });
+    const tasks = {
+      users: [change('user-create', 'create user hermes (home /var/lib/hermes)')],
+      dirs: Array.from({ length: 8 }, (_, k) =>
+        change('dir', `create directory /var/lib/hermes/d${k} (0750 hermes:hermes)`, {
+          path: `/var/lib/hermes/d${k}`,
+        }),
+      ),
+      release: [change('release-switch', 'switch current: 1a2b3c4d5e6f7a8b -> 3f2a9c0b1d4e5f60')],
+      merge: [
+        change('file', 'write /var/lib/hermes/.hermes/config.yaml', {
+          path: '/var/lib/hermes/.hermes/config.yaml',
+          diff: config(i).join('\n'),
+        }),
+      ],
+      secrets: [
+        change('file', 'write /var/lib/hermes/.hermes/.env (secret changed)', {
+          path: '/var/lib/hermes/.hermes/.env',
+          secret: true,
+          keys: { added: ['OPENROUTER_API_KEY'], removed: [], changed: ['HERMES_TOKEN'] },
+        }),
+      ],
+      docs: ['SOUL.md', 'AGENTS.md'].map((d) =>
+        change('file', `write /var/lib/hermes/workspace/${d}`, {
+          path: `/var/lib/hermes/workspace/${d}`,
+          diff: `--- ${d}\n+++ ${d}\n@@ -1,3 +1,3 @@\n-old line\n+new line\n context\n context`,
+        }),
+      ),
+      service: [
+        change('systemd', 'restart hermes-agent.service (config.yaml changed)', {
+          unit: 'hermes-agent.service',
+          action: 'restart',
+        }),
+        change('wait-healthy', 'wait until hermes-agent.service is healthy (3 s)', {
+          unit: 'hermes-agent.service',
+        }),
+      ],
+    };
+    const journal = Array.from(
+      { length: 20 },
+      (_, k) =>
+        `2026-05-02T09:16:${String(k).padStart(2, '0')}+0000 ${host} hermes[316]: line ${k} of the gateway's log`,
+    );
+    const failure = `rolled back to generation 6: hermes-agent.service is activating (it did not stay up for 3 s), not active\n--- last log lines ---\n${journal.join('\n')}`;
+    Object.entries(tasks).forEach(([task, changes], k) => {
+      const failed = kind === 'failed' && task === 'service';
+      lines.push({
+        time,
+        mode: 'run',
+        host,
+        task,
+        status: kind === 'ok' ? 'ok' : failed ? 'failed' : 'changed',
+        durationMs: 200 + k * 10,
+        changes: kind === 'ok' ? [] : changes,
+        ...(failed
+          ? {
+              message: failure,
+              rollback: {
+                outcome: 'rolled-back',
+                generation: 6,
+                cause: 'hermes-agent.service is activating',
+              },
+            }
+          : {}),
+        ...(k === 0
+          ? {
+              hostStatus: kind,
+              hostDurationMs: timeline.at(-1).endMs - at,
+              ...(kind === 'failed' ? { hostMessage: failure } : {}),
+              timeline,
+            }
+          : {}),
+        run,
+      });
+    });
+  }
+  return lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+}
+
+/**
+ * The HTML report (issue #28's targets: under 2 MB and rendered in under 1 s at 100 hosts):
+ * `hermes-fleet report` makes the page of a synthetic run; its size; then Debian's headless
+ * chromium loads it: the time from navigation to the page laid out after its script ran
+ * (performance.now() after a forced layout, read from the DOM), and chromium's own wall time
+ * for the same page against a blank one (its start-up).
+ */
+async function htmlBench() {
+  const counts = sizesGiven ? sizes : [100];
+  const dir = mkdtempSync(join(tmpdir(), 'hermes-fleet-bench-html-'));
+  const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  const browse = async (url) => {
+    const profile = mkdtempSync(join(dir, 'profile-'));
+    const r = await run(chromium, [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+      `--user-data-dir=${profile}`,
+      '--window-size=1400,1000',
+      '--dump-dom',
+      url,
+    ]);
+    if (r.code !== 0) throw new Error(`chromium failed: ${r.stderr.slice(-500)}`);
+    return r;
+  };
+  const out = [];
+  for (const n of counts) {
+    const log = join(dir, `run-${n}.jsonl`);
+    writeFileSync(log, syntheticLog(n));
+    const page = join(dir, `run-${n}.html`);
+    const made = await run(process.execPath, [bin, 'report', log, '-o', page]);
+    if (made.code !== 0) throw new Error(`report failed: ${made.stderr}`);
+    const bytes = statSync(page).size;
+    // The same page, with a probe at its very end: laid out (offsetHeight forces it) after the
+    // page's own script ran, the time since navigation began.
+    const probe = join(dir, `run-${n}-probe.html`);
+    writeFileSync(
+      probe,
+      readFileSync(page, 'utf8').replace(
+        '</body>',
+        `<script>document.body.offsetHeight;document.documentElement.setAttribute('data-rendered-ms',String(performance.now()))</script></body>`,
+      ),
+    );
+    const blank = join(dir, 'blank.html');
+    writeFileSync(blank, '<!doctype html><title>blank</title>');
+    const rendered = [];
+    const walls = [];
+    const blanks = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await browse(`file://${probe}`);
+      const ms = /data-rendered-ms="([\d.]+)"/.exec(r.stdout)?.[1];
+      if (ms === undefined) throw new Error('the probe did not run');
+      rendered.push(Number(ms));
+      walls.push(r.ms);
+      blanks.push((await browse(`file://${blank}`)).ms);
+    }
+    const rows = (readFileSync(page, 'utf8').match(/<tr\s+data-host=/g) ?? []).length;
+    out.push({
+      n,
+      rows,
+      bytes,
+      rendered: median(rendered),
+      wall: median(walls),
+      blank: median(blanks),
+    });
+  }
+  const date = new Date().toISOString().slice(0, 10);
+  console.log(
+    [
+      `Measured ${date} on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, Debian's chromium headless; medians of ${runs} loads; a synthetic first deploy with --diff (most hosts changed, every 20th rolled back with 20 journal lines, every 33rd unreachable).`,
+      '',
+      '| hosts | page size | rendered (navigation → laid out, script run) | chromium wall time | blank page wall time |',
+      '| ---: | ---: | ---: | ---: | ---: |',
+      ...out.map(
+        (r) =>
+          `| ${r.n} (${r.rows} rows) | ${(r.bytes / 2 ** 20).toFixed(2)} MB | ${r.rendered.toFixed(0)} ms | ${secs(r.wall)} | ${secs(r.blank)} |`,
+      ),
+    ].join('\n'),
+  );
+}
+
+if (releaseMode) {
+  await releaseBench();
+  process.exit(0);
+}
 if (ansibleLoadMode) {
   await ansibleLoadBench();
+} else if (htmlMode) {
+  await htmlBench();
   process.exit(0);
 }
 

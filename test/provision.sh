@@ -15,7 +15,8 @@ FLEET=(debootstrap systemd-container openssh-client iproute2 procps ca-certifica
 # hermes and the .env round trip (Debian's python3 with python-dotenv and PyYAML). Lint: shellcheck.
 # Release archives: tar lists them at load time (.tar.xz, .tar.zst need xz-utils, zstd).
 # Ansible inventories: the differential suite compares with the real ansible-inventory (ansible-core).
-TESTS=(openssh-server python3 python3-dotenv python3-yaml shellcheck xz-utils zstd ansible-core)
+# The HTML report's test and benchmark render the page in Debian's headless chromium.
+TESTS=(openssh-server python3 python3-dotenv python3-yaml shellcheck xz-utils zstd ansible-core chromium)
 
 case ${1:-all} in
 all) wanted=("${FLEET[@]}" "${TESTS[@]}") ;;

@@ -31,6 +31,8 @@ export type ApplyLine =
   | { kind: 'end' }
   | { kind: 'interrupted' }
   | { kind: 'rollback'; outcome: RollbackOutcome }
+  /** The rollback starts (`rollback<TAB>begin`): for the timeline, no outcome yet. */
+  | { kind: 'rollback-begin' }
   | { kind: 'lock'; lock: LockOutcome }
   | { kind: 'ok'; index: number }
   | { kind: 'fail'; index: number; message: string }
@@ -53,6 +55,7 @@ export function parseApplyLine(line: string): ApplyLine {
   if (line === 'end') return { kind: 'end' };
   if (line === 'interrupted') return { kind: 'interrupted' };
   const [head = '', status, message = ''] = line.split('\t');
+  if (line === 'rollback\tbegin') return { kind: 'rollback-begin' };
   if (head === 'rollback') {
     return { kind: 'rollback', outcome: status === 'fail' ? { failure: decoded(message) } : {} };
   }
@@ -108,6 +111,7 @@ export function addApplyLine(output: ApplyOutput, line: ApplyLine, ops?: number)
     case 'fail':
       output.failure = { index: line.index, message: line.message };
       break;
+    case 'rollback-begin':
     case 'other':
       break;
   }

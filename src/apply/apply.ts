@@ -49,6 +49,9 @@ export interface ApplyOptions {
   timeoutMs: number;
   /** Called as each operation completes, for live progress. */
   onOpDone?: (index: number) => void;
+  /** Called when an operation fails, and when the batch begins to roll back (the timeline). */
+  onOpFailed?: (index: number) => void;
+  onRollbackBegin?: () => void;
   /** Ctrl-C: the batch finishes the operation in flight and stops at the next task. */
   interrupt?: AbortSignal;
   /**
@@ -71,6 +74,8 @@ export async function applyOps(
     const line = parseApplyLine(text);
     addApplyLine(seen, line, ops.length);
     if (line.kind === 'ok' && ops[line.index]) options.onOpDone?.(line.index);
+    if (line.kind === 'fail') options.onOpFailed?.(line.index);
+    if (line.kind === 'rollback-begin') options.onRollbackBegin?.();
   };
   // Before the command starts: an upload that cannot be read fails the host with nothing done.
   const stdin = options.inSession === true ? await encodeOps(ops) : await detachedInput(ops);

@@ -20,6 +20,8 @@ export interface RunTasksArgs extends HostSelectionArgs {
   log?: string | undefined;
   json: boolean;
   junit?: string | undefined;
+  /** --html FILE: the run as a web page (src/report/html.ts). */
+  html?: string | undefined;
   verbose: number;
   /** Keep a failed state instead of rolling it back (for debugging). */
   noRollback?: boolean | undefined;
@@ -104,9 +106,14 @@ export async function runTasks(
     const { toJUnitXml } = await import('../report/junit.js');
     await writeFile(args.junit, toJUnitXml(result));
   }
+  const context = { command: options.command, who: record.who, inventory: record.inventory };
   if (args.log !== undefined) {
     const { toLogLines } = await import('../report/log.js');
-    await appendFile(args.log, toLogLines(result, startedAt));
+    await appendFile(args.log, toLogLines(result, startedAt, { diff: args.diff, context }));
+  }
+  if (args.html !== undefined) {
+    const { renderRunHtml } = await import('../report/html-run.js');
+    await writeFile(args.html, renderRunHtml(result, { diff: args.diff, startedAt, context }));
   }
   return result.exitCode;
 }

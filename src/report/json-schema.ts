@@ -120,6 +120,18 @@ export const reportRollbackSchema = z
   })
   .describe('The restart or health check after the changes failed: what became of the host');
 
+export const timelinePhaseSchema = z
+  .strictObject({
+    phase: z
+      .enum(['connect', 'read', 'apply', 'restart', 'health', 'rollback'])
+      .describe(
+        'connect: the SSH connection; read: the facts; apply: the batch; restart and health: its restart and health wait; rollback: the batch putting the host back',
+      ),
+    startMs: milliseconds.describe('Milliseconds from the start of the run'),
+    endMs: milliseconds.describe('Milliseconds from the start of the run'),
+  })
+  .describe('One phase of a host, as the HTML report draws it');
+
 export const reportHostSchema = z.strictObject({
   host: z.string(),
   status: z.enum(['ok', 'changed', 'failed', 'unreachable', 'skipped']),
@@ -138,6 +150,10 @@ export const reportHostSchema = z.strictObject({
     .string()
     .optional()
     .describe("This run took over the host's lock from a holder that is gone: whose, and why"),
+  timeline: z
+    .array(timelinePhaseSchema)
+    .optional()
+    .describe("The host's phases in order, from the start of the run"),
   stats: z
     .strictObject({ roundTrips: count, channels: count, connections: count })
     .describe('SSH traffic: commands awaited, channels opened, TCP connections made'),

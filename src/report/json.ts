@@ -72,6 +72,7 @@ function reportHost(host: HostResult, options: JsonReportOptions): ReportHost {
     ...(host.rollback ? { rollback: reportRollback(host.rollback) } : {}),
     ...(host.cutOff !== undefined ? { cutOff: host.cutOff } : {}),
     ...(host.lockTakenOver !== undefined ? { lockTakenOver: host.lockTakenOver } : {}),
+    ...(host.timeline ? { timeline: host.timeline.map((p) => ({ ...p })) } : {}),
     stats: {
       roundTrips: host.stats.roundTrips,
       channels: host.stats.channels,

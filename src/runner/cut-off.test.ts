@@ -36,7 +36,9 @@ describe('describeCutOff', () => {
       /went on by itself and finished: every change applied and healthy$/,
     );
     expect(
-      describeCutOff(withResult(`0\tok\nrollback\tok\n4\tfail\t${b64('unit is failed')}\n`)),
+      describeCutOff(
+        withResult(`0\tok\nrollback\tbegin\nrollback\tok\n4\tfail\t${b64('unit is failed')}\n`),
+      ),
     ).toMatch(/rolled back to the state before it \(its health check failed: unit is failed\)$/);
     expect(describeCutOff(withResult(`0\tok\n2\tfail\t${b64('disk full')}\n`))).toMatch(
       /failed: disk full$/,

@@ -74,7 +74,7 @@ export async function runFleet(
       continue;
     }
     const batchResults = await fanOut.each(batch, (host) =>
-      runHost(host, tasks, { ...hostOptions, signal, open: fanOut.open }),
+      runHost(host, tasks, { ...hostOptions, signal, open: fanOut.open, runStartedAt: started }),
     );
     results.push(...batchResults);
     if (options.serial !== undefined) {

@@ -26,6 +26,7 @@ import { parseKeyValues } from '../facts/gather.js';
 import { errorMessage, isUnreachable } from './host-errors.js';
 import { factRequests, planWithoutRead, readAndPlan, type PlanOutcome } from './read-and-plan.js';
 import { TaskProgress, taskResult } from './task-progress.js';
+import { HostTimeline } from './timeline.js';
 import {
   noTraffic,
   skippedTask,
@@ -61,6 +62,8 @@ export interface HostRunOptions {
   noRollback?: boolean;
   /** What a generation recorded by this run says about it. */
   record?: RecordContext;
+  /** When the run started (Date.now()): the origin of the host's timeline; default the host's. */
+  runStartedAt?: number;
   /**
    * Who takes the host's lock for the apply (src/runner/host-lock.ts), and how long to wait for
    * it. Every command that changes a host passes it; without it nothing is locked (unit tests).
@@ -89,10 +92,16 @@ export async function runHost(
   options: HostRunOptions,
 ): Promise<HostResult> {
   const started = Date.now();
-  const { observer } = options;
+  const timeline = new HostTimeline(options.runStartedAt ?? started);
+  const observer = timeline.watch(options.observer);
   observer.hostStarted?.(host.name);
   const finish: Finish = (result) => {
-    const full: HostResult = { host: host.name, durationMs: Date.now() - started, ...result };
+    const full: HostResult = {
+      host: host.name,
+      durationMs: Date.now() - started,
+      ...result,
+      timeline: timeline.result(),
+    };
     observer.hostFinished?.(full);
     return full;
   };
@@ -121,6 +130,7 @@ export async function runHost(
   try {
     return await converge(host, tasks, session, {
       ...options,
+      observer,
       commandLine: (script) => options.commandLine(script, become),
       finish,
     });
@@ -263,6 +273,7 @@ async function apply(
   const { observer } = options;
   let { finish } = options;
   observer.hostPhase?.(host.name, 'applying');
+  observer.batchStarted?.(host.name, ops);
   for (const op of ops) if (op.change) observer.detail?.(host.name, 2, opSummary(op));
   const progress = new TaskProgress(host.name, plans, ops, options.selected, observer);
   progress.advance(-1);
@@ -277,11 +288,15 @@ async function apply(
       onOpDone: (index) => {
         if (ops[index]?.change) changesDone++;
         progress.advance(index);
+        observer.opDone?.(host.name, index);
       },
+      onOpFailed: (index) => observer.opFailed?.(host.name, index),
+      onRollbackBegin: () => observer.rollbackBegan?.(host.name),
     });
   } catch (error) {
     outcome = { incomplete: errorMessage(error), lost: isUnreachable(error) };
   }
+  observer.batchEnded?.(host.name);
   const changeCount = ops.filter((op) => op.change).length;
   observer.detail?.(
     host.name,

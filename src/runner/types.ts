@@ -1,3 +1,4 @@
+import type { Op } from '../apply/encode-ops.js';
 import type { TransportStats } from '../exec/executor.js';
 import type { Change, TaskName } from '../plan/types.js';
 
@@ -22,6 +23,22 @@ export function skippedTask(task: TaskName, why: string): TaskResult {
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
 
+/**
+ * A host's phases, as the HTML report draws them (recorded by timeline.ts): `connect` (the SSH connection), `read` (the
+ * facts: one round trip), `apply` (the batch, its `lock` operation included), `restart` (a
+ * `systemd restart/start` operation), `health` (a `wait-healthy` operation: the health wait),
+ * `rollback` (from the failed restart or health check to the end of the batch that put the
+ * host back).
+ */
+export type PhaseName = 'connect' | 'read' | 'apply' | 'restart' | 'health' | 'rollback';
+
+/** One phase: milliseconds from the run's start. */
+export interface TimelinePhase {
+  phase: PhaseName;
+  startMs: number;
+  endMs: number;
+}
+
 export interface HostResult {
   host: string;
   status: HostStatus;
@@ -36,6 +53,8 @@ export interface HostResult {
   cutOff?: string;
   /** The lock this run took over from a holder that is gone (src/runner/host-lock.ts). */
   lockTakenOver?: string;
+  /** Its phases (connect, read, apply, restart, health, rollback), from the run's start. */
+  timeline?: TimelinePhase[];
   durationMs: number;
   stats: TransportStats;
 }
@@ -67,6 +86,13 @@ export interface RunObserver {
   taskStarted?(host: string, task: TaskName): void;
   taskFinished?(host: string, result: TaskResult): void;
   hostFinished?(result: HostResult): void;
+  /** The apply batch, for the timeline (src/runner/timeline.ts): sent, each op done or failed, */
+  batchStarted?(host: string, ops: readonly Op[]): void;
+  opDone?(host: string, index: number): void;
+  opFailed?(host: string, index: number): void;
+  /** the host being put back after a failed restart or health check, and the batch's end. */
+  rollbackBegan?(host: string): void;
+  batchEnded?(host: string): void;
   /** Verbose detail (-v: command summaries and durations; -vv: the commands). */
   detail?(host: string, level: 1 | 2, text: string): void;
   /**

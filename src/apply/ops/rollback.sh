@@ -86,6 +86,8 @@ REV
   check_health
 }
 roll_back() {
+  # Said first, so the controller's timeline can tell the failed check from the rollback.
+  printf 'rollback\tbegin\n'
   h_unit=$unit h_seconds=$seconds h_user=$user
   said=$( (replay_journal) </dev/null 2>&1)
   why=

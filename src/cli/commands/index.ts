@@ -3,6 +3,7 @@ import { registerExec } from './exec.js';
 import { registerGenerations } from './generations.js';
 import { registerInventory } from './inventory.js';
 import { registerLogs } from './logs.js';
+import { registerReport } from './report.js';
 import { registerRestart } from './restart.js';
 import { registerRollback } from './rollback.js';
 import { registerRun } from './run.js';
@@ -24,4 +25,5 @@ export function registerCommands(cli: Argv, setExit: (code: number) => void): vo
   registerGenerations(cli, setExit);
   registerRollback(cli, setExit);
   registerUnlock(cli, setExit);
+  registerReport(cli, setExit);
 }

@@ -3,12 +3,14 @@ import { RESTART_TASKS } from '../../../tasks/index.js';
 import { day2Args, day2Epilogue, day2Options } from '../day2.js';
 import type { HostSelectionArgs } from '../../runner/select-hosts.js';
 import { lockOptions, rollingOptions } from '../options.js';
+import { HTML_OPTION } from '../html-option.js';
 import { runTaskList } from '../run-tasks.js';
 
 export interface RestartArgs extends HostSelectionArgs {
   serial?: string | undefined;
   maxFailPercentage?: number | undefined;
   waitLock?: number | undefined;
+  html?: string | undefined;
   json: boolean;
   verbose: number;
 }
@@ -36,6 +38,7 @@ export function registerRestart(cli: Argv, setExit: (code: number) => void): voi
           day2Options(y, 'print one JSON report on stdout (the run report, task `restart`)'),
         ),
       )
+        .option('html', HTML_OPTION)
         .option('verbose', {
           alias: 'v',
           type: 'count',
@@ -57,6 +60,7 @@ export function registerRestart(cli: Argv, setExit: (code: number) => void): voi
           serial: argv.serial,
           maxFailPercentage: argv['max-fail-percentage'],
           waitLock: argv['wait-lock'],
+          html: argv.html,
           verbose: argv.verbose,
         }),
       );

@@ -3,6 +3,7 @@ import { rollbackTasks } from '../../../tasks/index.js';
 import { day2Args, day2Options } from '../day2.js';
 import type { HostSelectionArgs } from '../../runner/select-hosts.js';
 import { lockOptions, rollingOptions } from '../options.js';
+import { HTML_OPTION } from '../html-option.js';
 import { runTaskList } from '../run-tasks.js';
 
 export interface RollbackArgs extends HostSelectionArgs {
@@ -11,6 +12,7 @@ export interface RollbackArgs extends HostSelectionArgs {
   serial?: string | undefined;
   maxFailPercentage?: number | undefined;
   waitLock?: number | undefined;
+  html?: string | undefined;
   json: boolean;
   verbose: number;
 }
@@ -50,6 +52,7 @@ export function registerRollback(cli: Argv, setExit: (code: number) => void): vo
           default: false,
           description: 'read-only: report what would be done, change nothing',
         })
+        .option('html', HTML_OPTION)
         .option('verbose', {
           alias: 'v',
           type: 'count',
@@ -70,6 +73,7 @@ export function registerRollback(cli: Argv, setExit: (code: number) => void): vo
           serial: argv.serial,
           maxFailPercentage: argv['max-fail-percentage'],
           waitLock: argv['wait-lock'],
+          html: argv.html,
           verbose: argv.verbose,
         }),
       );

@@ -12,6 +12,7 @@ import {
   rollingOptions,
   shardOption,
 } from '../options.js';
+import { HTML_OPTION } from '../html-option.js';
 import { runTasks, type RunTasksArgs } from '../run-tasks.js';
 
 export interface RunArgs extends RunTasksArgs {
@@ -92,6 +93,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           description: 'append a JSON-lines record of the run to FILE (no secrets)',
         })
         .option('junit', { type: 'string', description: 'also write a JUnit XML report to FILE' })
+        .option('html', HTML_OPTION)
         .option('verbose', {
           alias: 'v',
           type: 'count',
@@ -115,6 +117,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           maxFailPercentage: argv['max-fail-percentage'],
           detailedExitcode: argv['detailed-exitcode'],
           log: argv.log,
+          html: argv.html,
           json: argv.json,
           junit: argv.junit,
           verbose: argv.verbose,
