@@ -532,10 +532,8 @@ if (releaseMode) {
   await releaseBench();
   process.exit(0);
 }
-if (ansibleLoadMode) {
-  await ansibleLoadBench();
-} else if (htmlMode) {
-  await htmlBench();
+if (ansibleLoadMode || htmlMode) {
+  await (ansibleLoadMode ? ansibleLoadBench() : htmlBench());
   process.exit(0);
 }
 
