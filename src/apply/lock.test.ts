@@ -54,7 +54,7 @@ function run(ops: Op[]) {
 
 /** A process that holds the lock (as a batch does) until killed; its file names it. */
 async function holdLock(lockPath: string, lines: string): Promise<ChildProcess> {
-  const script = `exec 9<>"$1" && flock -x 9 && printf '%s\\nbatch=%s\\n' "$2" "$$" >"$1" && echo held && trap 'exit 0' INT && while :; do sleep 0.05; done`;
+  const script = `exec 9<>"$1" && flock -x 9 && printf '%s\\nbatch=%s\\nboot=%s\\n' "$2" "$$" "$(cat /proc/sys/kernel/random/boot_id)" >"$1" && echo held && trap 'exit 0' INT && while :; do sleep 0.05; done`;
   const child = spawn('/bin/sh', ['-c', script, 'holder', lockPath, lines], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -87,7 +87,7 @@ describe('the lock operation (run by a real local shell)', () => {
     const lockPath = join(dir, 'lock');
     await holdLock(lockPath, 'who=bob@ci\ncommand=hermes-fleet run');
     const outcome = await run(batch(dir, lockPath));
-    expect(outcome.lock?.busy).toMatch(/^who=bob@ci\ncommand=hermes-fleet run\nbatch=\d+\n$/);
+    expect(outcome.lock?.busy).toMatch(/^who=bob@ci\ncommand=hermes-fleet run\nbatch=\d+\nboot=\S+\n$/);
     expect(outcome.failure?.index).toBe(0);
     expect(outcome.done).toBe(0);
     expect(() => readFileSync(join(dir, 'SOUL.md'))).toThrow();

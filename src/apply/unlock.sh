@@ -32,8 +32,9 @@ if [ ! -f "$path" ]; then
 fi
 holder=$(head -c 4096 -- "$path" </dev/null | base64 -w0)
 command exec 9<>"$path" || exit 125
-# Held for an instant to clear a stale file: a batch waits for it (at least 2 s).
-if flock -x -n 9; then
+# Held for an instant to clear a stale file (a batch waits for it: at least 2 s); waited for as
+# long, since a reader's probe holds a shared lock for an instant too.
+if flock -x -w 2 9; then
   if [ -s "$path" ]; then
     : >"$path"
     say cleared
@@ -43,12 +44,20 @@ if flock -x -n 9; then
   exit 0
 fi
 batch=
+boot=
 while IFS= read -r l; do
-  case $l in batch=*) batch=${l#batch=} ;; esac
+  case $l in
+  batch=*) batch=${l#batch=} ;;
+  boot=*) boot=${l#boot=} ;;
+  esac
 done <"$path"
+now=
+if [ -r /proc/sys/kernel/random/boot_id ]; then IFS= read -r now </proc/sys/kernel/random/boot_id || :; fi
+# Only the batch the file names, and only in the boot it started in: a pid is nobody's after a
+# reboot.
 case $batch in
 '' | *[!0-9]*) ;;
-*) kill -INT "$batch" 2>/dev/null || true ;;
+*) [ "$boot" != "$now" ] || kill -INT "$batch" 2>/dev/null || true ;;
 esac
 if flock -x -w "$seconds" 9; then
   # The batch clears the file as it exits; one that could not (killed meanwhile) is cleared here.

@@ -134,15 +134,19 @@ export function parseKeyValues(text: string): Record<string, string> {
   return out;
 }
 
-/** `STATE<TAB>SERIAL<TAB>BOOT<TAB>HOLDER` (read.sh's probe_lock), after one leading field. */
+/**
+ * `STATE<TAB>SERIAL<TAB>BOOT<TAB>HOLDER<TAB>STREAMING` (read.sh's probe_lock), after one leading
+ * field.
+ */
 export function parseLock(fields: readonly string[]): LockFact {
-  const [, state = '', serial = '', bootId = '', holder = ''] = fields;
+  const [, state = '', serial = '', bootId = '', holder = '', streaming = ''] = fields;
   const known = state === 'free' || state === 'held' || state === 'stale';
   return {
     state: known ? state : 'unknown',
     serial,
     bootId,
     ...(holder !== '' ? { holder: parseKeyValues(fromBase64(holder)) } : {}),
+    ...(streaming === '1' ? { streaming: true } : {}),
   };
 }
 

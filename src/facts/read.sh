@@ -42,7 +42,7 @@ fail() {
   exit 2
 }
 
-# The host's lock at $lock_path as `STATE<TAB>SERIAL<TAB>BOOT<TAB>HOLDER` in $probed: `free`,
+# The host's lock at $lock_path as `STATE<TAB>SERIAL<TAB>BOOT<TAB>HOLDER<TAB>STREAMING` in $probed: `free`,
 # `held` by a batch, or `stale` (its file names a holder that is gone); the serial counts the
 # batches; HOLDER is the file in base64. Probed with a shared lock held for an instant, or
 # waited for up to $1 seconds; never kept: a read never holds a batch out.
@@ -77,7 +77,14 @@ probe_lock() {
   if [ -r /proc/sys/kernel/random/boot_id ]; then IFS= read -r boot </proc/sys/kernel/random/boot_id || :; fi
   held=
   [ "$ls" = free ] || held=$(head -c 4096 -- "$lock_path" </dev/null | base64 -w0)
-  probed="$ls$T$sr$T$boot$T$held"
+  # The last batch's word (detach.sh's apply/result) is no cut-off while its session still
+  # streams it: the detach.sh whose pid the linked name carries is alive.
+  streaming=0
+  if [ -e "${lock_path%/*}/apply/result" ]; then
+    t=$(readlink -- "${lock_path%/*}/apply/result" 2>/dev/null </dev/null) || t=
+    case $t in result.[0-9]*) [ ! -d "/proc/${t#result.}" ] || streaming=1 ;; esac
+  fi
+  probed="$ls$T$sr$T$boot$T$held$T$streaming"
 }
 
 [ -n "$CHILD" ] || printf 'whoami\t%s\n' "$(id -u </dev/null)"

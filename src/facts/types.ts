@@ -211,6 +211,11 @@ export interface LockFact {
    * was read may be half old, half new. `state` is then `held`.
    */
   torn?: boolean;
+  /**
+   * The last batch's output (detach.sh's apply/result) is still being streamed to its
+   * controller: whatever it says, it is no cut-off.
+   */
+  streaming?: boolean;
 }
 
 /** A generation kept on the host: its number, and the release id it recorded (if any). */

@@ -63,6 +63,17 @@ describe('hermes.release at load time', () => {
     expect(error.location?.keyPath).toBe('all.vars.hermes.release.root');
   });
 
+  it("refuses a stateDir that holds or lies in hermes-fleet's own state (root's lock, generations)", async () => {
+    for (const stateDir of ['/var/lib', '/var/lib/hermes-fleet/x']) {
+      const dir = withArchive(
+        `all:\n  hosts:\n    web1:\n      hermes:\n        stateDir: ${stateDir}\n`,
+      );
+      const error = await refusal(dir);
+      expect(error.message).toMatch(/and \/var\/lib\/hermes-fleet overlap/);
+      expect(error.location?.keyPath).toBe('all.hosts.web1.hermes.stateDir');
+    }
+  });
+
   it('refuses a missing archive, naming the file and the key', async () => {
     const dir = withArchive(
       'all:\n  vars:\n    hermes:\n      release: { archive: dist/missing.tar.xz }\n  hosts:\n    web1:\n',

@@ -138,6 +138,7 @@ async function resolveHermes(
   if (authFile) {
     hermes.authFile = await reader.secret({ file: authFile.value as string }, authFile.origin);
   }
+  checkApartFromFleetState(hermes, layer);
   const release = child(layer, 'release');
   if (release) await resolveRelease(hermes, layer, release, reader);
   // Inspected only where a container runs: hashing an image archive costs a read of it.
@@ -149,6 +150,26 @@ async function resolveHermes(
     );
   }
   return hermes;
+}
+
+/**
+ * hermes-fleet's own state on a host (the lock, the spooled batches, the generations): root's
+ * alone, written by name, so it may not lie in a tree the service account owns, nor hold one.
+ */
+export const FLEET_STATE_DIR = '/var/lib/hermes-fleet';
+
+function checkApartFromFleetState(hermes: HermesSettings, layer: LayerMap | undefined): void {
+  for (const key of ['stateDir', 'workingDirectory'] as const) {
+    const tree = path.posix.normalize(hermes[key]);
+    if (isUnder(tree, FLEET_STATE_DIR) || isUnder(FLEET_STATE_DIR, tree)) {
+      const written = leaf(layer, key) ?? leaf(layer, 'stateDir');
+      throw new UserError(
+        `${key} ${tree} and ${FLEET_STATE_DIR} overlap: that is hermes-fleet's own state on the host (the lock, the generations), root's alone, and the service account owns ${key}`,
+        written?.origin.location,
+        'choose a stateDir apart from it (the default is /var/lib/hermes)',
+      );
+    }
+  }
 }
 
 export const DEFAULT_RELEASE_ROOT = '/opt/hermes-agent';

@@ -8,7 +8,7 @@ import {
 } from '../facts/types.js';
 import type { HostSpec } from '../inventory/types.js';
 import type { TaskName } from '../plan/types.js';
-import { describeHolder, lockFact, lockRequest } from '../runner/host-lock.js';
+import { describeHolder, lockFact, lockRequest, midApplyMessage } from '../runner/host-lock.js';
 import type { ReadAndPlanOutcome } from '../runner/read-and-plan.js';
 import { statusProbe } from '../../tasks/index.js';
 import { describeChange } from './change-kinds.js';
@@ -163,6 +163,21 @@ export function statusFromRead(
     generation: /^[1-9][0-9]*$/.test(number) ? Number(number) : null,
     lock: statusLock(facts ? lockFact(facts) : undefined, Date.now()),
   };
+  const lock = facts ? lockFact(facts) : undefined;
+  if (lock?.state === 'held') {
+    // Mid-apply: half a state is not drift, and a service restarting is not down.
+    return {
+      ...base,
+      status: 'failed',
+      service,
+      ...version,
+      config: 'unknown',
+      drift: [],
+      message: midApplyMessage(lock.holder),
+      durationMs,
+      stats,
+    };
+  }
   if (!read.ok) {
     return {
       ...base,

@@ -179,7 +179,11 @@ async function converge(
         extraFacts: [lockRequest(wait), ...cutOffFacts()],
       });
       const lock = outcome.facts ? lockFact(outcome.facts) : undefined;
-      if (outcome.facts && reads === 1) cutOff = describeCutOff(outcome.facts);
+      // A batch that is running, or whose output its controller is still receiving, was not cut
+      // off: only a word left with nobody to hear it is reported.
+      if (outcome.facts && reads === 1 && lock?.state !== 'held' && lock?.streaming !== true) {
+        cutOff = describeCutOff(outcome.facts);
+      }
       observer.detail?.(
         host.name,
         1,

@@ -85,6 +85,8 @@ describeFleet('one run at a time per host (the lock) on a real host', () => {
       expect([0, 2], r.all).toContain(r.code);
       const host = hostOf(r);
       expect(host?.rollback, r.all).toBeUndefined();
+      // The other run's batch was not cut off: nothing to report about it.
+      expect(host?.cutOff, r.all).toBeUndefined();
       if (r.code === 0) through.push(names[i] ?? '');
       else expect(host?.message, r.all).toMatch(/^locked by \S+@\S+ \(hermes-fleet run, pid \d+\)/);
     });
@@ -97,6 +99,7 @@ describeFleet('one run at a time per host (the lock) on a real host', () => {
 
   it('two runs at the same moment, 6 rounds: the host is wholly on one run, no rollback fails', async () => {
     const rounds: string[] = [];
+    let refused = 0;
     for (let round = 0; round < 6; round++) {
       const names: [string, string] = round % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
       const files = { a, b };
@@ -109,11 +112,14 @@ describeFleet('one run at a time per host (the lock) on a real host', () => {
       const offset = Date.now() - started;
       const second = runCli(['run', '-i', files[names[1] as 'a' | 'b'], '--json']);
       const { on, codes } = await expectOneWon(await Promise.all([first, second]), names);
+      if (codes.includes('2')) refused++;
       rounds.push(
         `round ${round} (${names.join(' then ')}, +${offset} ms): exit ${codes}, host on ${on}`,
       );
     }
     console.log(rounds.join('\n'));
+    // Two runs at the same moment do meet: the refusal and its message are seen, not assumed.
+    expect(refused, rounds.join('\n')).toBeGreaterThan(0);
   });
 
   it('with --wait-lock, both runs succeed, one after the other', async () => {
@@ -129,6 +135,9 @@ describeFleet('one run at a time per host (the lock) on a real host', () => {
       // Both changed the host: neither found it already converged.
       expect(hostOf(r1)?.status).toBe('changed');
       expect(hostOf(r2)?.status).toBe('changed');
+      // The one that waited did not take the other's batch for one that lost its controller.
+      expect(hostOf(r1)?.cutOff).toBeUndefined();
+      expect(hostOf(r2)?.cutOff).toBeUndefined();
       // The later run waited for the first one's batch, then read the host again.
       await expectWhollyOn(await stateOnHost());
       expect(['a', 'b']).toContain(await stateOnHost());
@@ -144,12 +153,21 @@ describeFleet('one run at a time per host (the lock) on a real host', () => {
     expect(check.code, check.all).toBe(2);
     expect(hostOf(check)?.message).toMatch(/^mid-apply: \S+@\S+ \(hermes-fleet run, pid \d+\)/);
     expect(hostOf(check)?.tasks.every((t) => t.status === 'skipped')).toBe(true);
+    expect(hostOf(check)?.cutOff).toBeUndefined();
     const status = await runCli(['status', '-i', slow]);
     expect(status.stdout).toMatch(/\bLOCK\b/);
     expect(status.stdout).toMatch(/host1: locked by \S+@\S+ \(hermes-fleet run/);
+    // Not drift, nor a service down: the host is mid-apply, and status says so (exit 2).
+    expect(status.code, status.all).toBe(2);
+    expect(status.stdout).toMatch(/host1: failed: mid-apply: /);
     const json = await runCli(['status', '-i', slow, '--json']);
-    const lock = (JSON.parse(json.stdout) as { hosts: { lock: unknown }[] }).hosts[0]?.lock;
-    expect(lock).toMatchObject({ state: 'held', command: 'hermes-fleet run' });
+    const entry = (
+      JSON.parse(json.stdout) as {
+        hosts: { lock: unknown; status: string; config: string; drift: unknown[] }[];
+      }
+    ).hosts[0];
+    expect(entry?.lock).toMatchObject({ state: 'held', command: 'hermes-fleet run' });
+    expect(entry).toMatchObject({ status: 'failed', config: 'unknown', drift: [] });
     expect((await run).code).toBe(0);
     const after = await runCli(['status', '-i', slow]);
     expect(after.stdout).not.toMatch(/\bLOCK\b/);

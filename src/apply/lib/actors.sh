@@ -68,11 +68,12 @@ dispatch() {
   # that follow, or print their answers): it gets its own body on a pipe, and what it says
   # comes back here, where only its own failure line and undo lines are passed on.
   if [ "${size:-0}" -gt 0 ]; then
+    # Never fd 9, root's lock: the account's process must not hold or reach it.
     said=$(head -c "$size" | setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
-      /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" 2>&1)
+      /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" 2>&1 9>&-)
   else
     said=$(setpriv --reuid="$as" --regid="$as_group" --init-groups -- \
-      /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" </dev/null 2>&1)
+      /bin/sh -c "$SELF" hermes-fleet "$SELF" "$line" </dev/null 2>&1 9>&-)
   fi
   rc=$?
   why=

@@ -80,7 +80,8 @@ fail() {
   say_fail "$1"
   exit "$failed"
 }
-run() { o=$("$@" 2>&1 </dev/null) || fail "$* failed: $o"; }
+# Without fd 9 (the host's lock, ops/lock.sh): nothing the batch starts holds or reaches it.
+run() { o=$("$@" 2>&1 </dev/null 9>&-) || fail "$* failed: $o"; }
 
 # The fields an operation line may name: parse (src/exec/line-field.sh) sets each, after
 # fields_empty, and refuses any other. The two lists are the same (scripts/lint-sh.mjs checks).

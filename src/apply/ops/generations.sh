@@ -20,10 +20,11 @@ keep_file() {
     if [ -n "$st" ]; then cat -- "$2" >"$dest" </dev/null || fail "cannot read $2"; fi
   else
     g=$(id -g -- "$3" 2>/dev/null </dev/null) || fail "user $3 does not exist"
+    # Never fd 9, root's lock (ops/lock.sh): the account's process must not reach it.
     st=$(setpriv --reuid="$3" --regid="$g" --init-groups -- stat -L -c '%a:%U:%G' -- "$2" \
-      2>/dev/null </dev/null) || st=
+      2>/dev/null </dev/null 9>&-) || st=
     if [ -n "$st" ]; then
-      setpriv --reuid="$3" --regid="$g" --init-groups -- cat -- "$2" >"$dest" </dev/null ||
+      setpriv --reuid="$3" --regid="$g" --init-groups -- cat -- "$2" >"$dest" </dev/null 9>&- ||
         fail "cannot read $2 as $3"
     fi
   fi

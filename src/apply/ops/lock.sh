@@ -60,6 +60,19 @@ op_lock() {
     { ln -sfn -- "${HERMES_FLEET_RESULT##*/}" "$rd/.result.new" &&
       mv -Tf -- "$rd/.result.new" "$rd/result"; } || fail "cannot point $rd/result at this batch"
     case $old in result.[0-9]*) [ "$rd/$old" = "$HERMES_FLEET_RESULT" ] || rm -f -- "${rd:?}/$old" ;; esac
+    # What sessions that are gone left there (a result no batch of theirs linked, a spool cut off
+    # before it started: it may hold secrets): nobody will read it. Those of a detach.sh that is
+    # alive are its own to remove.
+    for f in "$rd"/result.* "$rd"/ops.* "$rd"/apply.*.sh; do
+      [ -e "$f" ] || continue
+      p=${f##*/}
+      p=${p#result.}
+      p=${p#ops.}
+      p=${p#apply.}
+      p=${p%.sh}
+      case $p in '' | *[!0-9]*) continue ;; esac
+      [ -d "/proc/$p" ] || rm -f -- "$f"
+    done
   fi
   printf 'lock\ttaken\t%s\n' "$(base64 -w0 <"$path")"
 }

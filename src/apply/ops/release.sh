@@ -30,7 +30,7 @@ op_release_unpack() {
   esac
   run mkdir -m 0700 -- "$tmp/tree"
   run mkfifo -m 0600 -- "$tmp/fifo"
-  sha256sum <"$tmp/fifo" >"$tmp/sum" 2>/dev/null &
+  sha256sum <"$tmp/fifo" >"$tmp/sum" 2>/dev/null 9>&- &
   summing=$!
   # shellcheck disable=SC2086 # $z is one option or none
   o=$({ head -c "$size" | tee -p -- "$tmp/fifo" | (umask 022 && tar -x $z --file - \
