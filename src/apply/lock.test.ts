@@ -87,7 +87,9 @@ describe('the lock operation (run by a real local shell)', () => {
     const lockPath = join(dir, 'lock');
     await holdLock(lockPath, 'who=bob@ci\ncommand=hermes-fleet run');
     const outcome = await run(batch(dir, lockPath));
-    expect(outcome.lock?.busy).toMatch(/^who=bob@ci\ncommand=hermes-fleet run\nbatch=\d+\nboot=\S+\n$/);
+    expect(outcome.lock?.busy).toMatch(
+      /^who=bob@ci\ncommand=hermes-fleet run\nbatch=\d+\nboot=\S+\n$/,
+    );
     expect(outcome.failure?.index).toBe(0);
     expect(outcome.done).toBe(0);
     expect(() => readFileSync(join(dir, 'SOUL.md'))).toThrow();
