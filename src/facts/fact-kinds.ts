@@ -73,7 +73,7 @@ export interface FactKindRecord<K extends FactKind> {
 }
 
 /** What `systemctl show` says of a unit that does not exist. */
-const UNIT_NOT_FOUND: UnitFact = {
+export const UNIT_NOT_FOUND: UnitFact = {
   loadState: 'not-found',
   activeState: 'inactive',
   subState: 'dead',
