@@ -47,6 +47,12 @@ fail() {
 # batches; HOLDER is the file in base64. Probed with a shared lock held for an instant, or
 # waited for up to $1 seconds; never kept: a read never holds a batch out.
 lock_path=
+# The batches' serial beside the lock in $sr (0 before the first), read by the shell itself.
+read_serial() {
+  sr=
+  if [ -f "${lock_path%/*}/serial" ]; then IFS= read -r sr <"${lock_path%/*}/serial" || :; fi
+  [ -n "$sr" ] || sr=0
+}
 probe_lock() {
   ls=free
   if [ -f "$lock_path" ]; then
@@ -69,10 +75,7 @@ probe_lock() {
     *) ls=unknown ;;
     esac
   fi
-  # Read by the shell itself: a no-op run pays the flock above, and nothing more when free.
-  sr=
-  if [ -f "${lock_path%/*}/serial" ]; then IFS= read -r sr <"${lock_path%/*}/serial" || :; fi
-  [ -n "$sr" ] || sr=0
+  read_serial
   boot=
   if [ -r /proc/sys/kernel/random/boot_id ]; then IFS= read -r boot </proc/sys/kernel/random/boot_id || :; fi
   held=
@@ -159,6 +162,7 @@ while IFS= read -r line; do
     # (`lock-after`): a batch that took it meanwhile may have changed what was read.
     lock_path=$path
     probe_lock "${seconds:-0}"
+    first_serial=$sr
     printf '%s\tlock\t%s\n' "$i" "$probed" ;;
   generations)
     # The generations kept in root's $path (record_generation in apply.sh): a `NUMBER<TAB>RELEASE`
@@ -250,8 +254,15 @@ ANSWERS
     printf '%s' "$mine" | /bin/sh -c "$SELF" hermes-fleet "$SELF" root
   fi
 done
+# Again after the last fact, by the serial first: a batch moves it before it changes anything,
+# so an unmoved serial means nothing was changed under the read, at no process's cost.
 if [ -z "$CHILD" ] && [ -n "$lock_path" ]; then
-  probe_lock 0
-  printf 'lock-after\t%s\n' "$probed"
+  read_serial
+  if [ "$sr" = "$first_serial" ]; then
+    printf 'lock-after\tfree\t%s\t\t\t0\n' "$sr"
+  else
+    probe_lock 0
+    printf 'lock-after\t%s\n' "$probed"
+  fi
 fi
 [ -n "$CHILD" ] || printf 'end\n'
