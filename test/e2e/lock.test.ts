@@ -33,6 +33,20 @@ function inventory(name: string, seconds = 2) {
 
 const hostOf = (result: CliResult) => (JSON.parse(result.stdout) as JsonReport).hosts[0];
 
+/** When a run's restart began and its health wait ended, in ms since the epoch. */
+function restartSpan(result: CliResult): { start: number; end: number } {
+  const report = JSON.parse(result.stdout) as JsonReport;
+  const t0 = Date.parse(report.startedAt ?? '');
+  const phases = (report.hosts[0]?.timeline ?? []).filter(
+    (p) => p.phase === 'restart' || p.phase === 'health',
+  );
+  if (phases.length === 0) throw new Error(`no restart in the timeline: ${result.stdout}`);
+  return {
+    start: t0 + Math.min(...phases.map((p) => p.startMs)),
+    end: t0 + Math.max(...phases.map((p) => p.endMs)),
+  };
+}
+
 describeFleet('one run at a time per host (the lock) on a real host', () => {
   let fleet: Fleet;
   const a = inventory('a');
@@ -138,9 +152,15 @@ describeFleet('one run at a time per host (the lock) on a real host', () => {
       // The one that waited did not take the other's batch for one that lost its controller.
       expect(hostOf(r1)?.cutOff).toBeUndefined();
       expect(hostOf(r2)?.cutOff).toBeUndefined();
+      // One after the other: the later run's restart began only once the other's restart and
+      // health wait were over (each run's timeline, put on one clock by its startedAt; 250 ms
+      // for the controllers' view of the streamed progress). Without the lock they overlap.
+      const [earlier, later] = [r1, r2].map(restartSpan).sort((x, y) => x.start - y.start);
+      expect(later?.start ?? 0, JSON.stringify([earlier, later])).toBeGreaterThanOrEqual(
+        (earlier?.end ?? Infinity) - 250,
+      );
       // The later run waited for the first one's batch, then read the host again.
       await expectWhollyOn(await stateOnHost());
-      expect(['a', 'b']).toContain(await stateOnHost());
     }
   });
 
