@@ -1,4 +1,5 @@
 import { describePathKind, type FactRequest, type HostFacts } from '../src/facts/types.js';
+import { DOCUMENT_KEY } from '../src/inventory/document-keys.js';
 import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
@@ -36,15 +37,39 @@ export function managedDirs(h: HermesSettings): string[] {
   return [...new Set(all)].sort((a, b) => depth(a) - depth(b));
 }
 
+/**
+ * The directories a nested document needs between stateDir and the file that the dirs task does
+ * not keep already, parents first, each once: created as the account, with the mode of the
+ * account's other directories, when absent.
+ */
+export function documentDirs(h: HermesSettings): string[] {
+  const stateDir = hermesPaths(h).stateDir;
+  const kept = new Set(managedDirs(h));
+  const dirs = new Set<string>();
+  for (const key of Object.keys(h.documents)) {
+    if (!key.includes('/') || !DOCUMENT_KEY.test(key)) continue;
+    const parts = key.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = `${stateDir}/${parts.slice(0, i).join('/')}`;
+      if (!kept.has(dir)) dirs.add(dir);
+    }
+  }
+  return [...dirs];
+}
+
 export const dirsTask: Task = {
   name: 'dirs',
 
   facts(host: HostSpec): FactRequest[] {
     const h = host.hermes;
-    return managedDirs(h).flatMap((path): FactRequest[] => [
-      readPath(h, { path }),
-      ...(inTree(h, path) ? [{ kind: 'temp-files' as const, dir: path, as: h.user }] : []),
-    ]);
+    return [
+      ...managedDirs(h).flatMap((path): FactRequest[] => [
+        readPath(h, { path }),
+        ...(inTree(h, path) ? [tempFiles(h, path)] : []),
+      ]),
+      // The nested documents' own directories (the docs task makes them): swept the same way.
+      ...documentDirs(h).map((path) => tempFiles(h, path)),
+    ];
   },
 
   plan(host: HostSpec, facts: HostFacts): Change[] {
@@ -67,6 +92,10 @@ export const dirsTask: Task = {
   },
 };
 
+function tempFiles(h: HermesSettings, dir: string): FactRequest {
+  return { kind: 'temp-files', dir, as: h.user };
+}
+
 function inTree(h: HermesSettings, path: string): boolean {
   return serviceTrees(h).some((top) => isUnder(path, top));
 }
@@ -79,7 +108,7 @@ const TEMP_FILE = /^\.hermes-fleet\.[A-Za-z0-9.]+$/;
  * next run (a run that ends any other way removes its own).
  */
 function leftovers(h: HermesSettings, facts: HostFacts): Change[] {
-  return managedDirs(h).flatMap((dir) =>
+  return [...managedDirs(h), ...documentDirs(h)].flatMap((dir) =>
     (facts.tempFiles?.get(dir) ?? [])
       .filter((name) => TEMP_FILE.test(name))
       .map((name): Change => ({

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../src/plan/types.js';
 import { docsTask } from './docs.js';
-import { ABSENT, file, makeFacts } from '../test/utils/facts.js';
+import { renderOwned } from './lib/fleet-owned.js';
+import { restartReasons } from './lib/restart-reasons.js';
+import {
+  ABSENT,
+  converge,
+  file,
+  freshFacts,
+  makeFacts,
+  planAll,
+  symlink,
+} from '../test/utils/facts.js';
 import type { FactsInput } from '../test/utils/facts.js';
 import { makeHost } from '../test/utils/host.js';
 
@@ -73,5 +83,67 @@ describe('docs', () => {
   it('refuses a name that would leave workingDirectory', () => {
     const bad = makeHost({ documents: { '../escape': 'x' } });
     expect(() => plan({}, bad)).toThrow(PlanError);
+  });
+});
+
+describe('nested documents', () => {
+  const HOME = '/var/lib/hermes/.hermes';
+  const nested = makeHost({
+    documents: {
+      '.hermes/SOUL.md': 'soul\n',
+      '.hermes/memories/USER.md': 'user\n',
+      'notes/deep/A.md': 'a\n',
+    },
+  });
+
+  it('puts a key with a directory below stateDir, making its missing directories as the account', () => {
+    const changes = plan({}, nested);
+    const made = changes.filter((c) => c.kind === 'dir').map((c) => [c.path, c]);
+    expect(made.map(([path]) => path)).toEqual([
+      '/var/lib/hermes/notes',
+      '/var/lib/hermes/notes/deep',
+    ]);
+    for (const change of changes) expect(change).toMatchObject({ as: 'hermes' });
+    expect(changes.filter((c) => c.kind === 'file').map((c) => c.path)).toEqual([
+      `${HOME}/SOUL.md`,
+      `${HOME}/memories/USER.md`,
+      '/var/lib/hermes/notes/deep/A.md',
+    ]);
+    // HERMES_HOME and memories are the dirs task's; the docs task reads only its own.
+    expect(docsTask.facts(nested).slice(0, 2)).toEqual([
+      { kind: 'path', path: '/var/lib/hermes/notes', as: 'hermes' },
+      { kind: 'path', path: '/var/lib/hermes/notes/deep', as: 'hermes' },
+    ]);
+  });
+
+  it('converges, and a second plan is empty', () => {
+    const facts = converge(nested, freshFacts(nested));
+    expect(planAll(nested, facts).flatMap((p) => p.changes)).toEqual([]);
+  });
+
+  it('refuses to write below a directory that is a link', () => {
+    expect(() => plan({ '/var/lib/hermes/notes': symlink('/etc') }, nested)).toThrow(
+      /\/var\/lib\/hermes\/notes is a symbolic link to \/etc/,
+    );
+  });
+
+  it('removes a dropped nested document, and its change restarts the gateway', () => {
+    const record = file(renderOwned({ documents: ['.hermes/SOUL.md', '.hermes/OLD.md'] }), {
+      mode: 0o600,
+      user: 'hermes',
+      group: 'hermes',
+    });
+    const h = makeHost({ documents: { '.hermes/SOUL.md': 'soul\n' } });
+    const changes = plan({ [OWNED_DOCS]: record, [`${HOME}/SOUL.md`]: file('soul\n', D640) }, h);
+    expect(changes).toEqual([
+      {
+        kind: 'remove',
+        path: `${HOME}/OLD.md`,
+        before: ABSENT,
+        why: 'no longer in the inventory',
+        as: 'hermes',
+      },
+    ]);
+    expect(restartReasons(h.hermes, [{ task: 'docs', changes }])).toEqual(['OLD.md removed']);
   });
 });

@@ -1,5 +1,12 @@
-import type { FactRequest, HostFacts } from '../src/facts/types.js';
-import type { HostSpec } from '../src/inventory/types.js';
+import {
+  describePathKind,
+  type FactRequest,
+  type HostFacts,
+  type PathFact,
+} from '../src/facts/types.js';
+import { DOCUMENT_KEY } from '../src/inventory/document-keys.js';
+import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
+import { DIR_MODE, documentDirs } from './dirs.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
 import { pathFact } from './lib/facts-access.js';
@@ -10,20 +17,45 @@ import type { Task } from '../src/plan/task.js';
 
 export const DOCUMENT_MODE = 0o640;
 
-function isPlainName(name: string): boolean {
-  return !(name === '' || name === '.' || name === '..' || /[/\0\t\n\r]/.test(name));
+/**
+ * A plain file name, or a path relative to stateDir whose every component is a plain name: the
+ * inventory's schema checks keys too (DOCUMENT_KEY); this keeps a bad one, or a record edited on
+ * the host, from ever leaving the account's tree.
+ */
+function isDocumentKey(key: string): boolean {
+  return DOCUMENT_KEY.test(key);
 }
 
-/** The inventory checks names too; this keeps a bad one from ever leaving workingDirectory. */
-function checkName(name: string): void {
-  if (!isPlainName(name)) {
-    throw new PlanError(`documents: ${JSON.stringify(name)} is not a plain file name`);
+function checkKey(key: string): void {
+  if (!isDocumentKey(key)) {
+    throw new PlanError(
+      `documents: ${JSON.stringify(key)} is neither a file name nor a path relative to stateDir`,
+    );
   }
 }
 
+function planDocumentDir(h: HermesSettings, path: string, before: PathFact): Change | undefined {
+  if (before.kind === 'absent') {
+    return { kind: 'dir', path, attrs: ownedAttrs(h, DIR_MODE), before };
+  }
+  if (before.kind === 'symlink') {
+    throw new PlanError(
+      `${path} is a symbolic link to ${before.target}: a document's directory must be a real directory in stateDir; nothing is written through it (remove the link and run again)`,
+    );
+  }
+  if (before.kind !== 'dir') {
+    throw new PlanError(
+      `${path} is ${describePathKind(before)}, not a directory, and a document lies below it; move it out of the way and run again`,
+    );
+  }
+  // A directory that is there already is left as it is: a person may have made it.
+  return undefined;
+}
+
 /**
- * Workspace documents, written exactly as the inventory gives them. Documents not in the
- * inventory are never touched: the agent and people write their own files there.
+ * Documents, written exactly as the inventory gives them: a plain name in workingDirectory, a
+ * nested key relative to stateDir (its missing directories made first, as the account). Files
+ * the fleet never installed are never touched: the agent and people write their own files there.
  */
 export const docsTask: Task = {
   name: 'docs',
@@ -31,6 +63,7 @@ export const docsTask: Task = {
   facts(host: HostSpec): FactRequest[] {
     const h = host.hermes;
     return [
+      ...documentDirs(h).map((path) => readPath(h, { path })),
       ...Object.keys(h.documents).map((name) =>
         readPath(h, { path: documentPath(h, name), content: true }),
       ),
@@ -42,8 +75,12 @@ export const docsTask: Task = {
     const h = host.hermes;
     const attrs = ownedAttrs(h, DOCUMENT_MODE);
     const changes: Change[] = [];
+    for (const key of Object.keys(h.documents)) checkKey(key);
+    for (const path of documentDirs(h)) {
+      const change = planDocumentDir(h, path, pathFact(facts, path));
+      if (change) changes.push(change);
+    }
     for (const [name, text] of Object.entries(h.documents)) {
-      checkName(name);
       const path = documentPath(h, name);
       const change = planFile({
         path,
@@ -60,7 +97,7 @@ export const docsTask: Task = {
     const recordFact = pathFact(facts, record);
     const owned = parseOwnedDocuments(recordFact.kind === 'file' ? recordFact.text : undefined);
     for (const name of owned?.documents ?? []) {
-      if (Object.hasOwn(h.documents, name) || !isPlainName(name)) continue;
+      if (Object.hasOwn(h.documents, name) || !isDocumentKey(name)) continue;
       changes.push({
         kind: 'remove',
         path: documentPath(h, name),

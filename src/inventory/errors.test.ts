@@ -150,19 +150,54 @@ const cases: Case[] = [
     hint: /`always`/,
   },
   {
-    name: 'document name with a slash',
-    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          sub/A.md: hi\n',
+    name: 'document key that climbs out of stateDir',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          sub/../../A.md: hi\n',
     line: 6,
     column: 11,
-    keyPath: 'all.hosts.web1.hermes.documents["sub/A.md"]',
-    message: /plain file name/,
+    keyPath: 'all.hosts.web1.hermes.documents["sub/../../A.md"]',
+    message: /path relative to stateDir/,
+  },
+  {
+    name: 'document key that is absolute',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          /etc/passwd: hi\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.documents["/etc/passwd"]',
+    message: /no leading "\/"/,
+  },
+  {
+    name: 'document key with an empty component',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          .hermes//A.md: hi\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.documents[".hermes//A.md"]',
+    message: /no empty/,
+  },
+  {
+    name: 'document key on a file the fleet writes',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          .hermes/config.yaml: hi\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.documents[".hermes/config.yaml"]',
+    message: /\/var\/lib\/hermes\/\.hermes\/config\.yaml, a file hermes-fleet writes/,
+  },
+  {
+    name: 'document key on a directory the fleet keeps',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          .hermes/memories: hi\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.documents[".hermes/memories"]',
+    message: /a directory hermes-fleet keeps/,
+  },
+  {
+    name: 'two document keys on one file',
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          AGENTS.md: a\n          workspace/AGENTS.md: b\n',
+    line: 7,
+    keyPath: 'all.hosts.web1.hermes.documents["workspace/AGENTS.md"]',
+    message: /both land on \/var\/lib\/hermes\/workspace\/AGENTS\.md/,
   },
   {
     name: 'document name ..',
     yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          "..": hi\n',
     line: 6,
     keyPath: 'all.hosts.web1.hermes.documents[".."]',
-    message: /plain file name/,
+    message: /no empty, "\." or "\.\." component/,
   },
   {
     // A tab would reach the host's tab-separated request stream (an internal error there).
@@ -170,7 +205,7 @@ const cases: Case[] = [
     yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          "A\\tB.md": hi\n',
     line: 6,
     keyPath: 'all.hosts.web1.hermes.documents["A\\tB.md"]',
-    message: /plain file name/,
+    message: /no newline, tab or NUL/,
   },
   {
     name: 'a missing container.imageArchive',
@@ -553,9 +588,9 @@ describe('bad -e arguments', () => {
 
   it('an @file with a bad key, located in that file', async () => {
     const { text, dir } = await failure(['@DIR/over.yaml'], {
-      'over.yaml': 'hermes:\n  restartSec: 1\n  documents:\n    a/b: x\n',
+      'over.yaml': 'hermes:\n  restartSec: 1\n  documents:\n    a/../b: x\n',
     });
-    expect(text).toContain(`${dir}/over.yaml:4:5: hermes.documents["a/b"]: invalid name`);
+    expect(text).toContain(`${dir}/over.yaml:4:5: hermes.documents["a/../b"]: invalid name`);
   });
 
   it('an @file that does not exist', async () => {

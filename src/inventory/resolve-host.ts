@@ -4,6 +4,7 @@ import { dotenvProblem } from '../dotenv.js';
 import { UserError } from '../errors.js';
 import type { Secret } from '../secret.js';
 import type { CollectedHost } from './collect.js';
+import { checkDocumentKeys } from './document-keys.js';
 import type { Layer, Origin } from './layer.js';
 import { LayerLeaf, LayerMap, unwrap } from './layer.js';
 import type { LocalReader, SecretRef } from './local-files.js';
@@ -139,6 +140,7 @@ async function resolveHermes(
     hermes.authFile = await reader.secret({ file: authFile.value as string }, authFile.origin);
   }
   checkApartFromFleetState(hermes, layer);
+  checkDocumentKeys(hermes, child(layer, 'documents'));
   const release = child(layer, 'release');
   if (release) await resolveRelease(hermes, layer, release, reader);
   // Inspected only where a container runs: hashing an image archive costs a read of it.

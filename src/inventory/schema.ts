@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { dotenvProblem } from '../dotenv.js';
+import { DOCUMENT_KEY } from './document-keys.js';
 import { IMAGE_ARCHIVE } from './image-archive.js';
 import { ARCHIVE_ENDINGS } from './release-archive.js';
 import { RESTART_VALUES } from './types.js';
@@ -32,9 +33,8 @@ const LOCAL_PATH_MESSAGE = 'must be a non-empty path without newline, tab or NUL
 const ACCOUNT = /^[a-z_][a-z0-9_-]{0,31}$/;
 const ACCOUNT_MESSAGE =
   'must be a system account name: lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters';
-const DOCUMENT_NAME = /^(?!\.\.?$)[^/\0\n\r\t]+$/;
-const DOCUMENT_NAME_MESSAGE =
-  'must be a plain file name: no "/", not "." or "..", no newline, tab or NUL';
+const DOCUMENT_KEY_MESSAGE =
+  'must be a file name (installed in workingDirectory) or a path relative to stateDir such as .hermes/SOUL.md: no leading "/", no empty, "." or ".." component, no newline, tab or NUL';
 const ONE_LINE = /^[^\n\r\0]*$/;
 const ONE_LINE_MESSAGE = 'must not contain a newline or NUL';
 /** Host-name keys as written, ranges included (`web[01:20]`); ranges are expanded later. */
@@ -218,11 +218,14 @@ export const hermesSchema = z
     authFileForceOverwrite: z.boolean().optional(),
     documents: z
       .record(
-        z.string().regex(DOCUMENT_NAME, { error: DOCUMENT_NAME_MESSAGE }),
+        z.string().regex(DOCUMENT_KEY, { error: DOCUMENT_KEY_MESSAGE }),
         z.union([z.string(), fileRefSchema]),
       )
       .optional()
-      .meta({ description: 'Workspace files: name → inline text or { file: path }.' }),
+      .meta({
+        description:
+          'Files: a name lands in workingDirectory, a path with a directory relative to stateDir (.hermes/SOUL.md); value: inline text or { file: path }.',
+      }),
     extraArgs: z.array(oneLine()).optional(),
     restart: z.enum(RESTART_VALUES).optional().meta({ description: 'systemd Restart=.' }),
     restartSec: seconds().optional().meta({ description: 'systemd RestartSec=; default 5.' }),

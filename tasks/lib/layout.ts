@@ -52,8 +52,14 @@ export function hermesPaths(h: HermesSettings): HermesPaths {
   };
 }
 
-export function documentPath(h: HermesSettings, name: string): string {
-  return `${normalizePath(h.workingDirectory)}/${name}`;
+/**
+ * Where document `key` lands: a plain name in workingDirectory, a key with a directory relative
+ * to stateDir (`.hermes/SOUL.md` in HERMES_HOME), as the NixOS module puts them.
+ */
+export function documentPath(h: HermesSettings, key: string): string {
+  return key.includes('/')
+    ? `${normalizePath(h.stateDir)}/${key}`
+    : `${normalizePath(h.workingDirectory)}/${key}`;
 }
 
 /** Owned by the service account with `mode`. */
