@@ -15,6 +15,7 @@ const ALL = [
   '/var/lib/hermes/.hermes/sessions',
   '/var/lib/hermes/.hermes/logs',
   '/var/lib/hermes/.hermes/memories',
+  '/var/lib/hermes/.hermes/plugins',
 ];
 const STATE = '/var/lib/hermes';
 /** stateDir is made by root (its parent is root's); everything below it by the account. */
@@ -22,7 +23,7 @@ const by = (path: string) => (path === STATE ? { tree: STATE } : { as: 'hermes' 
 const synced = () => makeFacts({ host, paths: Object.fromEntries(ALL.map((p) => [p, dir()])) });
 
 describe('dirs', () => {
-  it('manages the module directories and the four HERMES_HOME ones, parents first', () => {
+  it('manages the module directories and the HERMES_HOME ones, parents first', () => {
     expect(managedDirs(host.hermes)).toEqual(ALL);
     // Read as the account below stateDir (whose parent is root's), with any temporary files a
     // killed run left there.
@@ -92,6 +93,6 @@ describe('dirs', () => {
     expect(dirs.at(-1)).toBe('/srv/a/b/c/d/work');
     expect(dirs.indexOf('/var/lib/hermes')).toBe(0);
     const shared = makeHost({ workingDirectory: '/var/lib/hermes/home/' });
-    expect(managedDirs(shared.hermes)).toHaveLength(7);
+    expect(managedDirs(shared.hermes)).toHaveLength(8);
   });
 });

@@ -17,8 +17,11 @@ import type { Task } from '../src/plan/task.js';
 
 export const DIR_MODE = 0o750;
 
-/** HERMES_HOME's subdirectories a managed hermes refuses to start without (and won't create). */
-export const HERMES_HOME_SUBDIRS = ['cron', 'sessions', 'logs', 'memories'] as const;
+/**
+ * HERMES_HOME's subdirectories a managed hermes refuses to start without (and won't create), and
+ * `plugins`, which the module keeps as well (the fleet links extraPlugins there).
+ */
+export const HERMES_HOME_SUBDIRS = ['cron', 'sessions', 'logs', 'memories', 'plugins'] as const;
 
 /**
  * Every managed directory, each once, parents before children: `workingDirectory` may sit

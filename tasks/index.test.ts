@@ -67,10 +67,19 @@ const summary = (changes: Change[]) =>
   });
 
 describe('TASKS', () => {
-  it('runs users, dirs, release, merge, secrets, docs, service in that order', () => {
+  it('runs users, dirs, release, merge, secrets, docs, plugins, service in that order', () => {
     // Written out: the order is the contract (service last, seeing what the others planned),
     // and `--tags` and the reports accept exactly these names.
-    expect(TASK_NAMES).toEqual(['users', 'dirs', 'release', 'merge', 'secrets', 'docs', 'service']);
+    expect(TASK_NAMES).toEqual([
+      'users',
+      'dirs',
+      'release',
+      'merge',
+      'secrets',
+      'docs',
+      'plugins',
+      'service',
+    ]);
     expect(TASKS.at(-1)?.name).toBe('service');
     expect(new Set(REPORTED_TASK_NAMES).size).toBe(REPORTED_TASK_NAMES.length);
   });
@@ -89,6 +98,7 @@ describe('TASKS', () => {
         'dir /var/lib/hermes/.hermes/sessions',
         'dir /var/lib/hermes/.hermes/logs',
         'dir /var/lib/hermes/.hermes/memories',
+        'dir /var/lib/hermes/.hermes/plugins',
       ],
       release: [],
       // Each of merge, secrets and docs ends with its record of what the fleet owns.
@@ -107,6 +117,7 @@ describe('TASKS', () => {
         'file /var/lib/hermes/workspace/USER.md',
         'file /var/lib/hermes/.hermes/.fleet-owned-documents.json',
       ],
+      plugins: [],
       service: [
         'symlink /usr/local/bin/hermes',
         'file /etc/systemd/system/hermes-agent.service',

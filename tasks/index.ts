@@ -6,6 +6,7 @@ import { docsTask } from './docs.js';
 import { CONTAINER_NAME } from './lib/container.js';
 import { serviceEnvironment } from './lib/unit-file.js';
 import { mergeTask } from './merge.js';
+import { pluginsTask } from './plugins.js';
 import { releasePaths, releaseTask } from './release.js';
 import { restartTask } from './restart.js';
 import { rollbackTask } from './rollback.js';
@@ -27,6 +28,7 @@ export const TASKS: readonly Task[] = [
   mergeTask,
   secretsTask,
   docsTask,
+  pluginsTask,
   serviceTask,
 ];
 

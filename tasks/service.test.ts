@@ -188,6 +188,8 @@ describe('service plan', () => {
         as: 'hermes',
         tree: '/var/lib/hermes',
       },
+      // The host CLI's note that the gateway runs in a container: removed in native mode.
+      { kind: 'path', path: '/var/lib/hermes/.hermes/.container-mode', as: 'hermes' },
     ]);
   });
 

@@ -85,7 +85,8 @@ function bodyValue(value: string): string {
 
 /**
  * A generation's body, one line each: `meta<TAB>key=value` (who, version, inventory),
- * `file<TAB>name<TAB>path<TAB>account<TAB>secret`, `link<TAB>path` (the release link).
+ * `file<TAB>name<TAB>path<TAB>account<TAB>secret`, `symlink<TAB>name<TAB>path<TAB>account` (a
+ * link kept as a link: a plugin's), `link<TAB>path` (the release link).
  */
 function generationBody(
   change: ChangeOf<'generation'>,
@@ -103,8 +104,11 @@ function generationBody(
   }
   for (const f of change.files) {
     // `-`: no account (the host reads fields split on tabs, where an empty one would vanish).
-    const values = [f.name, f.path, f.as ?? '-', f.secret === true ? '1' : '0'];
-    lines.push(['file', ...values.map((v) => lineField(v, 'apply'))].join('\t'));
+    const values = f.link
+      ? [f.name, f.path, f.as ?? '-']
+      : [f.name, f.path, f.as ?? '-', f.secret === true ? '1' : '0'];
+    const kind = f.link ? 'symlink' : 'file';
+    lines.push([kind, ...values.map((v) => lineField(v, 'apply'))].join('\t'));
   }
   if (change.releaseLink !== undefined) {
     lines.push(`link\t${lineField(change.releaseLink, 'apply')}`);
@@ -198,9 +202,10 @@ export const CHANGE_OPERATIONS: { [K in ChangeKind]: ChangeOperation<K> } = {
     // A new release directory is harmless (and pruned later); the link that names it goes back.
     undo: 'none',
     restarts: never,
-    encode: ({ path, archive }) => ({
+    encode: ({ path, archive, plugin }) => ({
       fields: {
         path,
+        check: plugin === undefined ? undefined : 'plugin',
         size: String(archive.size),
         sha256: archive.sha256,
         format: archive.format,

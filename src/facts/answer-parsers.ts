@@ -150,14 +150,19 @@ export function parseLock(fields: readonly string[]): LockFact {
   };
 }
 
-/** `NUMBER<TAB>RELEASE` lines, in base64 (read.sh's generations case), oldest first. */
+/** `NUMBER<TAB>RELEASE<TAB>LINKED` lines, in base64 (read.sh's generations case), oldest first. */
 export function parseGenerationEntries(base64: string): GenerationEntry[] {
   return fromBase64(base64)
     .split('\n')
     .filter((line) => /^[0-9]+\t/.test(line))
     .map((line) => {
-      const [number = '', release = ''] = line.split('\t');
-      return { number: Number(number), ...(release !== '' ? { release } : {}) };
+      const [number = '', release = '', linked = ''] = line.split('\t');
+      const links = linked.split(' ').filter((name) => name !== '');
+      return {
+        number: Number(number),
+        ...(release !== '' ? { release } : {}),
+        ...(links.length > 0 ? { linked: links } : {}),
+      };
     })
     .sort((a, b) => a.number - b.number);
 }

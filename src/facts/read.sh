@@ -165,19 +165,24 @@ while IFS= read -r line; do
     first_serial=$sr
     printf '%s\tlock\t%s\n' "$i" "$probed" ;;
   generations)
-    # The generations kept in root's $path (record_generation in apply.sh): a `NUMBER<TAB>RELEASE`
-    # line each (RELEASE empty when it recorded none), in base64; read by this shell alone.
+    # The generations kept in root's $path (record_generation in apply.sh): a
+    # `NUMBER<TAB>RELEASE<TAB>LINKED` line each (RELEASE empty when it recorded none; LINKED the
+    # names its links point at, space-separated), in base64; read by this shell alone.
     out=
     for g in "$path"/*; do
       n=${g##*/}
       case $n in '' | *[!0-9]*) continue ;; esac
       r=
+      k=
       if [ -f "$g/meta" ]; then
         while IFS= read -r l; do
-          case $l in release=*) r=${l#release=} ;; esac
+          case $l in
+          release=*) r=${l#release=} ;;
+          linked=*) k="$k${k:+ }${l#linked=}" ;;
+          esac
         done <"$g/meta"
       fi
-      out="$out$n$T$r$NL"
+      out="$out$n$T$r$T$k$NL"
     done
     printf '%s\tfound\t%s\n' "$i" "$(printf '%s' "$out" | base64 -w0)" ;;
   *) printf '%s\tunknown\n' "$i" ;;

@@ -222,6 +222,8 @@ export interface LockFact {
 export interface GenerationEntry {
   number: number;
   release?: string;
+  /** The last component of each link target it kept (a plugin's store tree: its id). */
+  linked?: string[];
 }
 
 /** One name in a directory, and when it last changed (ms since the epoch). */

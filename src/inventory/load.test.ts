@@ -166,6 +166,7 @@ describe('defaults and resolution', () => {
       environmentFiles: [],
       authFileForceOverwrite: false,
       documents: {},
+      extraPlugins: [],
       extraArgs: [],
       restart: 'always',
       restartSec: 5,

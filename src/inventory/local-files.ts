@@ -8,7 +8,8 @@ import type { Origin } from './layer.js';
 import { ArchiveProblem } from './archive-file.js';
 import { inspectImageArchive } from './image-archive.js';
 import { inspectArchive } from './release-archive.js';
-import type { ImageArchive, ReleaseArchive } from './types.js';
+import { packPlugin } from './plugin-archive.js';
+import type { ImageArchive, PluginSource, ReleaseArchive } from './types.js';
 import { describeFsError } from './yaml-source.js';
 
 /** `~` and `~/x` mean the home directory, as in a shell; anything else is relative to `dir`. */
@@ -48,6 +49,7 @@ export class LocalReader {
   readonly #secrets = new Map<string, Promise<Secret>>();
   readonly #archives = new Map<string, Promise<ReleaseArchive>>();
   readonly #images = new Map<string, Promise<ImageArchive>>();
+  readonly #plugins = new Map<string, Promise<PluginSource>>();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
@@ -64,6 +66,14 @@ export class LocalReader {
           origin.location,
         );
       }),
+    );
+  }
+
+  /** A plugin directory or archive, packed once per file and name however many hosts name it. */
+  plugin(written: string, name: string, origin: Origin): Promise<PluginSource> {
+    const file = resolveLocalPath(origin.dir, written);
+    return once(this.#plugins, `${file}\0${name}`, () =>
+      packPlugin(file, written, name).catch(archiveError('plugin', written, file, origin)),
     );
   }
 

@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import type { Secret } from '../secret.js';
 import type { CollectedHost } from './collect.js';
 import { checkDocumentKeys } from './document-keys.js';
+import { defaultPluginName, PLUGIN_NAME } from './plugin-archive.js';
 import type { Layer, Origin } from './layer.js';
 import { LayerLeaf, LayerMap, unwrap } from './layer.js';
 import type { LocalReader, SecretRef } from './local-files.js';
@@ -31,6 +32,7 @@ export function defaultHermesSettings(): HermesSettings {
     environmentFiles: [],
     authFileForceOverwrite: false,
     documents: {},
+    extraPlugins: [],
     extraArgs: [],
     restart: 'always',
     restartSec: 5,
@@ -110,6 +112,7 @@ async function resolveHermes(
     environmentFiles: input.environmentFiles ?? d.environmentFiles,
     authFileForceOverwrite: input.authFileForceOverwrite ?? d.authFileForceOverwrite,
     documents: await resolveDocuments(child(layer, 'documents'), reader),
+    extraPlugins: await resolvePlugins(leaf(layer, 'extraPlugins'), reader),
     extraArgs: input.extraArgs ?? d.extraArgs,
     restart: input.restart ?? d.restart,
     restartSec: input.restartSec ?? d.restartSec,
@@ -279,6 +282,41 @@ async function resolveDocuments(
   for (const [name, entry] of layer?.entries ?? []) {
     const doc = unwrap(entry) as string | { file: string };
     out[name] = typeof doc === 'string' ? doc : await reader.text(doc.file, originOf(entry));
+  }
+  return out;
+}
+
+/**
+ * `extraPlugins`: each packed (plugin-archive.ts); two with one name would be one directory on
+ * the host, so the second is refused, as the module's assertion does.
+ */
+async function resolvePlugins(
+  entry: LayerLeaf | undefined,
+  reader: LocalReader,
+): Promise<HermesSettings['extraPlugins']> {
+  if (!entry) return [];
+  const list = entry.value as (string | { path: string; name?: string })[];
+  const seen = new Set<string>();
+  const out: HermesSettings['extraPlugins'] = [];
+  for (const item of list) {
+    const written = typeof item === 'string' ? item : item.path;
+    const name = (typeof item === 'string' ? undefined : item.name) ?? defaultPluginName(written);
+    if (!PLUGIN_NAME.test(name)) {
+      throw new UserError(
+        `the plugin ${written} would be named ${JSON.stringify(name)}, which is not a plugin name (letters, digits, ".", "_" and "-")`,
+        entry.origin.location,
+        'give it one: { path: ..., name: ... }',
+      );
+    }
+    if (seen.has(name)) {
+      throw new UserError(
+        `two plugins are named ${name}: each is installed as fleet-managed-<name>, so names must differ`,
+        entry.origin.location,
+        'give one of them another name: { path: ..., name: ... }',
+      );
+    }
+    seen.add(name);
+    out.push(await reader.plugin(written, name, entry.origin));
   }
   return out;
 }

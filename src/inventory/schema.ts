@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { dotenvProblem } from '../dotenv.js';
 import { DOCUMENT_KEY } from './document-keys.js';
+import { PLUGIN_NAME } from './plugin-archive.js';
 import { IMAGE_ARCHIVE } from './image-archive.js';
 import { ARCHIVE_ENDINGS } from './release-archive.js';
 import { RESTART_VALUES } from './types.js';
@@ -225,6 +226,28 @@ export const hermesSchema = z
       .meta({
         description:
           'Files: a name lands in workingDirectory, a path with a directory relative to stateDir (.hermes/SOUL.md); value: inline text or { file: path }.',
+      }),
+    extraPlugins: z
+      .array(
+        z.union([
+          localPath(),
+          z.strictObject({
+            path: localPath().meta({ description: 'Local directory or archive.' }),
+            name: z
+              .string()
+              .regex(PLUGIN_NAME, {
+                error:
+                  'must be a plugin name: letters, digits, ".", "_" and "-", starting with a letter or digit',
+              })
+              .optional()
+              .meta({ description: "Its name on the host; default: the file's base name." }),
+          }),
+        ]),
+      )
+      .optional()
+      .meta({
+        description:
+          'Plugins: local directories (or archives of one) holding plugin.yaml, relative to the inventory file; installed root-owned, linked into HERMES_HOME/plugins as fleet-managed-<name>.',
       }),
     extraArgs: z.array(oneLine()).optional(),
     restart: z.enum(RESTART_VALUES).optional().meta({ description: 'systemd Restart=.' }),

@@ -118,6 +118,16 @@ export interface ReleaseArchive {
   bytes(): Promise<Buffer>;
 }
 
+/**
+ * A plugin of `extraPlugins`, packed at load time as a stable plain tar (plugin-archive.ts): on
+ * the host it is unpacked as a release is (root's, read-only to others) under its id, and linked
+ * into HERMES_HOME/plugins as `fleet-managed-<name>`.
+ */
+export interface PluginSource extends ReleaseArchive {
+  /** Its name on the host (unique per host): the entry's `name`, else the file's base name. */
+  name: string;
+}
+
 /** `hermes.release`: install hermes-agent from an archive (releases.md). */
 export interface ReleaseSettings {
   archive: ReleaseArchive;
@@ -148,8 +158,10 @@ export interface HermesSettings {
   /** Content of the local authFile; a secret (OAuth credentials). */
   authFile?: Secret;
   authFileForceOverwrite: boolean;
-  /** Document name → text (inline, or read from the local file). */
+  /** Document key → text (inline, or read from the local file). */
   documents: Record<string, string>;
+  /** The plugins to install, in inventory order, names unique. */
+  extraPlugins: PluginSource[];
   extraArgs: string[];
   restart: RestartPolicy;
   restartSec: number;

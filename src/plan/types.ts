@@ -95,7 +95,13 @@ export type Change =
    * on stdin, land in a temporary directory beside it, are checked (size, sha256, an executable
    * bin/hermes) and only then renamed to `path`. Nothing to undo: an unused release is harmless.
    */
-  | { kind: 'release-unpack'; path: string; archive: ReleaseArchive }
+  | {
+      kind: 'release-unpack';
+      path: string;
+      archive: ReleaseArchive;
+      /** Set for a plugin (extraPlugins), its name: the tree must hold plugin.yaml, not bin/hermes. */
+      plugin?: string;
+    }
   /**
    * The `current` link (`path`) replaced atomically by one to `target` (`releases/<id>`), and
    * that release's directory touched: its mtime is when it was last switched to (pruning goes
@@ -159,6 +165,8 @@ export interface GenerationFile {
   as?: string;
   /** Its differences are shown by name only. */
   secret?: boolean;
+  /** A link (a plugin's): its target is kept, and put back as a link. */
+  link?: boolean;
 }
 
 export interface TaskPlan {

@@ -237,7 +237,7 @@ export const CHANGE_REPORTS: { [K in ChangeKind]: ChangeReporting<K> } = {
   },
   'release-unpack': {
     describe: (change) =>
-      `upload release ${basename(change.path)} (${formatMegabytes(change.archive.size)})`,
+      `upload ${change.plugin === undefined ? 'release' : `plugin ${change.plugin}`} ${basename(change.path)} (${formatMegabytes(change.archive.size)})`,
     json: (change) => ({ release: { id: basename(change.path), bytes: change.archive.size } }),
     diff: releaseDiff,
     drift: true,

@@ -25,6 +25,11 @@ export interface IdentityInputs {
   'container.imageId'?: string;
   'container.extraVolumes': string[];
   'container.extraOptions': string[];
+  /**
+   * With `extraPlugins`: the plugin store is mounted (its content may change without a
+   * recreation). Absent without plugins, which keeps every other host's hash.
+   */
+  pluginStore?: boolean;
   extraArgs: string[];
   user: string;
   package: string;
@@ -50,6 +55,7 @@ export function identityInputs(h: HermesSettings): IdentityInputs {
     ...(h.container.imageArchive ? { 'container.imageId': h.container.imageArchive.id } : {}),
     'container.extraVolumes': h.container.extraVolumes,
     'container.extraOptions': h.container.extraOptions,
+    ...(h.extraPlugins.length > 0 ? { pluginStore: true } : {}),
     extraArgs: h.extraArgs,
     user: h.user,
     package: p.bin.slice(0, -'/bin/hermes'.length),
@@ -109,9 +115,9 @@ export function describeIdentityChange(
   if (!before) return 'its recorded identity names no inputs';
   const changed: string[] = [];
   const keys = Object.keys(wanted) as (keyof IdentityInputs)[];
-  // The one optional input: dropping the image archive changes the identity as much as adding it.
-  if (!('container.imageId' in wanted) && 'container.imageId' in before) {
-    keys.push('container.imageId');
+  // The optional inputs: dropping one changes the identity as much as adding it.
+  for (const optional of ['container.imageId', 'pluginStore'] as const) {
+    if (!(optional in wanted) && optional in before) keys.push(optional);
   }
   for (const key of keys) {
     const value: unknown = wanted[key];

@@ -79,6 +79,36 @@ describe('container mode', () => {
     );
   });
 
+  it('writes .container-mode for the host CLI, the account’s, 0644, restarting nothing', () => {
+    const podman = containerHost({ user: 'agent', group: 'agents' }, { backend: 'podman' });
+    const changes = serviceTask.plan(podman, fresh(podman), []);
+    const mode = changes.find(
+      (c) => 'path' in c && c.path === '/var/lib/hermes/.hermes/.container-mode',
+    );
+    expect(mode).toMatchObject({
+      kind: 'file',
+      attrs: { mode: 0o644, user: 'agent', group: 'agents' },
+      as: 'agent',
+      body: {
+        text: [
+          '# Written by hermes-fleet. Do not edit manually.',
+          'backend=podman',
+          'container_name=hermes-agent',
+          'exec_user=agent',
+          'hermes_bin=/opt/hermes/bin/hermes',
+          '',
+        ].join('\n'),
+      },
+    });
+    // The file alone changed (a person removed it): written back, no restart.
+    const synced = converge(podman, fresh(podman));
+    synced.paths.delete('/var/lib/hermes/.hermes/.container-mode');
+    synced.paths.set('/var/lib/hermes/.hermes/.container-mode', { kind: 'absent' });
+    expect(summary(serviceTask.plan(podman, synced, []))).toEqual([
+      'file /var/lib/hermes/.hermes/.container-mode',
+    ]);
+  });
+
   it('fails when the runtime is not installed', () => {
     expect(() => serviceTask.plan(host, freshFacts(host), [])).toThrow(PlanError);
     expect(() => serviceTask.plan(host, freshFacts(host), [])).toThrow(/docker is not installed/);
@@ -90,6 +120,7 @@ describe('container mode', () => {
       `dir ${FLEET_LIB_DIR}`,
       `file ${ENTRYPOINT_FILE}`,
       `file ${CREATE_FILE}`,
+      `file /var/lib/hermes/.hermes/.container-mode`,
       'file /etc/systemd/system/hermes-agent.service',
       'daemon-reload',
       'enable',
@@ -353,6 +384,7 @@ WantedBy=multi-user.target
       `remove ${IDENTITY}`,
       `remove ${ENTRYPOINT_FILE}`,
       `remove ${CREATE_FILE}`,
+      `remove /var/lib/hermes/.hermes/.container-mode`,
       'start',
       'wait-healthy',
       'generation /var/lib/hermes-fleet/generations',
@@ -392,6 +424,7 @@ WantedBy=multi-user.target
       `dir ${FLEET_LIB_DIR}`,
       `file ${ENTRYPOINT_FILE}`,
       `file ${CREATE_FILE}`,
+      `file /var/lib/hermes/.hermes/.container-mode`,
       'file /etc/systemd/system/hermes-agent.service',
       'daemon-reload',
       `file ${IDENTITY}`,
@@ -414,6 +447,7 @@ WantedBy=multi-user.target
     const changes = serviceTask.plan(host, synced, []);
     expect(summary(changes)).toEqual([
       `file ${CREATE_FILE}`,
+      `file /var/lib/hermes/.hermes/.container-mode`,
       'stop',
       'file /etc/systemd/system/hermes-agent.service',
       'daemon-reload',

@@ -37,12 +37,37 @@ export const CONTAINER_NAME = 'hermes-agent';
 export const FLEET_LIB_DIR = '/usr/local/lib/hermes-fleet';
 export const ENTRYPOINT_FILE = `${FLEET_LIB_DIR}/container-entrypoint`;
 export const CREATE_FILE = `${FLEET_LIB_DIR}/container-create`;
+/**
+ * Root's store of plugin trees (tasks/plugins.ts), beside the scripts: mounted read-only at its
+ * own path into a container that has plugins, so the links in HERMES_HOME/plugins resolve there.
+ */
+export const PLUGIN_STORE = `${FLEET_LIB_DIR}/plugins`;
 
 const LIB_IN_CONTAINER = '/opt/hermes-fleet';
 const DATA_IN_CONTAINER = '/data';
 const HOME_IN_CONTAINER = '/home/hermes';
 const ROOT_EXEC: Attrs = { mode: 0o755, user: 'root', group: 'root' };
 const ROOT_FILE: Attrs = { mode: 0o644, user: 'root', group: 'root' };
+
+/**
+ * `HERMES_HOME/.container-mode`: tells the hermes CLI on the host to exec into the container
+ * instead of running locally (the module writes it in container mode and removes it otherwise).
+ */
+export function containerModePath(h: HermesSettings): string {
+  return `${hermesPaths(h).hermesHome}/.container-mode`;
+}
+
+/** Its content, the module's keys; the package is mounted at its own path in the container. */
+export function renderContainerMode(h: HermesSettings): string {
+  return [
+    '# Written by hermes-fleet. Do not edit manually.',
+    `backend=${h.container.backend}`,
+    `container_name=${CONTAINER_NAME}`,
+    `exec_user=${h.user}`,
+    `hermes_bin=${hermesPaths(h).bin}`,
+    '',
+  ].join('\n');
+}
 
 export function identityPath(h: HermesSettings): string {
   return `${hermesPaths(h).stateDir}/.container-identity`;
@@ -81,6 +106,7 @@ export function containerCreateArgs(h: HermesSettings): { options: string[]; com
     `${p.stateDir}:${DATA_IN_CONTAINER}`,
     '--volume',
     `${p.homeDir}:${HOME_IN_CONTAINER}`,
+    ...(h.extraPlugins.length > 0 ? ['--volume', `${PLUGIN_STORE}:${PLUGIN_STORE}:ro`] : []),
     ...h.container.extraVolumes.flatMap((v) => ['--volume', v]),
     '--env',
     `HERMES_HOME=${DATA_IN_CONTAINER}/.hermes`,
@@ -196,6 +222,7 @@ export function containerFacts(h: HermesSettings): FactRequest[] {
     { kind: 'path', path: ENTRYPOINT_FILE, content: true },
     { kind: 'path', path: CREATE_FILE, content: true },
     readPath(h, { path: identityPath(h), content: true }),
+    readPath(h, { path: containerModePath(h), content: true }),
   ];
 }
 
@@ -208,6 +235,7 @@ export function containerLeftoverFacts(h: HermesSettings): FactRequest[] {
     { kind: 'path', path: ENTRYPOINT_FILE },
     { kind: 'path', path: CREATE_FILE },
     readPath(h, { path: identityPath(h), content: true }),
+    readPath(h, { path: containerModePath(h) }),
   ];
 }
 
@@ -296,6 +324,15 @@ export function planContainerParts(h: HermesSettings, facts: HostFacts): Contain
     if (change) files.push(change);
     if (change?.kind === 'file') reasons.push(`${what} changed`);
   }
+  // For the host CLI only: the gateway never reads it, so it restarts nothing.
+  const modeFile = planFile({
+    path: containerModePath(h),
+    fact: pathFact(facts, containerModePath(h)),
+    body: { text: renderContainerMode(h) },
+    attrs: { mode: 0o644, user: h.user, group: h.group },
+    manage: 'content',
+  });
+  if (modeFile) files.push(modeFile);
 
   const inputs = identityInputs(h);
   const recorded = recordedIdentity(facts, h);
@@ -360,7 +397,7 @@ export function planContainerLeftovers(h: HermesSettings, facts: HostFacts): Con
       ],
     };
   }
-  for (const path of [ENTRYPOINT_FILE, CREATE_FILE]) {
+  for (const path of [ENTRYPOINT_FILE, CREATE_FILE, containerModePath(h)]) {
     const fact = pathFact(facts, path);
     if (fact.kind === 'file') plan.after.push({ kind: 'remove', path, before: fact });
   }

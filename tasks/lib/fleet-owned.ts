@@ -15,7 +15,7 @@ import { planFile } from './plan-file.js';
  */
 export const OWNED_MODE = 0o600;
 
-export type OwnedPart = 'config' | 'env' | 'documents';
+export type OwnedPart = 'config' | 'env' | 'documents' | 'plugins';
 
 export function ownedPath(h: HermesSettings, part: OwnedPart): string {
   return `${hermesPaths(h).hermesHome}/.fleet-owned-${part}.json`;
@@ -37,6 +37,11 @@ export interface OwnedDocuments {
   documents: string[];
 }
 
+/** The plugins linked into HERMES_HOME/plugins, by name (each as `fleet-managed-<name>`). */
+export interface OwnedPlugins {
+  plugins: string[];
+}
+
 /** The leaves of a settings map: a value that is not a non-empty map ends a path. */
 export function settingsLeaves(map: PlainMap, prefix: readonly string[] = []): string[][] {
   return Object.entries(map).flatMap(([key, value]) =>
@@ -51,7 +56,7 @@ export function keyPathText(path: readonly string[]): string {
   return path.map((key) => (/^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key))).join('.');
 }
 
-export function renderOwned(value: OwnedConfig | OwnedEnv | OwnedDocuments): string {
+export function renderOwned(value: OwnedConfig | OwnedEnv | OwnedDocuments | OwnedPlugins): string {
   return `${JSON.stringify({ version: 1, ...value })}\n`;
 }
 
@@ -85,6 +90,11 @@ export function parseOwnedEnv(text: string | undefined): OwnedEnv | undefined {
 export function parseOwnedDocuments(text: string | undefined): OwnedDocuments | undefined {
   const value = parse(text);
   return value && strings(value.documents) ? { documents: value.documents } : undefined;
+}
+
+export function parseOwnedPlugins(text: string | undefined): OwnedPlugins | undefined {
+  const value = parse(text);
+  return value && strings(value.plugins) ? { plugins: value.plugins } : undefined;
 }
 
 /** The .env keys the fleet wrote before and the inventory no longer has, secrets marked. */

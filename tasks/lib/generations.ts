@@ -1,6 +1,7 @@
 import type { FactRequest, HostFacts } from '../../src/facts/types.js';
 import type { HermesSettings } from '../../src/inventory/types.js';
 import type { Change, GenerationFile } from '../../src/plan/types.js';
+import { pluginLink } from '../plugins.js';
 import { releasePaths } from '../release.js';
 import { pathFact } from './facts-access.js';
 import {
@@ -37,6 +38,15 @@ export function generationFiles(h: HermesSettings): GenerationFile[] {
     ...Object.keys(h.documents)
       .sort()
       .map((name) => ({ name: `documents/${name}`, path: documentPath(h, name), ...account })),
+    ...h.extraPlugins
+      .map((plugin) => plugin.name)
+      .sort()
+      .map((name) => ({
+        name: `plugins/${name}`,
+        path: pluginLink(h, name),
+        ...account,
+        link: true,
+      })),
   ];
 }
 

@@ -38,6 +38,27 @@ keep_file() {
     fail "cannot write $new/manifest"
 }
 
+# A link $2 (read as account $3, `-` for root) kept as $1: no copy, its target in the manifest
+# (`link` for its attributes, the target where a file's sha256 goes), and `linked=<the target's
+# last component>` in meta, so the read knows which trees a kept generation links (a plugin's
+# store tree is not pruned while one does). A name that is no link is recorded absent.
+keep_link() {
+  if [ "$3" = - ]; then
+    t=$(readlink -- "$2" 2>/dev/null </dev/null) || t=
+  else
+    g=$(id -g -- "$3" 2>/dev/null </dev/null) || fail "user $3 does not exist"
+    t=$(setpriv --reuid="$3" --regid="$g" --init-groups -- readlink -- "$2" \
+      2>/dev/null </dev/null 9>&-) || t=
+  fi
+  case $t in *"$T"* | *"$NL"*) fail "the link $2 points at a name with a tab or newline" ;; esac
+  if [ -n "$t" ]; then
+    printf 'linked=%s\n' "${t##*/}" >>"$new/meta" || fail "cannot write $new/meta"
+    printf '%s\tlink\t%s\t0\t%s\t%s\n' "$1" "$t" "$2" "$3" >>"$new/manifest"
+  else
+    printf '%s\tabsent\t-\t0\t%s\t%s\n' "$1" "$2" "$3" >>"$new/manifest"
+  fi || fail "cannot write $new/manifest"
+}
+
 # A new generation in root's directory $path (see the `generation` change, src/plan/types.ts):
 # N+1 (N the highest there), made under a temporary name and renamed whole, then `current`
 # names it and all but the newest $keep are removed. Everything in it is root's, 0600 in 0700.
@@ -68,6 +89,7 @@ record_generation() {
       fi
       ;;
     file) keep_file "$a1" "$a2" "$a3" "$a4" ;;
+    symlink) keep_link "$a1" "$a2" "$a3" ;;
     esac
   done <<BODY
 $gbody
@@ -109,9 +131,12 @@ restore_generation() {
   armed=
   [ "$undo" != each ] || armed=1
   at=$i
-  while IFS=$T read -r fname fattrs _ _ fpath fas <&6; do
+  while IFS=$T read -r fname fattrs fsum _ fpath fas <&6; do
     [ -n "$fpath" ] || fail "generation $g has no paths in its manifest (recorded by an older hermes-fleet)"
-    if [ "$fattrs" = absent ]; then
+    if [ "$fattrs" = link ]; then
+      line="$at${T}symlink${T}path=$fpath${T}target=$fsum"
+      body=/dev/null
+    elif [ "$fattrs" = absent ]; then
       line="$at${T}remove${T}path=$fpath"
       body=/dev/null
     else

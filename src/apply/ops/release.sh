@@ -7,7 +7,8 @@
 # directory beside the final name, while sha256sum reads the same stream (tee into a fifo): one
 # pass, no copy of the archive on disk. Only a release whose bytes have the sha256 the plan
 # names, that tar unpacked whole and that has an executable bin/hermes is renamed to
-# releases/<id>: a release under its final name is always whole. Root's tree: owned by root,
+# releases/<id>: a release under its final name is always whole. With check=plugin the tree is a
+# plugin (extraPlugins), unpacked the same way into root's plugin store, and must hold plugin.yaml. Root's tree: owned by root,
 # no group or other write bit, no setuid bit, whatever the archive says. tee -p keeps reading
 # when tar stops early (a corrupt archive), so every byte of the body is consumed and the
 # operations after it stay in step. A failure (a full disk, a cut connection) leaves the
@@ -46,7 +47,11 @@ op_release_unpack() {
   [ "$got" = "$sha256" ] ||
     fail "release $b: the upload arrived incomplete or corrupted (sha256 ${got:-none}, expected $sha256); nothing was installed"
   [ "$untarred" = 0 ] || fail "unpacking release $b failed: $o"
-  if [ ! -x "$tmp/tree/bin/hermes" ] || [ -d "$tmp/tree/bin/hermes" ]; then
+  if [ "$check" = plugin ]; then
+    if [ ! -f "$tmp/tree/plugin.yaml" ] || [ -L "$tmp/tree/plugin.yaml" ]; then
+      fail "plugin $b has no plugin.yaml once unpacked; nothing was installed"
+    fi
+  elif [ ! -x "$tmp/tree/bin/hermes" ] || [ -d "$tmp/tree/bin/hermes" ]; then
     fail "release $b has no executable bin/hermes once unpacked; nothing was installed"
   fi
   run chmod -R go-w,ug-s -- "$tmp/tree"
