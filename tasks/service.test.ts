@@ -112,7 +112,8 @@ describe('service unit file', () => {
       makeHost({ stateDir: '/srv/my state', workingDirectory: '/srv/100%' }).hermes,
     );
     expect(text).toContain('WorkingDirectory=/srv/100%%\n');
-    expect(text).toContain('ReadWritePaths="/srv/my state"\n');
+    // workingDirectory lies outside stateDir: writable too, as the module lists it.
+    expect(text).toContain('ReadWritePaths="/srv/my state" "/srv/100%%"\n');
     expect(text).toContain('Environment="MESSAGING_CWD=/srv/100%%"\n');
   });
 

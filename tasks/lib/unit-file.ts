@@ -1,6 +1,6 @@
 import type { HermesSettings } from '../../src/inventory/types.js';
 import { PlanError } from '../../src/plan/types.js';
-import { hermesPaths } from './layout.js';
+import { hermesPaths, isUnder } from './layout.js';
 import { escapeSpecifiers, systemdEnvironment, systemdQuote } from './systemd-quote.js';
 
 /** The module's `path` (package, bash, coreutils, git): on a plain host those are the system dirs. */
@@ -82,7 +82,9 @@ export function renderNativeUnit(h: HermesSettings): string {
     'NoNewPrivileges=true',
     'ProtectSystem=strict',
     'ProtectHome=false',
-    `ReadWritePaths=${pathWord(p.stateDir)}`,
+    // The module lists workingDirectory too (ProtectSystem=strict leaves every other path
+    // read-only); named only when it lies outside stateDir, so a default host's unit is as it was.
+    `ReadWritePaths=${[p.stateDir, ...(isUnder(p.workingDirectory, p.stateDir) ? [] : [p.workingDirectory])].map(pathWord).join(' ')}`,
     'PrivateTmp=true',
     '',
     '[Install]',

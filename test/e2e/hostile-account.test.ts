@@ -1,8 +1,11 @@
 // Issue: root never follows a path that the service account controls. The gateway's account
 // owns stateDir and runs an AI agent with a terminal tool, so it may run anything: here it swaps
-// workspace and .hermes for links to /etc/sudoers.d and back, every few tens of milliseconds,
-// while 30 runs deploy changed documents, settings and secrets. Nothing may be written through
-// the links, nothing outside stateDir may end up the account's, and no temporary file may stay.
+// workspace, .hermes and a nested document's directory for links to /etc/sudoers.d and back,
+// every few tens of milliseconds, while 30 runs deploy changed documents (nested ones too),
+// plugins, settings and secrets. Nothing may be written through the links, nothing outside
+// stateDir may end up the account's, and no temporary file may stay.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import {
   bootFleet,
@@ -22,7 +25,7 @@ const SWAP_LOOP = `
 cd ${STATE} || exit 1
 n=0
 while [ ! -e ${STOP} ]; do
-  for name in workspace .hermes; do
+  for name in workspace .hermes notes; do
     if mv "$name" "$name.real" 2>/dev/null; then
       ln -s ${TARGET} "$name"
       sleep 0.0$((n % 8 + 1))
@@ -36,7 +39,7 @@ done
 `;
 
 function inventoryFor(run: number): string {
-  return writeFleetInventory(1, {
+  const inventory = writeFleetInventory(1, {
     all: {
       vars: {
         hermes: {
@@ -44,11 +47,23 @@ function inventoryFor(run: number): string {
           settings: { model: `model-${run}`, nested: { run } },
           environment: { RUN: String(run) },
           secrets: { API_KEY: { env: 'E2E_HOSTILE_SECRET' } },
-          documents: { 'SOUL.md': `soul ${run}\n`, 'AGENTS.md': `agents ${run}\n` },
+          documents: {
+            'SOUL.md': `soul ${run}\n`,
+            'AGENTS.md': `agents ${run}\n`,
+            '.hermes/memories/USER.md': `user ${run}\n`,
+            'notes/deep/TODO.md': `todo ${run}\n`,
+          },
+          extraPlugins: ['plugins/lcm'],
         },
       },
     },
   });
+  // A new plugin tree every third run: its link changes while the loop runs.
+  const plugin = join(dirname(inventory), 'plugins/lcm');
+  mkdirSync(plugin, { recursive: true });
+  writeFileSync(join(plugin, 'plugin.yaml'), `name: lcm\nversion: ${Math.floor(run / 3)}\n`);
+  writeFileSync(join(plugin, '__init__.py'), '');
+  return inventory;
 }
 
 describeFleet('a hostile service account', () => {
@@ -84,7 +99,7 @@ describeFleet('a hostile service account', () => {
       // The loop leaves each name whole before it looks at STOP; put back any it left renamed.
       await fleet.ssh(
         1,
-        `cd ${STATE} && for n in workspace .hermes; do if [ -e "$n.real" ]; then rm -f "$n"; mv "$n.real" "$n"; fi; done`,
+        `cd ${STATE} && for n in workspace .hermes notes; do if [ -e "$n.real" ]; then rm -f "$n"; mv "$n.real" "$n"; fi; done`,
       );
 
       expect((await fleet.ssh(1, `ls -A ${TARGET}`)).stdout).toBe(targetBefore);
@@ -110,6 +125,9 @@ describeFleet('a hostile service account', () => {
       expect(await fleet.read(1, `${STATE}/workspace/SOUL.md`)).toBe('soul 31\n');
       const soul = await fleet.stat(1, `${STATE}/workspace/SOUL.md`);
       expect(soul).toMatchObject({ user: 'hermes', group: 'hermes', mode: 0o640 });
+      expect(await fleet.read(1, `${STATE}/notes/deep/TODO.md`)).toBe('todo 31\n');
+      const link = await fleet.ssh(1, `readlink ${STATE}/.hermes/plugins/fleet-managed-lcm`);
+      expect(link.stdout).toMatch(/^\/usr\/local\/lib\/hermes-fleet\/plugins\/[0-9a-f]{16}\n$/);
     },
   );
 });
