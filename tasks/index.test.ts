@@ -67,7 +67,7 @@ const summary = (changes: Change[]) =>
   });
 
 describe('TASKS', () => {
-  it('runs users, dirs, release, merge, secrets, docs, plugins, service in that order', () => {
+  it('runs users, dirs, release, merge, secrets, docs, plugins, packages, service in that order', () => {
     // Written out: the order is the contract (service last, seeing what the others planned),
     // and `--tags` and the reports accept exactly these names.
     expect(TASK_NAMES).toEqual([
@@ -78,6 +78,7 @@ describe('TASKS', () => {
       'secrets',
       'docs',
       'plugins',
+      'packages',
       'service',
     ]);
     expect(TASKS.at(-1)?.name).toBe('service');
@@ -118,6 +119,7 @@ describe('TASKS', () => {
         'file /var/lib/hermes/.hermes/.fleet-owned-documents.json',
       ],
       plugins: [],
+      packages: [],
       service: [
         'symlink /usr/local/bin/hermes',
         'file /etc/systemd/system/hermes-agent.service',

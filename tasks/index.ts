@@ -6,6 +6,7 @@ import { docsTask } from './docs.js';
 import { CONTAINER_NAME } from './lib/container.js';
 import { serviceEnvironment } from './lib/unit-file.js';
 import { mergeTask } from './merge.js';
+import { packagesTask } from './packages.js';
 import { pluginsTask } from './plugins.js';
 import { releasePaths, releaseTask } from './release.js';
 import { restartTask } from './restart.js';
@@ -29,6 +30,7 @@ export const TASKS: readonly Task[] = [
   secretsTask,
   docsTask,
   pluginsTask,
+  packagesTask,
   serviceTask,
 ];
 

@@ -129,6 +129,15 @@ export const CHANGE_OPERATIONS: { [K in ChangeKind]: ChangeOperation<K> } = {
       fields: { name: change.name, group: change.group, home: change.home, shell: change.shell },
     }),
   },
+  'package-install': {
+    // A package installed is harmless, and removing one could take what others need with it.
+    undo: 'none',
+    restarts: never,
+    encode: (change) => {
+      const body = Buffer.from(`${change.names.join('\n')}\n`, 'utf8');
+      return { fields: { size: String(body.length) }, body };
+    },
+  },
   dir: { undo: 'path', restarts: never, encode: pathAttrs },
   file: {
     undo: 'path',

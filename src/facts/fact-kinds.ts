@@ -32,6 +32,7 @@ export interface FactValues {
   group: GroupFact | null;
   unit: UnitFact;
   command: boolean;
+  package: boolean;
   container: ContainerFact;
   image: boolean;
   version: VersionFact;
@@ -91,6 +92,7 @@ export function emptyFacts(): HostFacts {
     groups: new Map(),
     units: new Map(),
     commands: new Map(),
+    packages: new Map(),
     containers: new Map(),
     images: new Map(),
     versions: new Map(),
@@ -185,6 +187,13 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     fields: (r) => ({ name: r.name }),
     parse: (_r, fields) => found(fields),
     store: (facts, r, value) => facts.commands.set(r.name, value),
+    nothing: () => false,
+  },
+  package: {
+    key: (r) => r.name,
+    fields: (r) => ({ name: r.name }),
+    parse: (_r, fields) => found(fields),
+    store: (facts, r, value) => facts.packages?.set(r.name, value),
     nothing: () => false,
   },
   container: {

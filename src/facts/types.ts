@@ -35,6 +35,8 @@ export type FactRequest =
   | { kind: 'unit'; name: string }
   /** Whether a command is on the host's PATH (docker, podman, …). */
   | { kind: 'command'; name: string }
+  /** Whether a Debian package is installed (dpkg's status `ii`). */
+  | { kind: 'package'; name: string }
   /** `<backend> inspect <name>`: does the container exist, its id, is it running. */
   | { kind: 'container'; backend: 'docker' | 'podman'; name: string }
   /** Does `<backend> image inspect <image>` find the image on the host. */
@@ -173,6 +175,8 @@ export interface HostFacts {
   groups: Map<string, GroupFact | null>;
   units: Map<string, UnitFact>;
   commands: Map<string, boolean>;
+  /** Debian package name → installed. */
+  packages?: Map<string, boolean>;
   /** Keyed by `${backend}:${name}`. */
   containers: Map<string, ContainerFact>;
   /** Keyed by `${backend}:${image}`. */

@@ -166,6 +166,7 @@ describe('defaults and resolution', () => {
       environmentFiles: [],
       authFileForceOverwrite: false,
       documents: {},
+      extraPackages: [],
       extraPlugins: [],
       extraArgs: [],
       restart: 'always',

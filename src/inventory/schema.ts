@@ -48,6 +48,14 @@ const VOLUME = /^[^:\s\0]+:\/[^:\s\0]*(?::[A-Za-z,]+)?$/;
 const VOLUME_MESSAGE = 'must be host:container[:mode] with an absolute container path';
 const JUMP = /^(?:[^@\s:]+@)?(?:[^@\s:[\]]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
+/**
+ * A Debian package name (Debian policy 5.6.7: lowercase letters, digits, `+`, `-` and `.`, at
+ * least two, starting with a letter or digit), optionally with `:arch`: never read as an option.
+ */
+const DEBIAN_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?$/;
+const DEBIAN_PACKAGE_MESSAGE =
+  'must be a Debian package name: lowercase letters, digits, "+", "-" and ".", at least two, starting with a letter or digit (optionally :arch)';
+
 const RELEASE_ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.xz|tar\.zst)$/;
 
 const hostPath = () => z.string().regex(HOST_PATH, { error: HOST_PATH_MESSAGE });
@@ -226,6 +234,13 @@ export const hermesSchema = z
       .meta({
         description:
           'Files: a name lands in workingDirectory, a path with a directory relative to stateDir (.hermes/SOUL.md); value: inline text or { file: path }.',
+      }),
+    extraPackages: z
+      .array(z.string().regex(DEBIAN_PACKAGE, { error: DEBIAN_PACKAGE_MESSAGE }))
+      .optional()
+      .meta({
+        description:
+          'Debian packages the gateway needs, installed with apt-get when missing (their binaries land on its PATH).',
       }),
     extraPlugins: z
       .array(

@@ -160,6 +160,8 @@ export interface HermesSettings {
   authFileForceOverwrite: boolean;
   /** Document key → text (inline, or read from the local file). */
   documents: Record<string, string>;
+  /** Debian packages installed with apt-get when missing. */
+  extraPackages: string[];
   /** The plugins to install, in inventory order, names unique. */
   extraPlugins: PluginSource[];
   extraArgs: string[];

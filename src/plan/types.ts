@@ -38,6 +38,8 @@ export interface Forgotten {
 export type Change =
   | { kind: 'group-create'; name: string }
   | { kind: 'user-create'; name: string; group: string; home: string; shell: string }
+  /** Debian packages installed with apt-get (extraPackages): the ones the host lacks. */
+  | { kind: 'package-install'; names: string[] }
   /** mkdir when absent, then owner and mode. */
   | ({ kind: 'dir'; path: string; attrs: Attrs; before: PathFact } & Actor)
   /** Atomic write: temp file in the same directory with final mode+owner, renamed over path. */

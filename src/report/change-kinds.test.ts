@@ -32,6 +32,7 @@ const IMAGE: ImageArchive = {
 const SAMPLES: { [K in ChangeKind]: ChangeOf<K> } = {
   'group-create': { kind: 'group-create', name: 'hermes' },
   'user-create': { kind: 'user-create', name: 'hermes', group: 'hermes', home: '/h', shell: '/s' },
+  'package-install': { kind: 'package-install', names: ['jq', 'ripgrep'] },
   dir: { kind: 'dir', path: '/d', attrs: ROOT, before: ABSENT },
   file: { kind: 'file', path: '/f', body: { text: 'x\n' }, attrs: ROOT, before: ABSENT },
   attrs: { kind: 'attrs', path: '/a', attrs: ROOT, before: ABSENT },

@@ -124,6 +124,12 @@ export const CHANGE_REPORTS: { [K in ChangeKind]: ChangeReporting<K> } = {
     diff: noDiff,
     drift: true,
   },
+  'package-install': {
+    describe: (change) => `install packages ${change.names.join(', ')} (apt-get)`,
+    json: noFields,
+    diff: noDiff,
+    drift: true,
+  },
   dir: {
     describe: ({ before, path, attrs }) => {
       if (before.kind !== 'dir') return created('directory', path, before, attrs);

@@ -12,6 +12,7 @@ export const FACT_SAMPLES: { [K in FactKind]: RequestOf<K> } = {
   group: { kind: 'group', name: 'g' },
   unit: { kind: 'unit', name: 'x.service' },
   command: { kind: 'command', name: 'docker' },
+  package: { kind: 'package', name: 'jq' },
   container: { kind: 'container', backend: 'docker', name: 'c' },
   image: { kind: 'image', backend: 'podman', image: 'i' },
   version: { kind: 'version', path: '/bin/x', user: 'u' },

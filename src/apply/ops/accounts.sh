@@ -1,6 +1,8 @@
 # shellcheck shell=sh
 # ops/accounts.sh (part of apply.sh): the service account's group and user, made when missing
-# (group-create, user-create); one that exists is left as it is. Offers nothing to the others.
+# (group-create, user-create); one that exists is left as it is. And the host's own software
+# the account's gateway uses: package-install (extraPackages, with apt). Offers nothing to the
+# others.
 
 op_group_create() {
   getent group -- "$name" >/dev/null </dev/null || run groupadd --system "$name"
@@ -9,4 +11,28 @@ op_group_create() {
 op_user_create() {
   getent passwd -- "$name" >/dev/null </dev/null ||
     run useradd --system --gid "$group" --home-dir "$home" --no-create-home --shell "$shell" "$name"
+}
+
+# The Debian packages named in the body, one per line (each checked at load time to be a Debian
+# package name, so none reads as an option), installed with apt-get; the package lists are
+# refreshed once when the install fails on them (a fresh host may have none). A host without
+# apt-get fails with what to do.
+op_package_install() {
+  command -v apt-get >/dev/null 2>&1 </dev/null ||
+    fail "extraPackages are Debian packages, installed with apt-get, and this host has no apt-get: install them another way and drop extraPackages for it"
+  names=$(head -c "$size")
+  set -f
+  old_ifs=$IFS
+  IFS=$NL
+  # shellcheck disable=SC2086 # one checked package name per line
+  set -- $names
+  IFS=$old_ifs
+  set +f
+  [ "$#" -gt 0 ] || fail "package-install names no package"
+  if ! o=$(DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" \
+    2>&1 </dev/null 9>&-); then
+    run env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    o=$(DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" \
+      2>&1 </dev/null 9>&-) || fail "apt-get install $* failed: $(printf '%s\n' "$o" | tail -n 5)"
+  fi
 }

@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,5 +83,65 @@ describe('group-create and user-create in the apply batch (a real shell, fake to
     const { out, ran } = await applyAccounts(['group:hermes', 'passwd:hermes']);
     expect(out).toBe('0\tok\n1\tok\n2\tok\nend\n');
     expect(ran).toEqual([]);
+  });
+});
+
+/** A PATH of every tool in /usr/bin and /bin (linked into `dir`) but apt-get. */
+function withoutAptGet(dir: string): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  for (const from of ['/usr/bin', '/bin']) {
+    for (const name of readdirSync(from)) {
+      if (name !== 'apt-get' && !existsSync(join(bin, name)))
+        symlinkSync(join(from, name), join(bin, name));
+    }
+  }
+  return bin;
+}
+
+describe('package-install in the apply batch (a real shell, a fake apt-get)', () => {
+  async function install(aptGet: string | undefined): Promise<{ out: string; ran: string[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'packages-'));
+    const log = join(dir, 'log');
+    if (aptGet !== undefined) {
+      writeFileSync(join(dir, 'apt-get'), `#!/bin/sh\necho "$*" >>'${log}'\n${aptGet}\n`);
+      chmodSync(join(dir, 'apt-get'), 0o755);
+    }
+    const ops = planOps([
+      { task: 'packages', changes: [{ kind: 'package-install', names: ['jq', 'ripgrep'] }] },
+    ]);
+    const result = spawnSync('/bin/sh', ['-c', APPLY_SH], {
+      input: Buffer.concat(await encodeOps(ops)),
+      // No system apt-get may be reached: only the fake one, or none.
+      env: { PATH: aptGet === undefined ? withoutAptGet(dir) : `${dir}:/usr/bin:/bin` },
+      encoding: 'utf8',
+    });
+    const ran = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+    return { out: result.stdout, ran };
+  }
+
+  it('installs the named packages in one apt-get, each its own argument', async () => {
+    const { out, ran } = await install('exit 0');
+    expect(out).toBe('0\tok\n1\tok\nend\n');
+    expect(ran).toEqual(['install -y -q --no-install-recommends jq ripgrep']);
+  });
+
+  it('refreshes the package lists once when the install fails, then installs', async () => {
+    // Fails until `update` ran.
+    const { out, ran } = await install(
+      `case "$1" in update) : >"$(dirname "$0")/updated" ;; install) [ -e "$(dirname "$0")/updated" ] ;; esac`,
+    );
+    expect(out).toBe('0\tok\n1\tok\nend\n');
+    expect(ran).toEqual([
+      'install -y -q --no-install-recommends jq ripgrep',
+      'update -q',
+      'install -y -q --no-install-recommends jq ripgrep',
+    ]);
+  });
+
+  it('fails clearly on a host without apt-get', async () => {
+    const { out } = await install(undefined);
+    const [, message = ''] = /^1\tfail\t(\S*)$/m.exec(out) ?? [];
+    expect(Buffer.from(message, 'base64').toString('utf8')).toMatch(/this host has no apt-get/);
   });
 });
