@@ -96,3 +96,17 @@ describe('dirs', () => {
     expect(managedDirs(shared.hermes)).toHaveLength(8);
   });
 });
+
+describe('dirs with shared state (addToSystemPackages)', () => {
+  it('makes the module’s setgid, group-writable directories, home kept 0750', () => {
+    const shared = makeHost({ addToSystemPackages: true });
+    const changes = dirsTask.plan(shared, makeFacts({ host: shared, tasks: [dirsTask] }), []);
+    const modes = Object.fromEntries(
+      changes.flatMap((c) => (c.kind === 'dir' ? [[c.path, c.attrs.mode]] : [])),
+    );
+    expect(modes['/var/lib/hermes']).toBe(0o2770);
+    expect(modes['/var/lib/hermes/.hermes/sessions']).toBe(0o2770);
+    expect(modes['/var/lib/hermes/workspace']).toBe(0o2770);
+    expect(modes['/var/lib/hermes/home']).toBe(0o750);
+  });
+});

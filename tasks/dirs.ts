@@ -7,6 +7,7 @@ import { pathFact } from './lib/facts-access.js';
 import {
   hermesPaths,
   ownedAttrs,
+  treeDirMode,
   readPath,
   serviceTrees,
   withActor,
@@ -76,9 +77,14 @@ export const dirsTask: Task = {
   },
 
   plan(host: HostSpec, facts: HostFacts): Change[] {
-    const attrs = ownedAttrs(host.hermes, DIR_MODE);
+    const p = hermesPaths(host.hermes);
     const changes: Change[] = [];
     for (const path of managedDirs(host.hermes)) {
+      // `home` stays 0750, as in the module: it is the container user's own home.
+      const attrs = ownedAttrs(
+        host.hermes,
+        path === p.homeDir && path !== p.workingDirectory ? DIR_MODE : treeDirMode(host.hermes),
+      );
       const before = pathFact(facts, path);
       if (before.kind === 'absent') {
         changes.push({ kind: 'dir', path, attrs, before });

@@ -6,11 +6,11 @@ import {
 } from '../src/facts/types.js';
 import { DOCUMENT_KEY } from '../src/inventory/document-keys.js';
 import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
-import { DIR_MODE, documentDirs } from './dirs.js';
+import { documentDirs } from './dirs.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change } from '../src/plan/types.js';
 import { pathFact } from './lib/facts-access.js';
-import { documentPath, ownedAttrs, readPath, withActor } from './lib/layout.js';
+import { documentPath, ownedAttrs, readPath, treeDirMode, withActor } from './lib/layout.js';
 import { planFile } from './lib/plan-file.js';
 import { ownedPath, ownedRecord, parseOwnedDocuments, renderOwned } from './lib/fleet-owned.js';
 import type { Task } from '../src/plan/task.js';
@@ -36,7 +36,7 @@ function checkKey(key: string): void {
 
 function planDocumentDir(h: HermesSettings, path: string, before: PathFact): Change | undefined {
   if (before.kind === 'absent') {
-    return { kind: 'dir', path, attrs: ownedAttrs(h, DIR_MODE), before };
+    return { kind: 'dir', path, attrs: ownedAttrs(h, treeDirMode(h)), before };
   }
   if (before.kind === 'symlink') {
     throw new PlanError(

@@ -122,6 +122,7 @@ describe('TASKS', () => {
       packages: [],
       service: [
         'symlink /usr/local/bin/hermes',
+        'file /etc/profile.d/hermes-fleet.sh',
         'file /etc/systemd/system/hermes-agent.service',
         'daemon-reload',
         'enable',

@@ -12,12 +12,13 @@ import {
   settingsLeaves,
 } from './lib/fleet-owned.js';
 import { fileText, pathFact } from './lib/facts-access.js';
-import { hermesPaths, ownedAttrs, readPath, withActor } from './lib/layout.js';
+import { hermesPaths, ownedAttrs, readPath, withActor, sharesState } from './lib/layout.js';
 import { renderMcpServers } from './lib/mcp-servers.js';
 import { planFile, regularFileOrAbsent } from './lib/plan-file.js';
 import type { Task } from '../src/plan/task.js';
 
 export const CONFIG_MODE = 0o640;
+export const SHARED_CONFIG_MODE = 0o660;
 export const MANAGED_MARKER_MODE = 0o644;
 /** The copy of an unmergeable config.yaml may hold credentials a person typed into it. */
 export const CONFIG_BACKUP_MODE = 0o600;
@@ -67,7 +68,8 @@ export const mergeTask: Task = {
   plan(host: HostSpec, facts: HostFacts): Change[] {
     const h = host.hermes;
     const p = hermesPaths(h);
-    const attrs = ownedAttrs(h, CONFIG_MODE);
+    // Group-writable when shared, as the module's, so a person's CLI can save settings.
+    const attrs = ownedAttrs(h, sharesState(h) ? SHARED_CONFIG_MODE : CONFIG_MODE);
     const fact = pathFact(facts, p.configYaml);
     const changes: Change[] = [];
     const keep = (change: Change | undefined) => {

@@ -12,6 +12,7 @@ import {
   readPath,
   serviceTrees,
   withActor,
+  sharesState,
 } from './lib/layout.js';
 import { planFile } from './lib/plan-file.js';
 import {
@@ -25,6 +26,7 @@ import {
 import type { Task } from '../src/plan/task.js';
 
 export const SECRET_FILE_MODE = 0o600;
+export const SHARED_ENV_MODE = 0o640;
 
 /** The module writes .env only when there is something to put in it; so do we. */
 function managesEnv(h: HermesSettings): boolean {
@@ -119,7 +121,8 @@ export const secretsTask: Task = {
         path: p.envFile,
         fact: pathFact(facts, p.envFile),
         body: { secret: renderDotenv(h, facts) },
-        attrs,
+        // Group-readable when shared, as the module's: a person's CLI needs the same keys.
+        attrs: sharesState(h) ? ownedAttrs(h, SHARED_ENV_MODE) : attrs,
         manage: 'content',
       });
       changes.push(

@@ -175,6 +175,7 @@ describe('service plan', () => {
     expect(serviceTask.facts(makeHost())).toEqual([
       { kind: 'path', path: BIN },
       { kind: 'path', path: LINK },
+      { kind: 'path', path: '/etc/profile.d/hermes-fleet.sh', content: true },
       { kind: 'path', path: UNIT, content: true },
       { kind: 'unit', name: 'hermes-agent.service' },
       { kind: 'path', path: RESTART_PENDING },
@@ -385,24 +386,61 @@ describe('service plan', () => {
   });
 
   it('links the CLI into /usr/local/bin with addToSystemPackages, and unlinks it without', () => {
-    expect(plan({ hermes: { addToSystemPackages: true } })).toEqual([
+    const linkPlan = (input: Setup) => plan(input).filter((c) => 'path' in c && c.path === LINK);
+    expect(linkPlan({ hermes: { addToSystemPackages: true } })).toEqual([
       { kind: 'symlink', path: LINK, target: BIN, before: ABSENT },
     ]);
     expect(
-      plan({ hermes: { addToSystemPackages: true }, paths: { [LINK]: symlink(BIN) } }),
+      linkPlan({ hermes: { addToSystemPackages: true }, paths: { [LINK]: symlink(BIN) } }),
     ).toEqual([]);
     const stale = symlink('/opt/old/bin/hermes');
-    expect(plan({ hermes: { addToSystemPackages: true }, paths: { [LINK]: stale } })).toEqual([
+    expect(linkPlan({ hermes: { addToSystemPackages: true }, paths: { [LINK]: stale } })).toEqual([
       { kind: 'symlink', path: LINK, target: BIN, before: stale },
     ]);
-    expect(() => plan({ hermes: { addToSystemPackages: true }, paths: { [LINK]: EXEC } })).toThrow(
-      PlanError,
-    );
+    expect(() =>
+      linkPlan({ hermes: { addToSystemPackages: true }, paths: { [LINK]: EXEC } }),
+    ).toThrow(PlanError);
     const ours = symlink(BIN);
-    expect(plan({ paths: { [LINK]: ours } })).toEqual([
+    expect(linkPlan({ paths: { [LINK]: ours } })).toEqual([
       { kind: 'remove', path: LINK, before: ours },
     ]);
-    expect(plan({ paths: { [LINK]: stale } })).toEqual([]);
+    expect(linkPlan({ paths: { [LINK]: stale } })).toEqual([]);
+  });
+
+  it('exports HERMES_HOME to login shells with addToSystemPackages, and removes only its own file', () => {
+    const PROFILE = '/etc/profile.d/hermes-fleet.sh';
+    const profile = (input: Setup) => plan(input).filter((c) => 'path' in c && c.path === PROFILE);
+    const [write] = profile({ hermes: { addToSystemPackages: true } });
+    expect(write).toMatchObject({
+      kind: 'file',
+      attrs: { mode: 0o644, user: 'root', group: 'root' },
+      body: {
+        text: '# Managed by hermes-fleet (addToSystemPackages); edits are overwritten.\nexport HERMES_HOME=/var/lib/hermes/.hermes\n',
+      },
+    });
+    const ours = file(write && 'body' in write && 'text' in write.body ? write.body.text : '', {
+      mode: 0o644,
+      user: 'root',
+      group: 'root',
+    });
+    expect(profile({ hermes: { addToSystemPackages: true }, paths: { [PROFILE]: ours } })).toEqual(
+      [],
+    );
+    expect(profile({ paths: { [PROFILE]: ours } })).toEqual([
+      { kind: 'remove', path: PROFILE, before: ours },
+    ]);
+    const someoneElses = file('export HERMES_HOME=/elsewhere\n', {
+      mode: 0o644,
+      user: 'root',
+      group: 'root',
+    });
+    expect(profile({ paths: { [PROFILE]: someoneElses } })).toEqual([]);
+  });
+
+  it('shares state the module’s way with addToSystemPackages: 2770 directories, UMask=0007', () => {
+    const shared = makeHost({ addToSystemPackages: true });
+    expect(renderNativeUnit(shared.hermes)).toContain('UMask=0007\n');
+    expect(renderNativeUnit(makeHost().hermes)).not.toContain('UMask');
   });
 });
 

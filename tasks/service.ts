@@ -10,7 +10,15 @@ import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
 import { pathFact, unitFact } from './lib/facts-access.js';
-import { SYSTEM_BIN_LINK, UNIT_FILE, UNIT_NAME, hermesPaths, withActor } from './lib/layout.js';
+import { quote } from '../src/exec/quote.js';
+import {
+  PROFILE_FILE,
+  SYSTEM_BIN_LINK,
+  UNIT_FILE,
+  UNIT_NAME,
+  hermesPaths,
+  withActor,
+} from './lib/layout.js';
 import {
   containerFacts,
   containerLeftoverFacts,
@@ -79,6 +87,30 @@ function planSystemLink(h: HermesSettings, facts: HostFacts): Change[] {
   return [{ kind: 'symlink', path: SYSTEM_BIN_LINK, target, before }];
 }
 
+const PROFILE_HEADER = '# Managed by hermes-fleet (addToSystemPackages)';
+
+/**
+ * With `addToSystemPackages`, HERMES_HOME exported to every login shell (the module's
+ * environment.variables), so people's CLI shares the gateway's state instead of making its own
+ * ~/.hermes. Turned off, the file goes, but only the fleet's.
+ */
+function planProfile(h: HermesSettings, facts: HostFacts): Change[] {
+  const before = pathFact(facts, PROFILE_FILE);
+  if (!h.addToSystemPackages) {
+    const ours = before.kind === 'file' && (before.text ?? '').startsWith(PROFILE_HEADER);
+    return ours ? [{ kind: 'remove', path: PROFILE_FILE, before }] : [];
+  }
+  const text = `${PROFILE_HEADER}; edits are overwritten.\nexport HERMES_HOME=${quote(hermesPaths(h).hermesHome)}\n`;
+  const change = planFile({
+    path: PROFILE_FILE,
+    fact: before,
+    body: { text },
+    attrs: { mode: 0o644, user: 'root', group: 'root' },
+    manage: 'content',
+  });
+  return change ? [change] : [];
+}
+
 /** `release 1a2b… -> 3c4d…`: a switch of this run, which the new unit runs. */
 function releaseSwitches(earlier: readonly TaskPlan[]): string[] {
   return earlier.flatMap((plan) =>
@@ -115,7 +147,11 @@ function planLifecycle(
     );
   }
   const { container } = flavour;
-  const changes: Change[] = [...planSystemLink(h, facts), ...container.files];
+  const changes: Change[] = [
+    ...planSystemLink(h, facts),
+    ...planProfile(h, facts),
+    ...container.files,
+  ];
 
   const unitChange = planFile({
     path: UNIT_FILE,
@@ -211,6 +247,7 @@ export const serviceTask: Task = {
     return [
       { kind: 'path', path: hermesPaths(h).bin },
       { kind: 'path', path: SYSTEM_BIN_LINK },
+      { kind: 'path', path: PROFILE_FILE, content: true },
       { kind: 'path', path: UNIT_FILE, content: true },
       { kind: 'unit', name: UNIT_NAME },
       ...restartPendingFacts(),

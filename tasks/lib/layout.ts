@@ -6,6 +6,8 @@ import type { Change } from '../../src/plan/types.js';
 export const UNIT_NAME = 'hermes-agent.service';
 export const UNIT_FILE = `/etc/systemd/system/${UNIT_NAME}`;
 export const SYSTEM_BIN_LINK = '/usr/local/bin/hermes';
+/** HERMES_HOME for every login shell, as the module's environment.variables. */
+export const PROFILE_FILE = '/etc/profile.d/hermes-fleet.sh';
 /** Root's record of each healthy change (see the `generation` change). */
 export const GENERATIONS_DIR = '/var/lib/hermes-fleet/generations';
 /** Holds the number of the generation the host is on. */
@@ -60,6 +62,21 @@ export function documentPath(h: HermesSettings, key: string): string {
   return key.includes('/')
     ? `${normalizePath(h.stateDir)}/${key}`
     : `${normalizePath(h.workingDirectory)}/${key}`;
+}
+
+/**
+ * Whether people on the host share the gateway's HERMES_HOME (`addToSystemPackages`: the CLI on
+ * every PATH and HERMES_HOME exported system-wide). Then the module's shared-state modes apply:
+ * setgid, group-writable directories, config.yaml 0660, .env 0640, the unit's UMask=0007, so what
+ * either side writes the other can read and change. Without it the stricter modes stay.
+ */
+export function sharesState(h: HermesSettings): boolean {
+  return h.addToSystemPackages;
+}
+
+/** A directory of the account's tree: 2770 when shared (the module's), else 0750. */
+export function treeDirMode(h: HermesSettings): number {
+  return sharesState(h) ? 0o2770 : 0o750;
 }
 
 /** Owned by the service account with `mode`. */

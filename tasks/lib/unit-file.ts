@@ -1,6 +1,6 @@
 import type { HermesSettings } from '../../src/inventory/types.js';
 import { PlanError } from '../../src/plan/types.js';
-import { hermesPaths, isUnder } from './layout.js';
+import { hermesPaths, isUnder, sharesState } from './layout.js';
 import { escapeSpecifiers, systemdEnvironment, systemdQuote } from './systemd-quote.js';
 
 /** The module's `path` (package, bash, coreutils, git): on a plain host those are the system dirs. */
@@ -79,6 +79,8 @@ export function renderNativeUnit(h: HermesSettings): string {
     `ExecStart=${execStart}`,
     `Restart=${h.restart}`,
     `RestartSec=${h.restartSec}`,
+    // Shared state: what the gateway creates is group-writable for the people in its group.
+    ...(sharesState(h) ? ['UMask=0007'] : []),
     'NoNewPrivileges=true',
     'ProtectSystem=strict',
     'ProtectHome=false',
