@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../src/plan/types.js';
-import { group, makeFacts, user } from '../test/utils/facts.js';
+import type { PathFact } from '../src/facts/types.js';
+import { dir, group, makeFacts, symlink, user } from '../test/utils/facts.js';
 import { makeHost } from '../test/utils/host.js';
 import { usersTask } from './users.js';
 
@@ -89,5 +90,80 @@ describe('users', () => {
       groups: { hermes: group('hermes') },
     });
     expect(plan(facts, h)).toEqual([]);
+  });
+});
+
+describe('container.hostUsers', () => {
+  const shared = makeHost({
+    container: { ...makeHost().hermes.container, hostUsers: ['ana'] },
+  });
+  const factsWith = (paths: Record<string, PathFact>, members?: string[]) => {
+    const facts = makeFacts({ host: shared, tasks: [usersTask], paths });
+    facts.users.set('hermes', user('hermes'));
+    facts.groups.set('hermes', { ...group('hermes'), ...(members ? { members } : {}) });
+    facts.users.set('ana', { ...user('ana', '/home/ana'), gid: 1000 });
+    return facts;
+  };
+
+  it('adds the person to the group and links ~/.hermes as the person', () => {
+    expect(usersTask.plan(shared, factsWith({ '/home/ana': dir() }), [])).toEqual([
+      { kind: 'group-member', name: 'ana', group: 'hermes' },
+      {
+        kind: 'symlink',
+        path: '/home/ana/.hermes',
+        target: '/var/lib/hermes/.hermes',
+        before: { kind: 'absent' },
+        as: 'ana',
+      },
+    ]);
+    const done = factsWith(
+      { '/home/ana': dir(), '/home/ana/.hermes': symlink('/var/lib/hermes/.hermes') },
+      ['ana'],
+    );
+    expect(usersTask.plan(shared, done, [])).toEqual([]);
+  });
+
+  it('sets a real ~/.hermes aside, never deletes it, and refuses when its new name is taken', () => {
+    const own = dir({ mode: 0o700, user: 'ana', group: 'ana' });
+    const changes = usersTask.plan(
+      shared,
+      factsWith({ '/home/ana': dir(), '/home/ana/.hermes': own }, ['ana']),
+      [],
+    );
+    expect(changes).toEqual([
+      {
+        kind: 'set-aside',
+        path: '/home/ana/.hermes',
+        target: '/home/ana/.hermes.before-hermes-fleet',
+        before: own,
+        as: 'ana',
+      },
+      {
+        kind: 'symlink',
+        path: '/home/ana/.hermes',
+        target: '/var/lib/hermes/.hermes',
+        before: { kind: 'absent' },
+        as: 'ana',
+      },
+    ]);
+    expect(() =>
+      usersTask.plan(
+        shared,
+        factsWith(
+          {
+            '/home/ana': dir(),
+            '/home/ana/.hermes': own,
+            '/home/ana/.hermes.before-hermes-fleet': own,
+          },
+          ['ana'],
+        ),
+        [],
+      ),
+    ).toThrow(PlanError);
+  });
+
+  it('fails for a person who does not exist', () => {
+    const facts = makeFacts({ host: shared, tasks: [usersTask] });
+    expect(() => usersTask.plan(shared, facts, [])).toThrow(/user ana does not exist/);
   });
 });

@@ -129,6 +129,20 @@ export const CHANGE_OPERATIONS: { [K in ChangeKind]: ChangeOperation<K> } = {
       fields: { name: change.name, group: change.group, home: change.home, shell: change.shell },
     }),
   },
+  'group-member': {
+    // A membership added is harmless; taking one away could cut a person off mid-session.
+    undo: 'none',
+    restarts: never,
+    encode: (change) => ({ fields: { name: change.name, group: change.group } }),
+  },
+  'set-aside': {
+    // What was set aside stays, by its new name: nothing is lost, and the link's undo clears the name.
+    undo: 'none',
+    restarts: never,
+    encode: (change) => ({
+      fields: { path: change.path, target: change.target, ...actorFields(change) },
+    }),
+  },
   'package-install': {
     // A package installed is harmless, and removing one could take what others need with it.
     undo: 'none',

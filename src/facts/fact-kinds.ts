@@ -169,8 +169,9 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     fields: (r) => ({ name: r.name }),
     parse: (_r, fields) => {
       if (!found(fields)) return null;
-      const [name = '', , gid] = (fields[1] ?? '').split(':');
-      return { name, gid: Number(gid) };
+      const [name = '', , gid, members = ''] = (fields[1] ?? '').split(':');
+      const list = members.split(',').filter((m) => m !== '');
+      return { name, gid: Number(gid), ...(list.length > 0 ? { members: list } : {}) };
     },
     store: (facts, r, value) => facts.groups.set(r.name, value),
     nothing: () => null,

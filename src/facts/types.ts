@@ -134,6 +134,8 @@ export interface UserFact {
 export interface GroupFact {
   name: string;
   gid: number;
+  /** Its supplementary members (getent's fourth field). */
+  members?: string[];
 }
 
 /** `systemctl show` of a unit. A unit that does not exist has loadState `not-found`. */

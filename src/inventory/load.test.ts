@@ -180,6 +180,7 @@ describe('defaults and resolution', () => {
         image: 'ubuntu:24.04',
         extraVolumes: [],
         extraOptions: [],
+        hostUsers: [],
       },
     });
   });

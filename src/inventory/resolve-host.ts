@@ -46,6 +46,7 @@ export function defaultHermesSettings(): HermesSettings {
       image: 'ubuntu:24.04',
       extraVolumes: [],
       extraOptions: [],
+      hostUsers: [],
     },
   };
 }
@@ -130,6 +131,7 @@ async function resolveHermes(
       image: container.image ?? d.container.image,
       extraVolumes: container.extraVolumes ?? d.container.extraVolumes,
       extraOptions: container.extraOptions ?? d.container.extraOptions,
+      hostUsers: [...new Set(container.hostUsers ?? d.container.hostUsers)],
     },
   };
   const configFile = leaf(layer, 'configFile');

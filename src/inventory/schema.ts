@@ -317,6 +317,13 @@ export const hermesSchema = z
           }),
         extraVolumes: z.array(z.string().regex(VOLUME, { error: VOLUME_MESSAGE })).optional(),
         extraOptions: z.array(oneLine()).optional(),
+        hostUsers: z
+          .array(z.string().regex(ACCOUNT, { error: ACCOUNT_MESSAGE }))
+          .optional()
+          .meta({
+            description:
+              "People on the host who share the gateway's state: added to its group, with ~/.hermes linked to HERMES_HOME (home /home/<name>).",
+          }),
       })
       .optional(),
   })

@@ -71,6 +71,8 @@ export interface ContainerSettings {
   imageArchive?: ImageArchive;
   extraVolumes: string[];
   extraOptions: string[];
+  /** People who share the gateway's state: in its group, with ~/.hermes linked to HERMES_HOME. */
+  hostUsers: string[];
 }
 
 /**

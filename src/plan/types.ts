@@ -38,6 +38,10 @@ export interface Forgotten {
 export type Change =
   | { kind: 'group-create'; name: string }
   | { kind: 'user-create'; name: string; group: string; home: string; shell: string }
+  /** A person added to the account's group (container.hostUsers): `usermod -a -G`. */
+  | { kind: 'group-member'; name: string; group: string }
+  /** A person's own directory renamed out of the way (`target`, beside it), never deleted. */
+  | ({ kind: 'set-aside'; path: string; target: string; before: PathFact } & Actor)
   /** Debian packages installed with apt-get (extraPackages): the ones the host lacks. */
   | { kind: 'package-install'; names: string[] }
   /** mkdir when absent, then owner and mode. */

@@ -32,6 +32,14 @@ const IMAGE: ImageArchive = {
 const SAMPLES: { [K in ChangeKind]: ChangeOf<K> } = {
   'group-create': { kind: 'group-create', name: 'hermes' },
   'user-create': { kind: 'user-create', name: 'hermes', group: 'hermes', home: '/h', shell: '/s' },
+  'group-member': { kind: 'group-member', name: 'ana', group: 'hermes' },
+  'set-aside': {
+    kind: 'set-aside',
+    path: '/home/ana/.hermes',
+    target: '/home/ana/.hermes.before-hermes-fleet',
+    before: ABSENT,
+    as: 'ana',
+  },
   'package-install': { kind: 'package-install', names: ['jq', 'ripgrep'] },
   dir: { kind: 'dir', path: '/d', attrs: ROOT, before: ABSENT },
   file: { kind: 'file', path: '/f', body: { text: 'x\n' }, attrs: ROOT, before: ABSENT },

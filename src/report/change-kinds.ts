@@ -124,6 +124,18 @@ export const CHANGE_REPORTS: { [K in ChangeKind]: ChangeReporting<K> } = {
     diff: noDiff,
     drift: true,
   },
+  'group-member': {
+    describe: (change) => `add ${change.name} to group ${change.group}`,
+    json: noFields,
+    diff: noDiff,
+    drift: true,
+  },
+  'set-aside': {
+    describe: (change) => `set ${change.path} aside as ${change.target} (kept, not deleted)`,
+    json: noFields,
+    diff: noDiff,
+    drift: true,
+  },
   'package-install': {
     describe: (change) => `install packages ${change.names.join(', ')} (apt-get)`,
     json: noFields,

@@ -66,12 +66,12 @@ export function documentPath(h: HermesSettings, key: string): string {
 
 /**
  * Whether people on the host share the gateway's HERMES_HOME (`addToSystemPackages`: the CLI on
- * every PATH and HERMES_HOME exported system-wide). Then the module's shared-state modes apply:
+ * every PATH and HERMES_HOME exported system-wide; `container.hostUsers`: people in its group). Then the module's shared-state modes apply:
  * setgid, group-writable directories, config.yaml 0660, .env 0640, the unit's UMask=0007, so what
  * either side writes the other can read and change. Without it the stricter modes stay.
  */
 export function sharesState(h: HermesSettings): boolean {
-  return h.addToSystemPackages;
+  return h.addToSystemPackages || h.container.hostUsers.length > 0;
 }
 
 /** A directory of the account's tree: 2770 when shared (the module's), else 0750. */

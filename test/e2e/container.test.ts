@@ -19,6 +19,7 @@ const HOSTS = [1, 2] as const;
 const BACKEND = { 1: 'podman', 2: 'docker' } as const;
 const IMAGE = 'ubuntu:24.04';
 const IDENTITY = '/var/lib/hermes/.container-identity';
+const MODE_FILE = '/var/lib/hermes/.hermes/.container-mode';
 
 type Host = (typeof HOSTS)[number];
 
@@ -163,6 +164,18 @@ describeFleet('container mode on real hosts', () => {
       const unitText = await fleet.read(i, `/etc/systemd/system/${UNIT}`);
       expect(unitText).toContain(`ExecStart=${BACKEND[i]} start -a hermes-agent`);
       expect(unitText).toContain(`ExecStop=-${BACKEND[i]} stop -t 10 hermes-agent`);
+      // The module's note for the host CLI: exec into this container.
+      expect(await fleet.read(i, MODE_FILE)).toBe(
+        [
+          '# Written by hermes-fleet. Do not edit manually.',
+          `backend=${BACKEND[i]}`,
+          'container_name=hermes-agent',
+          'exec_user=hermes',
+          'hermes_bin=/opt/hermes/bin/hermes',
+          '',
+        ].join('\n'),
+      );
+      expect(await fleet.stat(i, MODE_FILE)).toMatchObject({ user: 'hermes', mode: 0o644 });
 
       const c = await container(i);
       expect(c?.State.Running).toBe(true);
@@ -358,6 +371,7 @@ describeFleet('container mode on real hosts', () => {
     for (const i of HOSTS) {
       expect(await containerNames(i)).toBe('');
       expect(await fleet.stat(i, IDENTITY)).toBeNull();
+      expect(await fleet.stat(i, MODE_FILE)).toBeNull();
       const running = await gateways(i);
       expect(running).toHaveLength(1);
       expect(running[0]).not.toContain('gateway run --replace');

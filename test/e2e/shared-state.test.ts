@@ -78,4 +78,51 @@ describeFleet('shared state for a person on a real host', () => {
     expect(await fleet.stat(1, HOME)).toMatchObject({ mode: 0o750 });
     expect(await fleet.stat(1, `${HOME}/.env`)).toMatchObject({ mode: 0o600 });
   });
+
+  it('container.hostUsers: the person joins the group, ~/.hermes links the shared state, a real one is kept aside', async () => {
+    await fleet.ssh(1, 'useradd -m -s /bin/bash bob');
+    await fleet.ssh(
+      1,
+      "runuser -u bob -- sh -c 'mkdir ~/.hermes && echo mine > ~/.hermes/notes.txt'",
+    );
+    const hermes = {
+      healthCheck: { seconds: 1 },
+      settings: { model: 'm/shared' },
+      container: { hostUsers: ['bob'] },
+    };
+    const inventory = writeFleetInventory(1, { all: { vars: { hermes } } });
+    const check = await runCli(['run', '-i', inventory, '--check', '--json']);
+    expect(check.code, check.all).toBe(0);
+    expect(check.stdout).toContain('add bob to group hermes');
+    expect(check.stdout).toContain(
+      'set /home/bob/.hermes aside as /home/bob/.hermes.before-hermes-fleet',
+    );
+
+    const run = await runCli(['run', '-i', inventory]);
+    expect(run.code, run.all).toBe(0);
+    expect((await fleet.ssh(1, 'id -nG bob')).stdout.split(' ').map((g) => g.trim())).toContain(
+      'hermes',
+    );
+    expect((await fleet.ssh(1, 'readlink /home/bob/.hermes')).stdout.trim()).toBe(HOME);
+    expect(await fleet.stat(1, '/home/bob/.hermes')).toMatchObject({ user: 'bob' });
+    expect(await fleet.read(1, '/home/bob/.hermes.before-hermes-fleet/notes.txt')).toBe('mine\n');
+    // Through the link, with the shared modes: bob saves a setting, and the fleet keeps it.
+    expect(await fleet.stat(1, `${HOME}/config.yaml`)).toMatchObject({ mode: 0o660 });
+    const write = await fleet.ssh(
+      1,
+      `runuser -l bob -c 'printf "bob_key: kept\\n" >> ~/.hermes/config.yaml'`,
+    );
+    expect(write.code, write.stderr).toBe(0);
+    const again = await runCli(['run', '-i', inventory]);
+    expect(again.code, again.all).toBe(0);
+    expect(await fleet.read(1, `${HOME}/config.yaml`)).toContain('bob_key: kept');
+    const noop = await runCli(['run', '-i', inventory, '--detailed-exitcode']);
+    expect(noop.code, noop.all).toBe(0);
+    // Nothing outside the shared state became bob's or the account's.
+    const owned = await fleet.ssh(
+      1,
+      `find / -xdev \\( -user hermes -o -user bob \\) ! -path '${STATE}' ! -path '${STATE}/*' ! -path '/home/bob' ! -path '/home/bob/*' ! -path '/tmp/*' ! -path '/var/tmp/*' ! -path '/var/mail/*' -print`,
+    );
+    expect(owned.stdout).toBe('');
+  });
 });

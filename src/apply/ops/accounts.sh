@@ -1,6 +1,7 @@
 # shellcheck shell=sh
 # ops/accounts.sh (part of apply.sh): the service account's group and user, made when missing
-# (group-create, user-create); one that exists is left as it is. And the host's own software
+# (group-create, user-create); one that exists is left as it is; a person added to the group
+# (group-member). And the host's own software
 # the account's gateway uses: package-install (extraPackages, with apt). Offers nothing to the
 # others.
 
@@ -11,6 +12,13 @@ op_group_create() {
 op_user_create() {
   getent passwd -- "$name" >/dev/null </dev/null ||
     run useradd --system --gid "$group" --home-dir "$home" --no-create-home --shell "$shell" "$name"
+}
+
+# A person (container.hostUsers) added to the account's group, unless already in it.
+op_group_member() {
+  getent passwd -- "$name" >/dev/null </dev/null || fail "user $name does not exist on the host"
+  for g in $(id -nG -- "$name" </dev/null); do [ "$g" != "$group" ] || return 0; done
+  run usermod -a -G "$group" "$name"
 }
 
 # The Debian packages named in the body, one per line (each checked at load time to be a Debian

@@ -57,6 +57,15 @@ op_symlink() {
   relink
 }
 
+# A directory of a person's own set aside under a name beside it (the plan checked that name is
+# free): renamed, never deleted. Done as the person, in the person's own home.
+op_set_aside() {
+  pin
+  t=${target##*/}
+  if [ -e "$t" ] || [ -L "$t" ]; then fail "cannot set $path aside: $target exists"; fi
+  run mv -T -- "$b" "$t"
+}
+
 op_remove() {
   pin
   run rm -f -- "$b"
