@@ -145,3 +145,39 @@ describe('package-install in the apply batch (a real shell, a fake apt-get)', ()
     expect(Buffer.from(message, 'base64').toString('utf8')).toMatch(/this host has no apt-get/);
   });
 });
+
+describe('group-member in the apply batch (a real shell, fake tools)', () => {
+  async function addMember(groups: string): Promise<{ out: string; ran: string[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'member-'));
+    const log = join(dir, 'log');
+    const tool = (name: string, body: string) => {
+      writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(dir, name), 0o755);
+    };
+    tool('getent', 'echo "ana:x:1000:1000::/home/ana:/bin/bash"');
+    tool('id', `echo '${groups}'`);
+    tool('usermod', `printf '%s\\n' "$@" >>'${log}'`);
+    const ops = planOps([
+      { task: 'users', changes: [{ kind: 'group-member', name: 'ana', group: 'hermes' }] },
+    ]);
+    const result = spawnSync('/bin/sh', ['-c', APPLY_SH], {
+      input: Buffer.concat(await encodeOps(ops)),
+      env: { PATH: `${dir}:/usr/bin:/bin` },
+      encoding: 'utf8',
+    });
+    const ran = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+    return { out: result.stdout, ran };
+  }
+
+  it('adds the person to the group, appending (never replacing their other groups)', async () => {
+    const { out, ran } = await addMember('ana users');
+    expect(out).toBe('0\tok\n1\tok\nend\n');
+    expect(ran).toEqual(['-a', '-G', 'hermes', 'ana']);
+  });
+
+  it('does nothing for a person already in it', async () => {
+    const { out, ran } = await addMember('ana hermes');
+    expect(out).toBe('0\tok\n1\tok\nend\n');
+    expect(ran).toEqual([]);
+  });
+});

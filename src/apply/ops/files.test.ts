@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -81,6 +82,44 @@ describe('the file operations (run by a real local shell)', () => {
       expect(lstatSync(join(dir, 'sub')).mode & 0o7777).toBe(0o750);
       expect(readlinkSync(join(dir, 'link'))).toBe('/opt/x y');
       expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
+    },
+  );
+
+  it.skipIf(!isRoot)(
+    'sets a directory aside under the name beside it, content kept, and refuses a taken name',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'apply-'));
+      const own = join(dir, '.hermes');
+      mkdirSync(own);
+      writeFileSync(join(own, 'notes.txt'), 'mine\n');
+      const kept = join(dir, '.hermes.before-hermes-fleet');
+      const setAside = () =>
+        applyOps(
+          localExecutor,
+          planOps([
+            {
+              task: 'users',
+              changes: [
+                {
+                  kind: 'set-aside',
+                  path: own,
+                  target: kept,
+                  before: { kind: 'absent' },
+                },
+              ],
+            },
+          ]),
+          { commandLine: sh, timeoutMs: 10_000, inSession: true },
+        );
+      expect((await setAside()).failure).toBeUndefined();
+      expect(readFileSync(join(kept, 'notes.txt'), 'utf8')).toBe('mine\n');
+      expect(existsSync(own)).toBe(false);
+      // Taken: nothing is moved over what is there.
+      mkdirSync(own);
+      const again = await setAside();
+      expect(again.failure).toBeDefined();
+      expect(existsSync(own)).toBe(true);
+      expect(readFileSync(join(kept, 'notes.txt'), 'utf8')).toBe('mine\n');
     },
   );
 
