@@ -98,9 +98,11 @@ module.exports = {
     },
     {
       name: 'no-circular',
+      comment:
+        'no cycle at run time; a type may be re-exported from where it is declared beside its code (src/facts/types.ts re-exports FactRequest from its records)',
       severity: 'error',
       from: { pathNot: tests },
-      to: { circular: true },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
   ],
   options: {
