@@ -69,7 +69,9 @@ function generationBody(
     const values = f.link
       ? [f.name, f.path, f.as ?? '-']
       : [f.name, f.path, f.as ?? '-', f.secret === true ? '1' : '0'];
-    lines.push([f.link ? 'symlink' : 'file', ...values.map((v) => lineField(v, 'apply'))].join('\t'));
+    lines.push(
+      [f.link ? 'symlink' : 'file', ...values.map((v) => lineField(v, 'apply'))].join('\t'),
+    );
   }
   if (change.releaseLink !== undefined) {
     lines.push(`link\t${lineField(change.releaseLink, 'apply')}`);
