@@ -6,11 +6,11 @@ import {
   type HostFacts,
   type UnitFact,
 } from '../src/facts/types.js';
-import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
+import { hostInstances, type HermesSettings, type HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
 import { pathFact, unitFact } from './lib/facts-access.js';
-import { SYSTEM_BIN_LINK, UNIT_FILE, UNIT_NAME, hermesPaths, withActor } from './lib/layout.js';
+import { SYSTEM_BIN_LINK, hermesPaths, unitFile, unitName, withActor } from './lib/layout.js';
 import {
   containerFacts,
   containerLeftoverFacts,
@@ -108,18 +108,20 @@ function planLifecycle(
   earlier: readonly TaskPlan[],
   flavour: Flavour,
 ): Change[] {
-  const unit = unitFact(facts, UNIT_NAME);
+  const unitNamed = unitName(h);
+  const unitPath = unitFile(h);
+  const unit = unitFact(facts, unitNamed);
   if (unit.loadState === 'masked' || unit.unitFileState === 'masked') {
     throw new PlanError(
-      `${UNIT_NAME} is masked on the host: unmask it (systemctl unmask ${UNIT_NAME}) first`,
+      `${unitNamed} is masked on the host: unmask it (systemctl unmask ${unitNamed}) first`,
     );
   }
   const { container } = flavour;
   const changes: Change[] = [...planSystemLink(h, facts), ...container.files];
 
   const unitChange = planFile({
-    path: UNIT_FILE,
-    fact: pathFact(facts, UNIT_FILE),
+    path: unitPath,
+    fact: pathFact(facts, unitPath),
     body: { text: flavour.unitText },
     attrs: UNIT_FILE_ATTRS,
     manage: 'content',
@@ -132,7 +134,7 @@ function planLifecycle(
   if (teardown && running && (teardown.stop === 'always' || unitWritten)) {
     // Stopped before the unit file changes, so the definition that started the container (its
     // ExecStop) is the one that stops it; the container goes only once nothing runs in it.
-    changes.push({ kind: 'systemd', action: 'stop', unit: UNIT_NAME, reason: teardown.why });
+    changes.push({ kind: 'systemd', action: 'stop', unit: unitNamed, reason: teardown.why });
     running = false;
     startReason = teardown.why;
   }
@@ -142,7 +144,7 @@ function planLifecycle(
     changes.push({
       kind: 'systemd',
       action: 'daemon-reload',
-      unit: UNIT_NAME,
+      unit: unitNamed,
       reason: 'unit file changed',
     });
   } else if (unit.loadState === 'not-found') {
@@ -150,19 +152,19 @@ function planLifecycle(
     changes.push({
       kind: 'systemd',
       action: 'daemon-reload',
-      unit: UNIT_NAME,
+      unit: unitNamed,
       reason: 'systemd has not loaded the unit file',
     });
   }
   if (unit.unitFileState !== 'enabled') {
-    changes.push({ kind: 'systemd', action: 'enable', unit: UNIT_NAME, reason: 'start at boot' });
+    changes.push({ kind: 'systemd', action: 'enable', unit: unitNamed, reason: 'start at boot' });
   }
 
   if (teardown) changes.push(...teardown.changes);
   // The new identity only once the old container is gone, so an interrupted run retries.
   changes.push(...container.after);
 
-  const pending = restartIsPending(facts);
+  const pending = restartIsPending(h, facts);
   const changedHere = restartReasons(h, earlier);
   const reasons = [
     ...(unitWritten ? ['unit file changed', ...releaseSwitches(earlier)] : []),
@@ -180,19 +182,19 @@ function planLifecycle(
   }
   if (action && container.creates && !teardown) reason = `${reason}; ${container.creates}`;
   if (action) {
-    changes.push({ kind: 'systemd', action, unit: UNIT_NAME, reason });
+    changes.push({ kind: 'systemd', action, unit: unitNamed, reason });
     // A host whose unit file existed before this run had a gateway to go back to; a first
     // deploy has none, and is left as the run made it when the check fails.
     changes.push(
       healthCheck(h, {
-        possible: pathFact(facts, UNIT_FILE).kind !== 'absent',
-        generation: currentGeneration(facts),
+        possible: pathFact(facts, unitPath).kind !== 'absent',
+        generation: currentGeneration(h, facts),
       }),
     );
     // Something the gateway reads changed (now or in a run that stopped half-way), and it
     // passed its health check: that state is a generation.
     if (reasons.length > 0) changes.push(recordGeneration(h));
-    if (pending || notesRestart(h, facts, earlier)) changes.push(clearRestartPending());
+    if (pending || notesRestart(h, facts, earlier)) changes.push(clearRestartPending(h));
   }
   // The container identity lives in stateDir: who changes it is decided as for any such path.
   return changes.map((change) => withActor(h, change));
@@ -211,10 +213,10 @@ export const serviceTask: Task = {
     return [
       { kind: 'path', path: hermesPaths(h).bin },
       { kind: 'path', path: SYSTEM_BIN_LINK },
-      { kind: 'path', path: UNIT_FILE, content: true },
-      { kind: 'unit', name: UNIT_NAME },
-      ...restartPendingFacts(),
-      ...generationFacts(),
+      { kind: 'path', path: unitFile(h), content: true },
+      { kind: 'unit', name: unitName(h) },
+      ...restartPendingFacts(h),
+      ...generationFacts(h),
       ...(h.container.enable ? containerFacts(h) : containerLeftoverFacts(h)),
     ];
   },
@@ -230,7 +232,12 @@ export const serviceTask: Task = {
     if (!h.container.enable) {
       return planLifecycle(h, facts, earlier, {
         unitText: renderNativeUnit(h),
-        container: planContainerLeftovers(h, facts),
+        // The shared entrypoint stays while another instance runs in a container.
+        container: planContainerLeftovers(
+          h,
+          facts,
+          hostInstances(host).some((other) => other.container.enable),
+        ),
       });
     }
     return planLifecycle(h, facts, earlier, {

@@ -163,6 +163,8 @@ export interface GenerationFile {
 
 export interface TaskPlan {
   task: TaskName;
+  /** The instance it plans for (`instances:`); absent for `hermes:` alone. */
+  instance?: string;
   changes: Change[];
 }
 

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { planOps } from '../src/apply/encode-ops.js';
+import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
+import type { Change, TaskPlan } from '../src/plan/types.js';
+import { converge, freshFacts, planAll } from '../test/utils/facts.js';
+import { defaultHermes } from '../test/utils/host.js';
+
+function instance(name: string, extra: Partial<HermesSettings> = {}): HermesSettings {
+  const stateDir = `/var/lib/hermes-${name}`;
+  return {
+    ...defaultHermes(),
+    instance: name,
+    stateDir,
+    workingDirectory: `${stateDir}/workspace`,
+    ...extra,
+  };
+}
+
+function hostOf(...instances: HermesSettings[]): HostSpec {
+  return {
+    name: 'web1',
+    groups: ['all'],
+    ssh: {},
+    hermes: instances[0] as HermesSettings,
+    instances,
+  };
+}
+
+const changed = (plans: readonly TaskPlan[]) =>
+  plans.filter((p) => p.changes.length > 0).map((p) => `${p.instance ?? ''}/${p.task}`);
+
+const restarts = (plans: readonly TaskPlan[]) =>
+  plans.flatMap((p) =>
+    p.changes.flatMap((c: Change) =>
+      c.kind === 'systemd' && (c.action === 'restart' || c.action === 'start') ? [c.unit] : [],
+    ),
+  );
+
+describe('several instances on one host', () => {
+  const work = instance('work', { settings: { model: 'w' } });
+  const personal = instance('personal', { user: 'me', group: 'me', settings: { model: 'p' } });
+  const host = hostOf(personal, work);
+
+  it("plans each instance's tasks in turn, with its own unit, files and generations", () => {
+    const plans = planAll(host, freshFacts(host));
+    expect(plans.map((p) => `${p.instance ?? ''}/${p.task}`)).toEqual([
+      ...['users', 'dirs', 'release', 'merge', 'secrets', 'docs', 'service'].map(
+        (t) => `personal/${t}`,
+      ),
+      ...['users', 'dirs', 'release', 'merge', 'secrets', 'docs', 'service'].map(
+        (t) => `work/${t}`,
+      ),
+    ]);
+    expect(restarts(plans)).toEqual(['hermes-agent-personal.service', 'hermes-agent-work.service']);
+    const paths = plans.flatMap((p) => p.changes.flatMap((c) => ('path' in c ? [c.path] : [])));
+    expect(paths).toContain('/etc/systemd/system/hermes-agent-work.service');
+    expect(paths).toContain('/var/lib/hermes-work/.hermes/config.yaml');
+    expect(paths).toContain('/var/lib/hermes-personal/.hermes/config.yaml');
+    expect(paths).toContain('/var/lib/hermes-fleet/instances/work/generations');
+    expect(paths).not.toContain('/etc/systemd/system/hermes-agent.service');
+  });
+
+  it('creates an account that two instances share once', () => {
+    const shared = hostOf(instance('a'), instance('b'));
+    const plans = planAll(shared, freshFacts(shared));
+    const accounts = plans.flatMap((p) =>
+      p.changes.flatMap((c) =>
+        c.kind === 'user-create' || c.kind === 'group-create' ? [`${p.instance} ${c.kind}`] : [],
+      ),
+    );
+    expect(accounts).toEqual(['a group-create', 'a user-create']);
+    // The second instance's daemon-reload is its own: its unit is restarted after it.
+    const reloads = plans.flatMap((p) =>
+      p.changes.flatMap((c) =>
+        c.kind === 'systemd' && c.action === 'daemon-reload' ? [p.instance] : [],
+      ),
+    );
+    expect(reloads).toEqual(['a', 'b']);
+  });
+
+  it('plans nothing once converged, and restarts only the instance that changed', () => {
+    const synced = converge(host, freshFacts(host));
+    expect(changed(planAll(host, synced))).toEqual([]);
+    const edited = hostOf(personal, { ...work, settings: { model: 'w2' } });
+    const plans = planAll(edited, synced);
+    expect(changed(plans)).toEqual(['work/merge', 'work/service']);
+    expect(restarts(plans)).toEqual(['hermes-agent-work.service']);
+  });
+
+  it('arms the rollback per instance, and names the instance on each task marker', () => {
+    const synced = converge(host, freshFacts(host));
+    // personal is deployed already; newcomer is a first deploy, with nothing to go back to.
+    const newcomer = instance('newcomer');
+    const grown = hostOf(personal, { ...work, settings: { model: 'w2' } }, newcomer);
+    const fresh = freshFacts(grown);
+    const facts = {
+      ...synced,
+      paths: new Map([...fresh.paths, ...synced.paths]),
+      units: new Map([...fresh.units, ...synced.units]),
+      containers: new Map([...fresh.containers, ...synced.containers]),
+    };
+    const ops = planOps(planAll(grown, facts));
+    const markers = ops.filter((op) => op.name === 'task').map((op) => op.fields.instance);
+    expect(new Set(markers)).toEqual(new Set(['work', 'newcomer']));
+    const armed = ops.filter((op) => op.fields.rollback === '1').map((op) => op.instance);
+    expect(new Set(armed)).toEqual(new Set(['work']));
+  });
+});

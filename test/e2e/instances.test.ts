@@ -1,0 +1,232 @@
+// Issue 27: several gateways on one host. Each instance of `instances:` gets its own state
+// directory, files, unit, health check, generations and rollback; a change to one restarts that
+// one alone, a broken change to one puts back that one alone; and `hermes:` alone stays the
+// instance hosts run today: a host deployed before instances existed is a no-op, 0 files
+// rewritten. HERMES_FLEET_BASELINE_BIN, when set, is the CLI of the release before (bin/hermes-fleet
+// of an older checkout, built) that makes that first deploy; otherwise this build makes it.
+import { beforeAll, expect, it } from 'vitest';
+import type { JsonReport } from '../../src/report/json-schema.js';
+import {
+  bootFleet,
+  describeFleet,
+  sha256Hex,
+  writeFleetInventory,
+  type Fleet,
+  type UnitState,
+} from '../fleet/fleet.js';
+import { MANAGED_PATHS, runCli, snapshot } from './cli.js';
+
+const LEGACY = 1;
+const MULTI = 2;
+const IMAGE = 'localhost/hermes-e2e-instances:1';
+
+function report(stdout: string): JsonReport {
+  return JSON.parse(stdout) as JsonReport;
+}
+
+const unitOf = (name: string) => `hermes-agent-${name}.service`;
+const stateOf = (name: string) => `/var/lib/hermes-${name}`;
+
+/** The tasks of `host` that changed, as `instance/task`. */
+function changedTasks(r: JsonReport, host: string): string[] {
+  const h = r.hosts.find((x) => x.host === host);
+  return (h?.tasks ?? [])
+    .filter((t) => t.status === 'changed')
+    .map((t) => `${t.instance ?? ''}/${t.task}`);
+}
+
+describeFleet('several instances on one host', () => {
+  let fleet: Fleet;
+  // Three gateways: two native ones with accounts of their own, one in a podman container.
+  const instances = (beta: Record<string, unknown> = {}, alpha: Record<string, unknown> = {}) => ({
+    alpha: { settings: { model: 'alpha/model' }, environment: { WHO: 'alpha' }, ...alpha },
+    beta: {
+      user: 'beta',
+      group: 'beta',
+      settings: { model: 'beta/model' },
+      environment: { WHO: 'beta' },
+      documents: { 'SOUL.md': 'beta soul\n' },
+      ...beta,
+    },
+    gamma: {
+      user: 'gamma',
+      group: 'gamma',
+      settings: { model: 'gamma/model' },
+      environment: { WHO: 'gamma' },
+      container: { enable: true, backend: 'podman', image: IMAGE },
+    },
+  });
+  const shared = {
+    healthCheck: { seconds: 1 },
+    secrets: { SHARED_TOKEN: { env: 'E2E_SHARED_TOKEN' } },
+  };
+  const env = { E2E_SHARED_TOKEN: 'token-for-all' };
+  const multi = (beta?: Record<string, unknown>, alpha?: Record<string, unknown>) =>
+    writeFleetInventory(MULTI, {
+      all: {
+        vars: { hermes: shared },
+        hosts: { [`host${LEGACY}`]: { hermes: { settings: { model: 'legacy' } } } },
+        children: {
+          multi: { hosts: { [`host${MULTI}`]: { instances: instances(beta, alpha) } } },
+        },
+      },
+    });
+
+  beforeAll(async () => {
+    fleet = await bootFleet(MULTI);
+    await fleet.importImage(MULTI, IMAGE);
+  });
+
+  it('leaves a host that runs hermes: alone exactly as a deploy before instances left it', async () => {
+    // Today's inventory, which an older CLI reads too.
+    const inventory = writeFleetInventory(LEGACY, {
+      all: { vars: { hermes: { ...shared, settings: { model: 'legacy' } } } },
+    });
+    const baseline = process.env.HERMES_FLEET_BASELINE_BIN;
+    const first = await runCli(['run', '-i', inventory, '-l', `host${LEGACY}`], {
+      env,
+      ...(baseline ? { bin: baseline } : {}),
+    });
+    expect(first.code, first.all).toBe(0);
+    const watched = [
+      ...MANAGED_PATHS,
+      '/var/lib/hermes-fleet/generations/current',
+      '/var/lib/hermes-fleet/generations/1',
+    ];
+    const before = await snapshot(fleet, LEGACY, watched);
+    const unitBefore = await fleet.unit(LEGACY, 'hermes-agent.service');
+    const again = await runCli(['run', '-i', inventory, '-l', `host${LEGACY}`, '--json'], { env });
+    expect(again.code, again.all).toBe(0);
+    const r = report(again.stdout);
+    expect(r.hosts[0]?.status).toBe('ok');
+    expect(r.hosts[0]?.tasks.every((t) => t.instance === undefined)).toBe(true);
+    expect(changedTasks(r, `host${LEGACY}`)).toEqual([]);
+    expect(await snapshot(fleet, LEGACY, watched)).toEqual(before);
+    const unitAfter = await fleet.unit(LEGACY, 'hermes-agent.service');
+    expect(unitAfter.mainPid).toBe(unitBefore.mainPid);
+    expect(
+      (await fleet.ssh(LEGACY, 'ls /var/lib/hermes-fleet')).stdout.trim().split('\n'),
+    ).not.toContain('instances');
+  });
+
+  it('deploys three instances, each gateway reading its own files as its own account', async () => {
+    const result = await runCli(['run', '-i', multi(), '-l', `host${MULTI}`, '--json'], {
+      env,
+      timeoutMs: 240_000,
+    });
+    expect(result.code, result.all).toBe(0);
+    const r = report(result.stdout);
+    expect(r.hosts[0]?.stats.roundTrips).toBe(2);
+    const changed = changedTasks(r, `host${MULTI}`);
+    for (const name of ['alpha', 'beta', 'gamma']) {
+      expect(changed).toContain(`${name}/service`);
+      expect(await fleet.unit(MULTI, unitOf(name))).toMatchObject({
+        active: 'active',
+        enabled: 'enabled',
+      });
+      const record = await fleet.standinRecord(MULTI, stateOf(name));
+      expect(record?.config).toMatchObject({ model: `${name}/model` });
+      expect(record?.env.WHO).toBe(sha256Hex(name));
+      expect(record?.env.SHARED_TOKEN).toBe(sha256Hex('token-for-all'));
+    }
+    expect((await fleet.standinRecord(MULTI, stateOf('alpha')))?.user).toBe('hermes');
+    expect((await fleet.standinRecord(MULTI, stateOf('beta')))?.user).toBe('beta');
+    expect((await fleet.standinRecord(MULTI, stateOf('alpha')))?.hermes_home).toBe(
+      `${stateOf('alpha')}/.hermes`,
+    );
+    // The container's HERMES_HOME is /data/.hermes: gamma's stateDir, mounted.
+    expect((await fleet.standinRecord(MULTI, stateOf('gamma')))?.hermes_home).toBe('/data/.hermes');
+    expect(await fleet.read(MULTI, `${stateOf('beta')}/workspace/SOUL.md`)).toBe('beta soul\n');
+    expect(await fleet.stat(MULTI, `${stateOf('beta')}/.hermes/.env`)).toMatchObject({
+      user: 'beta',
+      mode: 0o600,
+    });
+    const containers = await fleet.ssh(MULTI, "podman ps --format '{{.Names}}'");
+    expect(containers.stdout.trim()).toBe('hermes-agent-gamma');
+    // No unit of hermes: alone on a host that has instances.
+    expect(await fleet.stat(MULTI, '/etc/systemd/system/hermes-agent.service')).toBeNull();
+    for (const name of ['alpha', 'beta', 'gamma']) {
+      expect(
+        await fleet.read(MULTI, `/var/lib/hermes-fleet/instances/${name}/generations/current`),
+      ).toBe('1\n');
+    }
+
+    const again = await runCli(['run', '-i', multi(), '-l', `host${MULTI}`, '--json'], { env });
+    expect(again.code, again.all).toBe(0);
+    expect(changedTasks(report(again.stdout), `host${MULTI}`)).toEqual([]);
+    expect(report(again.stdout).hosts[0]?.stats.roundTrips).toBe(1);
+  });
+
+  async function units(): Promise<Record<string, UnitState>> {
+    const out: Record<string, UnitState> = {};
+    for (const name of ['alpha', 'beta', 'gamma'])
+      out[name] = await fleet.unit(MULTI, unitOf(name));
+    return out;
+  }
+
+  it('restarts only the instance whose files changed', async () => {
+    const before = await units();
+    const result = await runCli(
+      ['run', '-i', multi({ settings: { model: 'beta/model-2' } }), '-l', `host${MULTI}`, '--json'],
+      { env },
+    );
+    expect(result.code, result.all).toBe(0);
+    expect(changedTasks(report(result.stdout), `host${MULTI}`)).toEqual([
+      'beta/merge',
+      'beta/service',
+    ]);
+    const after = await units();
+    expect(after.beta?.mainPid).not.toBe(before.beta?.mainPid);
+    expect(after.alpha?.mainPid).toBe(before.alpha?.mainPid);
+    expect(after.gamma?.mainPid).toBe(before.gamma?.mainPid);
+    expect((await fleet.standinRecord(MULTI, stateOf('beta')))?.config).toMatchObject({
+      model: 'beta/model-2',
+    });
+  });
+
+  it('puts back a broken change to one instance alone; the other change of the run stays', async () => {
+    const beforeBeta = await fleet.read(MULTI, `${stateOf('beta')}/.hermes/config.yaml`);
+    const gammaBefore = await fleet.unit(MULTI, unitOf('gamma'));
+    // alpha changes and passes; beta's gateway then exits at start-up.
+    const broken = multi(
+      {
+        settings: { model: 'beta/model-2' },
+        environment: { WHO: 'beta', HERMES_STANDIN_FAIL: '1' },
+      },
+      { settings: { model: 'alpha/model-2' } },
+    );
+    const result = await runCli(['run', '-i', broken, '-l', `host${MULTI}`, '--json'], {
+      env,
+      timeoutMs: 240_000,
+    });
+    expect(result.code, result.all).toBe(2);
+    const host = report(result.stdout).hosts[0];
+    expect(host?.failedTask).toBe('service');
+    expect(host?.failedInstance).toBe('beta');
+    expect(host?.rollback).toMatchObject({ outcome: 'rolled-back', generation: 2 });
+    // alpha's change passed its health check and stays; beta is back, healthy; gamma untouched.
+    expect((await fleet.standinRecord(MULTI, stateOf('alpha')))?.config).toMatchObject({
+      model: 'alpha/model-2',
+    });
+    expect(await fleet.read(MULTI, `${stateOf('beta')}/.hermes/config.yaml`)).toBe(beforeBeta);
+    expect(await fleet.read(MULTI, `${stateOf('beta')}/.hermes/.env`)).not.toContain(
+      'HERMES_STANDIN_FAIL',
+    );
+    expect(await fleet.unit(MULTI, unitOf('beta'))).toMatchObject({ active: 'active' });
+    expect((await fleet.unit(MULTI, unitOf('gamma'))).mainPid).toBe(gammaBefore.mainPid);
+    expect(
+      await fleet.read(MULTI, `/var/lib/hermes-fleet/instances/alpha/generations/current`),
+    ).toBe('2\n');
+    expect(
+      await fleet.read(MULTI, `/var/lib/hermes-fleet/instances/beta/generations/current`),
+    ).toBe('2\n');
+    // The plain output names the instance.
+    const plain = await runCli(['run', '-i', broken, '-l', `host${MULTI}`], {
+      env,
+      timeoutMs: 240_000,
+    });
+    expect(plain.code, plain.all).toBe(2);
+    expect(plain.stdout).toContain(`[host${MULTI}] beta/service: failed`);
+    expect(plain.stdout).toContain(`failed in beta/service`);
+  });
+});
