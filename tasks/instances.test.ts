@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { planOps } from '../src/apply/encode-ops.js';
-import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
+import { checkOneInstanceEach } from '../src/cli/day2.js';
+import {
+  asInstance,
+  hostInstances,
+  type HermesSettings,
+  type HostSpec,
+} from '../src/inventory/types.js';
+import { statusEntries } from '../src/report/status.js';
+import { selectInstances } from '../src/runner/select-hosts.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
 import { converge, freshFacts, planAll } from '../test/utils/facts.js';
-import { defaultHermes } from '../test/utils/host.js';
+import { defaultHermes, makeHost } from '../test/utils/host.js';
+import { serviceAccess } from './index.js';
 
 function instance(name: string, extra: Partial<HermesSettings> = {}): HermesSettings {
   const stateDir = `/var/lib/hermes-${name}`;
@@ -104,5 +113,50 @@ describe('several instances on one host', () => {
     expect(new Set(markers)).toEqual(new Set(['work', 'newcomer']));
     const armed = ops.filter((op) => op.fields.rollback === '1').map((op) => op.instance);
     expect(new Set(armed)).toEqual(new Set(['work']));
+  });
+});
+
+describe('--instance and the rows per instance', () => {
+  const work = instance('work', { settings: { model: 'w' } });
+  const personal = instance('personal', { user: 'me', group: 'me' });
+  const host = hostOf(personal, work);
+
+  it('keeps the named instances on the hosts that have them, and drops the others', () => {
+    const legacy = { ...makeHost(), name: 'old' };
+    const kept = selectInstances([host, legacy], ['work']);
+    expect(kept.map((h) => h.name)).toEqual(['web1']);
+    expect(hostInstances(kept[0] as HostSpec).map((h) => h.instance)).toEqual(['work']);
+    expect(kept[0]?.hermes.instance).toBe('work');
+    expect(selectInstances([host, legacy], undefined)).toEqual([host, legacy]);
+    expect(() => selectInstances([host], ['nope'])).toThrow(
+      '--instance nope: no selected host has an instance of that name',
+    );
+  });
+
+  it('refuses logs and exec --as service on a host with several instances selected', () => {
+    expect(() => checkOneInstanceEach([host], 'logs')).toThrow(
+      'logs reaches one gateway per host, and web1 has instances personal, work',
+    );
+    expect(() => checkOneInstanceEach(selectInstances([host], ['work']), 'logs')).not.toThrow();
+  });
+
+  it('gives status a row per instance, each with its own unit and drift', () => {
+    const synced = converge(host, freshFacts(host));
+    const edited = hostOf(personal, { ...work, settings: { model: 'w2' } });
+    const read = {
+      ok: true as const,
+      facts: { ...synced, uid: 0 },
+      plans: planAll(edited, synced),
+    };
+    const rows = statusEntries(edited, read, { roundTrips: 1, channels: 1, connections: 1 }, 1);
+    expect(rows.map((r) => [r.instance, r.status, r.drift.map((d) => d.task)])).toEqual([
+      ['personal', 'ok', []],
+      ['work', 'drift', ['merge', 'service']],
+    ]);
+    expect(serviceAccess(asInstance(host, work))).toMatchObject({
+      unit: 'hermes-agent-work.service',
+      log: { kind: 'journal', unit: 'hermes-agent-work.service' },
+      account: { user: 'hermes', cwd: '/var/lib/hermes-work/workspace' },
+    });
   });
 });

@@ -1,6 +1,6 @@
 import type { Attrs, DirEntry, FactRequest, HostFacts, PathFact } from '../src/facts/types.js';
 import {
-  hostInstances,
+  allInstances,
   type HermesSettings,
   type HostSpec,
   type ReleaseSettings,
@@ -212,7 +212,7 @@ export const releaseTask: Task = {
       { kind: 'path', path: dir },
       { kind: 'path', path: `${dir}/bin/hermes` },
       { kind: 'dir-entries', dir: p.releases },
-      ...hostInstances(host).map((h): FactRequest => ({
+      ...allInstances(host).map((h): FactRequest => ({
         kind: 'generations',
         dir: generationsDir(h),
       })),

@@ -6,7 +6,7 @@ import {
   type HostFacts,
   type UnitFact,
 } from '../src/facts/types.js';
-import { hostInstances, type HermesSettings, type HostSpec } from '../src/inventory/types.js';
+import { allInstances, type HermesSettings, type HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
 import { pathFact, unitFact } from './lib/facts-access.js';
@@ -236,7 +236,7 @@ export const serviceTask: Task = {
         container: planContainerLeftovers(
           h,
           facts,
-          hostInstances(host).some((other) => other.container.enable),
+          allInstances(host).some((other) => other.container.enable),
         ),
       });
     }

@@ -181,10 +181,24 @@ export interface HostSpec {
    * Without it, `hermes` is the host's one instance (`hostInstances`).
    */
   instances?: HermesSettings[];
+  /**
+   * `--instance NAME`: the instances this command acts on; the others are left alone, but still
+   * count where instances share something (the container entrypoint, a release root).
+   */
+  onlyInstances?: string[];
 }
 
-/** Every gateway a host runs: its named instances, or `hermes:` alone. */
+/** The gateways a command acts on: the host's instances (or `hermes:` alone), --instance applied. */
 export function hostInstances(host: HostSpec): HermesSettings[] {
+  const only = host.onlyInstances;
+  const all = allInstances(host);
+  return only === undefined
+    ? all
+    : all.filter((h) => h.instance !== undefined && only.includes(h.instance));
+}
+
+/** Every gateway the inventory gives the host, whatever --instance selected. */
+export function allInstances(host: HostSpec): HermesSettings[] {
   return host.instances ?? [host.hermes];
 }
 

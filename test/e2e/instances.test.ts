@@ -229,4 +229,122 @@ describeFleet('several instances on one host', () => {
     expect(plain.stdout).toContain(`[host${MULTI}] beta/service: failed`);
     expect(plain.stdout).toContain(`failed in beta/service`);
   });
+
+  it('status, generations, logs, exec, restart, rollback and run take --instance', async () => {
+    const current = multi(
+      { settings: { model: 'beta/model-2' } },
+      { settings: { model: 'alpha/model-2' } },
+    );
+    const status = await runCli(['status', '-i', current, '-l', `host${MULTI}`, '--json'], { env });
+    expect(status.code, status.all).toBe(0);
+    const rows = (
+      JSON.parse(status.stdout) as {
+        hosts: { instance?: string; status: string; generation: number }[];
+      }
+    ).hosts;
+    expect(rows.map((r) => [r.instance, r.status])).toEqual([
+      ['alpha', 'ok'],
+      ['beta', 'ok'],
+      ['gamma', 'ok'],
+    ]);
+    const table = await runCli(
+      ['status', '-i', current, '-l', `host${MULTI}`, '--instance', 'beta'],
+      { env },
+    );
+    expect(table.code, table.all).toBe(0);
+    expect(table.stdout).toMatch(/^HOST\s+INSTANCE\s+REACHABLE/);
+    expect(table.stdout).toMatch(new RegExp(`host${MULTI}\\s+beta\\s+yes\\s+active`));
+    expect(table.stdout).not.toContain('alpha');
+
+    const generations = await runCli(
+      ['generations', '-i', current, '-l', `host${MULTI}`, '--instance', 'alpha', '--json'],
+      { env },
+    );
+    expect(generations.code, generations.all).toBe(0);
+    expect(JSON.parse(generations.stdout)).toMatchObject({
+      hosts: [{ host: `host${MULTI}`, instance: 'alpha', current: 2 }],
+    });
+
+    const ambiguous = await runCli(['logs', '-i', current, '-l', `host${MULTI}`], { env });
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toContain('choose one with --instance NAME');
+    const logs = await runCli(
+      ['logs', '-i', current, '-l', `host${MULTI}`, '--instance', 'beta', '-n', '20'],
+      { env },
+    );
+    expect(logs.code, logs.all).toBe(0);
+    expect(logs.stdout).toContain(`[host${MULTI}]`);
+    const who = await runCli(
+      [
+        'exec',
+        '-i',
+        current,
+        '-l',
+        `host${MULTI}`,
+        '--instance',
+        'beta',
+        '--as',
+        'service',
+        '--',
+        'sh',
+        '-c',
+        'id -un; pwd',
+      ],
+      { env },
+    );
+    expect(who.code, who.all).toBe(0);
+    expect(who.stdout).toContain(`[host${MULTI}] beta\n`);
+    expect(who.stdout).toContain(`[host${MULTI}] ${stateOf('beta')}/workspace\n`);
+
+    const before = await units();
+    const restart = await runCli(
+      ['restart', '-i', current, '-l', `host${MULTI}`, '--instance', 'gamma'],
+      { env, timeoutMs: 120_000 },
+    );
+    expect(restart.code, restart.all).toBe(0);
+    const restarted = await units();
+    expect(restarted.gamma?.mainPid).not.toBe(before.gamma?.mainPid);
+    expect(restarted.alpha?.mainPid).toBe(before.alpha?.mainPid);
+    expect(restarted.beta?.mainPid).toBe(before.beta?.mainPid);
+
+    const rollback = await runCli(
+      ['rollback', '-i', current, '-l', `host${MULTI}`, '--instance', 'alpha', '--json'],
+      { env, timeoutMs: 120_000 },
+    );
+    expect(rollback.code, rollback.all).toBe(0);
+    const rolled = report(rollback.stdout).hosts[0];
+    expect(rolled?.tasks.map((t) => [t.instance, t.task, t.status])).toEqual([
+      ['alpha', 'rollback', 'changed'],
+    ]);
+    expect((await fleet.standinRecord(MULTI, stateOf('alpha')))?.config).toMatchObject({
+      model: 'alpha/model',
+    });
+    expect(
+      await fleet.read(MULTI, '/var/lib/hermes-fleet/instances/alpha/generations/current'),
+    ).toBe('3\n');
+    expect((await fleet.unit(MULTI, unitOf('beta'))).mainPid).toBe(restarted.beta?.mainPid);
+
+    // run --instance beta: alpha's drift (the rollback) is left alone.
+    const onlyBeta = await runCli(
+      [
+        'run',
+        '-i',
+        multi({ settings: { model: 'beta/model-3' } }, { settings: { model: 'alpha/model-2' } }),
+        '-l',
+        `host${MULTI}`,
+        '--instance',
+        'beta',
+        '--json',
+      ],
+      { env },
+    );
+    expect(onlyBeta.code, onlyBeta.all).toBe(0);
+    expect(changedTasks(report(onlyBeta.stdout), `host${MULTI}`)).toEqual([
+      'beta/merge',
+      'beta/service',
+    ]);
+    expect((await fleet.standinRecord(MULTI, stateOf('alpha')))?.config).toMatchObject({
+      model: 'alpha/model',
+    });
+  });
 });

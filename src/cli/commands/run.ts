@@ -7,6 +7,7 @@ import {
   forksOption,
   hostSelectionArgs,
   hostSelectionOptions,
+  instanceOption,
   jsonOption,
   lockOptions,
   rollingOptions,
@@ -60,7 +61,9 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
     `converge every selected host: ${TASK_NAMES.join(', ')} (hosts in parallel)`,
     (y) =>
       jsonOption(
-        lockOptions(shardOption(rollingOptions(forksOption(hostSelectionOptions(y))))),
+        lockOptions(
+          shardOption(rollingOptions(forksOption(instanceOption(hostSelectionOptions(y))))),
+        ),
         'print one JSON report on stdout instead of the human output',
       )
         .option('check', {
