@@ -134,10 +134,12 @@ describe('--instance and the rows per instance', () => {
   });
 
   it('refuses logs and exec --as service on a host with several instances selected', () => {
-    expect(() => checkOneInstanceEach([host], 'logs')).toThrow(
-      'logs reaches one gateway per host, and web1 has instances personal, work',
-    );
-    expect(() => checkOneInstanceEach(selectInstances([host], ['work']), 'logs')).not.toThrow();
+    expect(() => {
+      checkOneInstanceEach([host], 'logs');
+    }).toThrow('logs reaches one gateway per host, and web1 has instances personal, work');
+    expect(() => {
+      checkOneInstanceEach(selectInstances([host], ['work']), 'logs');
+    }).not.toThrow();
   });
 
   it('gives status a row per instance, each with its own unit and drift', () => {
