@@ -1,6 +1,6 @@
 import type { HostResult, RunObserver, TaskResult } from '../runner/types.js';
 import { describeChange, renderTaskDiffs } from './change-kinds.js';
-import { oneLine, palette, printable, seconds } from './text.js';
+import { oneLine, palette, printable, seconds } from '../text.js';
 import { failedTaskLabel, taskLabel } from './task-label.js';
 
 export interface PlainOptions {

@@ -1,5 +1,5 @@
 import { applyOps, type ApplyOutcome } from '../apply/apply.js';
-import { operationOf } from '../apply/change-kinds.js';
+import { recordOf } from '../changes/index.js';
 import {
   healthCheck,
   instancePlans,
@@ -392,7 +392,7 @@ function rollbackReport(
 ): RollbackReport | undefined {
   const change = failed?.change;
   // Only a failed (re)start or health check rolls back; other failures stop the batch.
-  if (!change || !operationOf(change).restarts(change)) return undefined;
+  if (!change || !recordOf(change).restarts(change)) return undefined;
   // What was put back, or not, is the failing instance's alone.
   const plans = instancePlans(allPlans, failed.instance);
   const done = outcome.rollback;
