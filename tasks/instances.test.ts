@@ -10,7 +10,7 @@ import {
 import { statusEntries } from '../src/report/status.js';
 import { selectInstances } from '../src/runner/select-hosts.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
-import { converge, freshFacts, planAll } from '../test/utils/facts.js';
+import { converge, file, freshFacts, planAll } from '../test/utils/facts.js';
 import { defaultHermes, makeHost } from '../test/utils/host.js';
 import { serviceAccess } from './index.js';
 
@@ -110,7 +110,8 @@ describe('several instances on one host', () => {
     };
     const ops = planOps(planAll(grown, facts));
     const markers = ops.filter((op) => op.name === 'task').map((op) => op.fields.instance);
-    expect(new Set(markers)).toEqual(new Set(['work', 'newcomer']));
+    // personal's plan writes the record of the host's instances (newcomer joins it).
+    expect(new Set(markers)).toEqual(new Set(['personal', 'work', 'newcomer']));
     const armed = ops.filter((op) => op.fields.rollback === '1').map((op) => op.instance);
     expect(new Set(armed)).toEqual(new Set(['work']));
   });
@@ -162,3 +163,116 @@ describe('--instance and the rows per instance', () => {
     });
   });
 });
+
+describe('an instance dropped from the inventory', () => {
+  const a = instance('a');
+  const b = instance('b', {
+    container: { ...defaultHermes().container, enable: true, backend: 'podman' },
+  });
+  const both = hostOf(a, instance('b'));
+
+  it('is stopped, disabled and its unit removed on the next run; its state is kept', () => {
+    const synced = converge(both, freshFacts(both));
+    expect(changed(planAll(both, synced))).toEqual([]);
+    const record = synced.paths.get('/var/lib/hermes-fleet/instances.json');
+    expect(record?.kind === 'file' ? JSON.parse(record.text ?? '') : null).toMatchObject({
+      instances: { a: { unit: 'hermes-agent-a.service' }, b: { stateDir: '/var/lib/hermes-b' } },
+    });
+    const onlyA = hostOf(a);
+    const plans = planAll(onlyA, synced);
+    const teardown = plans.flatMap((p) =>
+      p.changes.map((c) => `${p.instance ?? ''}/${p.task} ${summary(c)}`),
+    );
+    expect(teardown).toEqual([
+      'a/service systemd stop hermes-agent-b.service',
+      'a/service systemd disable hermes-agent-b.service',
+      'a/service file /var/lib/hermes-fleet/instances.json',
+      'a/service remove /etc/systemd/system/hermes-agent-b.service',
+      'a/service systemd daemon-reload hermes-agent-b.service',
+    ]);
+    // Nothing under its stateDir is touched.
+    expect(teardown.some((line) => line.includes('/var/lib/hermes-b'))).toBe(false);
+    const after = converge(onlyA, synced);
+    expect(changed(planAll(onlyA, after))).toEqual([]);
+  });
+
+  it('takes a container instance down with its container and create script', () => {
+    const withContainer = hostOf(a, b);
+    const record = JSON.stringify({
+      version: 1,
+      instances: {
+        a: {
+          unit: 'hermes-agent-a.service',
+          stateDir: '/var/lib/hermes-a',
+          workingDirectory: '/var/lib/hermes-a/workspace',
+          container: null,
+        },
+        b: {
+          unit: 'hermes-agent-b.service',
+          stateDir: '/var/lib/hermes-b',
+          workingDirectory: '/var/lib/hermes-b/workspace',
+          container: {
+            backend: 'podman',
+            name: 'hermes-agent-b',
+            createFile: '/usr/local/lib/hermes-fleet/container-create-b',
+          },
+        },
+      },
+    });
+    const onlyA = hostOf(a);
+    const facts = converge(onlyA, freshFacts(onlyA));
+    facts.paths.set(
+      '/var/lib/hermes-fleet/instances.json',
+      file(`${record}\n`, { mode: 0o600, user: 'root', group: 'root' }),
+    );
+    expect(withContainer.instances).toHaveLength(2);
+    const lines = planAll(onlyA, facts).flatMap((p) => p.changes.map(summary));
+    expect(lines).toEqual([
+      'systemd stop hermes-agent-b.service',
+      'systemd disable hermes-agent-b.service',
+      'file /var/lib/hermes-fleet/instances.json',
+      'container-remove hermes-agent-b',
+      'remove /usr/local/lib/hermes-fleet/container-create-b',
+      'remove /etc/systemd/system/hermes-agent-b.service',
+      'systemd daemon-reload hermes-agent-b.service',
+    ]);
+  });
+
+  it('takes down the unit of hermes: alone once the inventory names instances', () => {
+    const legacy = makeHost();
+    const deployed = converge(legacy, freshFacts(legacy));
+    const now = hostOf(a);
+    const fresh = freshFacts(now);
+    const facts = {
+      ...deployed,
+      paths: new Map([...fresh.paths, ...deployed.paths]),
+      units: new Map([...fresh.units, ...deployed.units]),
+    };
+    const lines = planAll(now, facts)
+      .flatMap((p) => p.changes.map(summary))
+      .filter((line) => line.includes('hermes-agent.service'));
+    expect(lines).toEqual([
+      'systemd stop hermes-agent.service',
+      'systemd disable hermes-agent.service',
+      'remove /etc/systemd/system/hermes-agent.service',
+      'systemd daemon-reload hermes-agent.service',
+    ]);
+  });
+
+  it('is left alone while --instance narrows the host', () => {
+    const synced = converge(both, freshFacts(both));
+    const narrowed = { ...hostOf(a), onlyInstances: ['a'] };
+    expect(changed(planAll(narrowed, synced))).toEqual([]);
+  });
+});
+
+function summary(c: Change): string {
+  switch (c.kind) {
+    case 'systemd':
+      return `systemd ${c.action} ${c.unit}`;
+    case 'container-remove':
+      return `container-remove ${c.name}`;
+    default:
+      return `${c.kind}${'path' in c ? ` ${c.path}` : ''}`;
+  }
+}

@@ -32,6 +32,7 @@ import {
 } from './lib/restart-pending.js';
 import type { Task } from '../src/plan/task.js';
 import { renderNativeUnit } from './lib/unit-file.js';
+import { droppedInstanceFacts, planDroppedInstances } from './lib/dropped-instances.js';
 
 export const UNIT_FILE_ATTRS: Attrs = { mode: 0o644, user: 'root', group: 'root' };
 
@@ -218,6 +219,7 @@ export const serviceTask: Task = {
       ...restartPendingFacts(h),
       ...generationFacts(h),
       ...(h.container.enable ? containerFacts(h) : containerLeftoverFacts(h)),
+      ...droppedInstanceFacts(host),
     ];
   },
 
@@ -226,23 +228,33 @@ export const serviceTask: Task = {
   },
 
   plan(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan[]): Change[] {
-    const h = host.hermes;
-    // A release is checked whole by the release task (and unpacked by it on a fresh host).
-    if (!h.release) checkPackage(h, facts);
-    if (!h.container.enable) {
-      return planLifecycle(h, facts, earlier, {
-        unitText: renderNativeUnit(h),
-        // The shared entrypoint stays while another instance runs in a container.
-        container: planContainerLeftovers(
-          h,
-          facts,
-          allInstances(host).some((other) => other.container.enable),
-        ),
-      });
-    }
-    return planLifecycle(h, facts, earlier, {
-      unitText: renderContainerUnit(h),
-      container: planContainerParts(h, facts),
-    });
+    // Instances the inventory no longer has are taken down first (their ports freed), by the
+    // host's first instance (tasks/lib/dropped-instances.ts).
+    return [...planDroppedInstances(host, facts), ...planInstanceService(host, facts, earlier)];
   },
 };
+
+function planInstanceService(
+  host: HostSpec,
+  facts: HostFacts,
+  earlier: readonly TaskPlan[],
+): Change[] {
+  const h = host.hermes;
+  // A release is checked whole by the release task (and unpacked by it on a fresh host).
+  if (!h.release) checkPackage(h, facts);
+  if (!h.container.enable) {
+    return planLifecycle(h, facts, earlier, {
+      unitText: renderNativeUnit(h),
+      // The shared entrypoint stays while another instance runs in a container.
+      container: planContainerLeftovers(
+        h,
+        facts,
+        allInstances(host).some((other) => other.container.enable),
+      ),
+    });
+  }
+  return planLifecycle(h, facts, earlier, {
+    unitText: renderContainerUnit(h),
+    container: planContainerParts(h, facts),
+  });
+}
