@@ -259,6 +259,41 @@ describe('an instance dropped from the inventory', () => {
     ]);
   });
 
+  it('with --purge-removed-instances, its state directory and generations go too, named in the plan', () => {
+    const synced = converge(both, freshFacts(both));
+    const purging = { ...hostOf(a), purgeRemovedInstances: true };
+    const removals = planAll(purging, synced).flatMap((p) =>
+      p.changes.flatMap((c) => (c.kind === 'tree-remove' ? [`${c.path} (${c.why})`] : [])),
+    );
+    expect(removals).toEqual([
+      '/var/lib/hermes-b (the state of instance b, which is no longer in the inventory: --purge-removed-instances)',
+      '/var/lib/hermes-fleet/instances/b (the generations of instance b)',
+    ]);
+    const after = converge(purging, synced);
+    expect(after.paths.get('/var/lib/hermes-b/.hermes/config.yaml')?.kind).toBe('absent');
+    expect(changed(planAll(purging, after))).toEqual([]);
+    // A renamed instance that kept the dropped one's stateDir: live data, never purged.
+    const renamed = {
+      ...hostOf(
+        a,
+        instance('c', {
+          stateDir: '/var/lib/hermes-b',
+          workingDirectory: '/var/lib/hermes-b/workspace',
+        }),
+      ),
+      purgeRemovedInstances: true,
+    };
+    const fresh = freshFacts(renamed);
+    const facts = {
+      ...synced,
+      paths: new Map([...fresh.paths, ...synced.paths]),
+      units: new Map([...fresh.units, ...synced.units]),
+    };
+    expect(() => planAll(renamed, facts)).toThrow(
+      'not purging /var/lib/hermes-b of instance b: an instance of the inventory uses /var/lib/hermes-b',
+    );
+  });
+
   it('is left alone while --instance narrows the host', () => {
     const synced = converge(both, freshFacts(both));
     const narrowed = { ...hostOf(a), onlyInstances: ['a'] };

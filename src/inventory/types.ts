@@ -186,6 +186,8 @@ export interface HostSpec {
    * count where instances share something (the container entrypoint, a release root).
    */
   onlyInstances?: string[];
+  /** `run --purge-removed-instances`: a dropped instance's state directory goes too. */
+  purgeRemovedInstances?: boolean;
 }
 
 /** The gateways a command acts on: the host's instances (or `hermes:` alone), --instance applied. */

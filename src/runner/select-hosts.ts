@@ -15,6 +15,8 @@ export interface HostSelectionArgs {
   forks: number;
   /** `--instance NAME` (repeatable): only these instances, on the hosts that have them. */
   instances?: string[] | undefined;
+  /** `run --purge-removed-instances`: the state of instances dropped from the inventory goes. */
+  purgeRemovedInstances?: boolean | undefined;
 }
 
 export interface HostSelection {
@@ -51,6 +53,9 @@ export async function hostsToContact(
   let hosts = selectHosts(inventory, args.limit);
   if (args.shard !== undefined) hosts = selectShard(hosts, args.shard);
   hosts = selectInstances(hosts, args.instances);
+  if (args.purgeRemovedInstances === true) {
+    hosts = hosts.map((host) => ({ ...host, purgeRemovedInstances: true }));
+  }
   const fit = forksForThisProcess(args.forks, hosts.length);
   if (fit.warning !== undefined) process.stderr.write(`${fit.warning}\n`);
   return { inventory, hosts, forks: fit.forks };

@@ -1,9 +1,17 @@
 import type { FactRequest, HostFacts, PathFact } from '../../src/facts/types.js';
 import { allInstances, type HermesSettings, type HostSpec } from '../../src/inventory/types.js';
-import type { Change } from '../../src/plan/types.js';
+import { PlanError, type Change } from '../../src/plan/types.js';
 import { pathFact, unitFact } from './facts-access.js';
 import { containerName, createFile, CONTAINER_NAME, CREATE_FILE } from './container.js';
-import { UNIT_FILE, UNIT_NAME, hermesPaths, unitName } from './layout.js';
+import {
+  INSTANCES_DIR,
+  UNIT_FILE,
+  UNIT_NAME,
+  hermesPaths,
+  isUnder,
+  serviceTrees,
+  unitName,
+} from './layout.js';
 
 /**
  * Root's record of the named instances the fleet put on a host: what it needs to take one down
@@ -18,6 +26,8 @@ interface RecordedInstance {
   stateDir: string;
   workingDirectory: string;
   container: { backend: 'docker' | 'podman'; name: string; createFile: string } | null;
+  /** Taken down (no longer in the inventory); its state is kept until a purge. */
+  removed?: boolean;
 }
 
 interface InstancesRecord {
@@ -110,7 +120,8 @@ function planDefaultLeftover(host: HostSpec, facts: HostFacts): Change[] {
 
 /**
  * An instance the inventory no longer has is stopped, disabled, its container and unit removed;
- * its state directory is kept (sessions and memories are the user's). The record is rewritten
+ * its state directory is kept (sessions and memories are the user's), and so is its entry in the
+ * record, marked removed, until `--purge-removed-instances` deletes that state. The record is rewritten
  * after the stop and before the removals: a run cut off before it stops the unit again next time
  * (the unit file is still there), one cut off after it leaves at most a stopped, disabled unit
  * file. A host that never had instances plans nothing.
@@ -118,48 +129,64 @@ function planDefaultLeftover(host: HostSpec, facts: HostFacts): Change[] {
 export function planDroppedInstances(host: HostSpec, facts: HostFacts): Change[] {
   if (!plansTeardown(host)) return [];
   const recorded = readRecord(facts)?.instances ?? {};
-  const wanted = Object.fromEntries(
+  const next: Record<string, RecordedInstance> = Object.fromEntries(
     allInstances(host).flatMap((h) =>
       h.instance === undefined ? [] : [[h.instance, recordOf(h)]],
     ),
-  ) as Record<string, RecordedInstance>;
-  const dropped = Object.entries(recorded).filter(([name]) => !(name in wanted));
+  );
   const stops: Change[] = [];
   const removals: Change[] = [];
-  for (const [name, r] of dropped) {
-    const unit = r.unit;
-    stops.push(
-      { kind: 'systemd', action: 'stop', unit, reason: why(name) },
-      { kind: 'systemd', action: 'disable', unit, reason: why(name) },
-    );
-    if (r.container) {
-      removals.push(
-        {
-          kind: 'container-remove',
-          backend: r.container.backend,
-          name: r.container.name,
-          reason: why(name),
-        },
-        { kind: 'remove', path: r.container.createFile, before: NOT_READ, why: why(name) },
-      );
+  const torn: string[] = [];
+  for (const [name, r] of Object.entries(recorded)) {
+    if (name in next) continue;
+    if (r.removed !== true) {
+      torn.push(r.unit);
+      stops.push(...teardownStops(name, r));
+      removals.push(...teardownRemovals(name, r));
     }
-    removals.push({
-      kind: 'remove',
-      path: `/etc/systemd/system/${unit}`,
-      before: NOT_READ,
-      why: why(name),
-    });
+    // Kept in the record once taken down, so a later --purge-removed-instances finds its state.
+    if (host.purgeRemovedInstances === true) removals.push(...purge(host, name, r));
+    else next[name] = { ...r, removed: true };
   }
-  if (dropped.length > 0) {
+  if (torn.length > 0) {
     removals.push({
       kind: 'systemd',
       action: 'daemon-reload',
-      unit: dropped[0]?.[1].unit ?? UNIT_NAME,
+      unit: torn[0] ?? UNIT_NAME,
       reason: 'units removed',
     });
   }
-  const record = recordChange(facts, wanted);
+  const record = recordChange(facts, next);
   return [...planDefaultLeftover(host, facts), ...stops, ...record, ...removals];
+}
+
+function teardownStops(name: string, r: RecordedInstance): Change[] {
+  return [
+    { kind: 'systemd', action: 'stop', unit: r.unit, reason: why(name) },
+    { kind: 'systemd', action: 'disable', unit: r.unit, reason: why(name) },
+  ];
+}
+
+function teardownRemovals(name: string, r: RecordedInstance): Change[] {
+  return [
+    ...(r.container
+      ? [
+          {
+            kind: 'container-remove',
+            backend: r.container.backend,
+            name: r.container.name,
+            reason: why(name),
+          } as const,
+          {
+            kind: 'remove',
+            path: r.container.createFile,
+            before: NOT_READ,
+            why: why(name),
+          } as const,
+        ]
+      : []),
+    { kind: 'remove', path: `/etc/systemd/system/${r.unit}`, before: NOT_READ, why: why(name) },
+  ];
 }
 
 function recordChange(facts: HostFacts, wanted: Record<string, RecordedInstance>): Change[] {
@@ -183,6 +210,35 @@ function recordChange(facts: HostFacts, wanted: Record<string, RecordedInstance>
       body: { text },
       attrs: { mode: 0o600, user: 'root', group: 'root' },
       before,
+    },
+  ];
+}
+
+/**
+ * `--purge-removed-instances`: the dropped instance's state directory (and a working directory
+ * outside it) removed whole, and its generations. Refused when one of them overlaps a tree an
+ * instance of the inventory uses (a renamed instance that kept its stateDir): that is live data.
+ */
+function purge(host: HostSpec, name: string, r: RecordedInstance): Change[] {
+  const why = `the state of instance ${name}, which is no longer in the inventory: --purge-removed-instances`;
+  const live = allInstances(host).flatMap((h) => serviceTrees(h));
+  const trees = isUnder(r.workingDirectory, r.stateDir)
+    ? [r.stateDir]
+    : [r.stateDir, r.workingDirectory];
+  for (const tree of trees) {
+    const clash = live.find((t) => isUnder(t, tree) || isUnder(tree, t));
+    if (!tree.startsWith('/') || tree === '/' || clash !== undefined) {
+      throw new PlanError(
+        `not purging ${tree} of instance ${name}: ${clash === undefined ? 'not a directory that can be purged' : `an instance of the inventory uses ${clash}`}`,
+      );
+    }
+  }
+  return [
+    ...trees.map((path): Change => ({ kind: 'tree-remove', path, why })),
+    {
+      kind: 'tree-remove',
+      path: `${INSTANCES_DIR}/${name}`,
+      why: `the generations of instance ${name}`,
     },
   ];
 }

@@ -347,4 +347,83 @@ describeFleet('several instances on one host', () => {
       model: 'alpha/model',
     });
   });
+
+  it('takes down an instance dropped from the inventory, keeping its state; a later purge deletes it', async () => {
+    const withoutGamma = writeFleetInventory(MULTI, {
+      all: {
+        vars: { hermes: shared },
+        hosts: {
+          [`host${MULTI}`]: {
+            instances: {
+              alpha: instances().alpha,
+              beta: instances({ settings: { model: 'beta/model-3' } }).beta,
+            },
+          },
+        },
+      },
+    });
+    // Check mode shows it first, and changes nothing.
+    const check = await runCli(['run', '-i', withoutGamma, '-l', `host${MULTI}`, '--check'], {
+      env,
+    });
+    expect(check.code, check.all).toBe(0);
+    expect(check.stdout).toContain(`[host${MULTI}] alpha/service: changed`);
+    const checkJson = await runCli(
+      ['run', '-i', withoutGamma, '-l', `host${MULTI}`, '--check', '--json'],
+      { env },
+    );
+    const summaries =
+      report(checkJson.stdout).hosts[0]?.tasks.flatMap((t) => t.changes.map((c) => c.summary)) ??
+      [];
+    expect(summaries).toContain(
+      'stop hermes-agent-gamma.service (instance gamma is no longer in the inventory)',
+    );
+    expect(summaries).toContain(
+      'remove /etc/systemd/system/hermes-agent-gamma.service (instance gamma is no longer in the inventory)',
+    );
+    expect(summaries.some((line) => line.includes('/var/lib/hermes-gamma'))).toBe(false);
+    expect(await fleet.unit(MULTI, unitOf('gamma'))).toMatchObject({ active: 'active' });
+
+    const run = await runCli(['run', '-i', withoutGamma, '-l', `host${MULTI}`], {
+      env,
+      timeoutMs: 120_000,
+    });
+    expect(run.code, run.all).toBe(0);
+    expect((await fleet.unit(MULTI, unitOf('gamma'))).active).not.toBe('active');
+    expect(await fleet.stat(MULTI, `/etc/systemd/system/${unitOf('gamma')}`)).toBeNull();
+    expect((await fleet.ssh(MULTI, "podman ps -a --format '{{.Names}}'")).stdout.trim()).toBe('');
+    expect(await fleet.stat(MULTI, `${stateOf('gamma')}/.hermes/config.yaml`)).not.toBeNull();
+    for (const name of ['alpha', 'beta']) {
+      expect(await fleet.unit(MULTI, unitOf(name))).toMatchObject({ active: 'active' });
+    }
+    const again = await runCli(['run', '-i', withoutGamma, '-l', `host${MULTI}`, '--json'], {
+      env,
+    });
+    expect(again.code, again.all).toBe(0);
+    expect(changedTasks(report(again.stdout), `host${MULTI}`)).toEqual([]);
+
+    // The purge: named in the plan first, then done; its generations go too.
+    const purgeCheck = await runCli(
+      ['run', '-i', withoutGamma, '-l', `host${MULTI}`, '--purge-removed-instances', '--check'],
+      { env },
+    );
+    expect(purgeCheck.code, purgeCheck.all).toBe(0);
+    expect(purgeCheck.stdout).toContain(`[host${MULTI}] alpha/service: changed`);
+    const purge = await runCli(
+      ['run', '-i', withoutGamma, '-l', `host${MULTI}`, '--purge-removed-instances', '-v'],
+      { env },
+    );
+    expect(purge.code, purge.all).toBe(0);
+    expect(purge.stdout).toContain(
+      `remove directory ${stateOf('gamma')} and everything in it (the state of instance gamma, which is no longer in the inventory: --purge-removed-instances)`,
+    );
+    expect(await fleet.stat(MULTI, stateOf('gamma'))).toBeNull();
+    expect(await fleet.stat(MULTI, '/var/lib/hermes-fleet/instances/gamma')).toBeNull();
+    expect(await fleet.stat(MULTI, `${stateOf('beta')}/.hermes/config.yaml`)).not.toBeNull();
+    const last = await runCli(
+      ['run', '-i', withoutGamma, '-l', `host${MULTI}`, '--purge-removed-instances', '--json'],
+      { env },
+    );
+    expect(changedTasks(report(last.stdout), `host${MULTI}`)).toEqual([]);
+  });
 });

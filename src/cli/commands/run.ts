@@ -102,6 +102,12 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           type: 'count',
           description: 'more detail: -v changes and durations, -vv commands',
         })
+        .option('purge-removed-instances', {
+          type: 'boolean',
+          default: false,
+          description:
+            "also delete the state directory (sessions, memories) and generations of each instance no longer in the inventory (the plan names each one; default: kept)",
+        })
         .option('rollback', {
           type: 'boolean',
           default: true,
@@ -126,6 +132,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           verbose: argv.verbose,
           noRollback: !argv.rollback,
           waitLock: argv['wait-lock'],
+          purgeRemovedInstances: argv['purge-removed-instances'],
         }),
       );
     },
