@@ -106,7 +106,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           type: 'boolean',
           default: false,
           description:
-            "also delete the state directory (sessions, memories) and generations of each instance no longer in the inventory (the plan names each one; default: kept)",
+            'also delete the state directory (sessions, memories) and generations of each instance no longer in the inventory (the plan names each one; default: kept)',
         })
         .option('rollback', {
           type: 'boolean',
