@@ -3,7 +3,7 @@ import type { ServiceAccess } from '../src/plan/service-access.js';
 import type { StatusProbe, Task } from '../src/plan/task.js';
 import { dirsTask } from './dirs.js';
 import { docsTask } from './docs.js';
-import { CONTAINER_NAME } from './lib/container.js';
+import { containerName } from './lib/container.js';
 import { serviceEnvironment } from './lib/unit-file.js';
 import { mergeTask } from './merge.js';
 import { packagesTask } from './packages.js';
@@ -13,7 +13,7 @@ import { restartTask } from './restart.js';
 import { rollbackTask } from './rollback.js';
 import { secretsTask } from './secrets.js';
 import { serviceTask } from './service.js';
-import { CURRENT_GENERATION, UNIT_NAME, hermesPaths } from './lib/layout.js';
+import { currentGenerationFile, hermesPaths, unitName } from './lib/layout.js';
 import { usersTask } from './users.js';
 
 export type { Task } from '../src/plan/task.js';
@@ -46,16 +46,16 @@ export function statusProbe(host: HostSpec): StatusProbe {
   if (release) {
     const { current } = releasePaths(release);
     return {
-      unit: UNIT_NAME,
+      unit: unitName(host.hermes),
       program: { path: `${current}/bin/hermes`, user: host.hermes.user },
       release: { link: current },
-      generation: CURRENT_GENERATION,
+      generation: currentGenerationFile(host.hermes),
     };
   }
   return {
-    unit: UNIT_NAME,
+    unit: unitName(host.hermes),
     program: { path: hermesPaths(host.hermes).bin, user: host.hermes.user },
-    generation: CURRENT_GENERATION,
+    generation: currentGenerationFile(host.hermes),
   };
 }
 
@@ -87,10 +87,10 @@ export const REPORTED_TASK_NAMES = [
 export function serviceAccess(host: HostSpec): ServiceAccess {
   const h = host.hermes;
   return {
-    unit: UNIT_NAME,
+    unit: unitName(h),
     log: h.container.enable
-      ? { kind: 'container', backend: h.container.backend, name: CONTAINER_NAME }
-      : { kind: 'journal', unit: UNIT_NAME },
+      ? { kind: 'container', backend: h.container.backend, name: containerName(h) }
+      : { kind: 'journal', unit: unitName(h) },
     account: {
       user: h.user,
       cwd: hermesPaths(h).workingDirectory,

@@ -4,7 +4,12 @@ import {
   type FactRequest,
   type HostFacts,
 } from '../src/facts/types.js';
-import type { HermesSettings, HostSpec, PluginSource } from '../src/inventory/types.js';
+import {
+  allInstances,
+  type HermesSettings,
+  type HostSpec,
+  type PluginSource,
+} from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
 import type { Task } from '../src/plan/task.js';
@@ -12,7 +17,7 @@ import { FLEET_LIB_DIR, PLUGIN_STORE } from './lib/container.js';
 import { pathFact } from './lib/facts-access.js';
 import { attrsDiffer } from './lib/plan-file.js';
 import { ownedPath, ownedRecord, parseOwnedPlugins, renderOwned } from './lib/fleet-owned.js';
-import { GENERATIONS_DIR, hermesPaths, readPath, withActor } from './lib/layout.js';
+import { generationsDir, hermesPaths, readPath, withActor } from './lib/layout.js';
 
 /**
  * PLUGIN_STORE: root's store of plugin trees, one per id, beside the container scripts: outside
@@ -86,9 +91,12 @@ function planPlugin(h: HermesSettings, plugin: PluginSource, facts: HostFacts): 
   return changes;
 }
 
-/** The plugin ids the generations kept on the host name: a rollback may link them again. */
-function generationPlugins(facts: HostFacts): Set<string> {
-  const kept = facts.generations?.get(GENERATIONS_DIR) ?? [];
+/**
+ * The plugin ids the generations kept on the host name, every instance's: a rollback may link
+ * them again.
+ */
+function generationPlugins(host: HostSpec, facts: HostFacts): Set<string> {
+  const kept = allInstances(host).flatMap((i) => facts.generations?.get(generationsDir(i)) ?? []);
   return new Set(kept.flatMap((g) => g.linked ?? []));
 }
 
@@ -96,8 +104,10 @@ function generationPlugins(facts: HostFacts): Set<string> {
  * Store trees no plugin of the inventory and no kept generation names, and uploads a killed
  * run left: removed (after the health check when this run links anything anew).
  */
-function pluginsToPrune(h: HermesSettings, facts: HostFacts): Change[] {
-  const used = new Set([...h.extraPlugins.map((p) => p.id), ...generationPlugins(facts)]);
+function pluginsToPrune(host: HostSpec, facts: HostFacts): Change[] {
+  // The store is the host's: a tree another instance links, or kept, stays.
+  const linked = allInstances(host).flatMap((i) => i.extraPlugins.map((p) => p.id));
+  const used = new Set([...linked, ...generationPlugins(host, facts)]);
   return (facts.dirEntries?.get(PLUGIN_STORE) ?? [])
     .filter((e) => UPLOAD_TEMP.test(e.name) || (PLUGIN_ID.test(e.name) && !used.has(e.name)))
     .map((e) => ({
@@ -128,7 +138,10 @@ export const pluginsTask: Task = {
       { kind: 'path', path: FLEET_LIB_DIR },
       { kind: 'path', path: PLUGIN_STORE },
       { kind: 'dir-entries', dir: PLUGIN_STORE },
-      { kind: 'generations', dir: GENERATIONS_DIR },
+      ...allInstances(host).map((i): FactRequest => ({
+        kind: 'generations',
+        dir: generationsDir(i),
+      })),
       ...h.extraPlugins.flatMap((plugin): FactRequest[] => [
         { kind: 'path', path: pluginStoreDir(plugin) },
         readPath(h, { path: pluginLink(h, plugin.name) }),
@@ -157,7 +170,7 @@ export const pluginsTask: Task = {
     }
     const linking = changes.some((c) => c.kind === 'symlink' || c.kind === 'remove');
     // Nothing for a health check to judge: the store is tidied now.
-    if (!linking) changes.push(...pluginsToPrune(h, facts));
+    if (!linking) changes.push(...pluginsToPrune(host, facts));
     return changes.map((change) => withActor(h, change));
   },
 
@@ -183,7 +196,7 @@ export const pluginsTask: Task = {
       (plan) => plan.task === 'service' && plan.changes.some((c) => c.kind === 'wait-healthy'),
     );
     if (serviceAt < 0) return [...plans];
-    const prune = pluginsToPrune(host.hermes, facts);
+    const prune = pluginsToPrune(host, facts);
     return plans.map((plan, i) =>
       i === serviceAt ? { ...plan, changes: [...plan.changes, ...prune] } : plan,
     );

@@ -1,10 +1,15 @@
 import type { Attrs, DirEntry, FactRequest, HostFacts, PathFact } from '../src/facts/types.js';
-import type { HermesSettings, HostSpec, ReleaseSettings } from '../src/inventory/types.js';
+import {
+  allInstances,
+  type HermesSettings,
+  type HostSpec,
+  type ReleaseSettings,
+} from '../src/inventory/types.js';
 import { DECOMPRESSOR } from '../src/inventory/release-archive.js';
 import type { Task } from '../src/plan/task.js';
 import { PlanError, type Change, type TaskPlan } from '../src/plan/types.js';
 import { pathFact } from './lib/facts-access.js';
-import { GENERATIONS_DIR } from './lib/layout.js';
+import { generationsDir } from './lib/layout.js';
 
 /** Releases are root's: no group or other write bit, never the service account's. */
 export const RELEASE_DIR_ATTRS: Attrs = { mode: 0o755, user: 'root', group: 'root' };
@@ -61,9 +66,13 @@ function entries(facts: HostFacts, dir: string): DirEntry[] {
   return facts.dirEntries?.get(dir) ?? [];
 }
 
-/** The releases that the generations kept on the host name: a rollback may go back to them. */
+/**
+ * The releases that the generations kept on the host name: a rollback may go back to them. Every
+ * instance's generations that were read count (the release task reads them all: instances may
+ * share a release root).
+ */
 export function generationReleases(facts: HostFacts): Set<string> {
-  const kept = facts.generations?.get(GENERATIONS_DIR) ?? [];
+  const kept = [...(facts.generations?.values() ?? [])].flat();
   return new Set(kept.flatMap((g) => (g.release !== undefined ? [g.release] : [])));
 }
 
@@ -203,7 +212,10 @@ export const releaseTask: Task = {
       { kind: 'path', path: dir },
       { kind: 'path', path: `${dir}/bin/hermes` },
       { kind: 'dir-entries', dir: p.releases },
-      { kind: 'generations', dir: GENERATIONS_DIR },
+      ...allInstances(host).map((h): FactRequest => ({
+        kind: 'generations',
+        dir: generationsDir(h),
+      })),
       ...(tool
         ? decompressorPaths(tool.program).map((path): FactRequest => ({ kind: 'path', path }))
         : []),

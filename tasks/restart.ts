@@ -2,7 +2,7 @@ import type { HostSpec } from '../src/inventory/types.js';
 import type { Task } from '../src/plan/task.js';
 import type { Change } from '../src/plan/types.js';
 import { healthCheck } from './lib/health-check.js';
-import { UNIT_NAME } from './lib/layout.js';
+import { unitName } from './lib/layout.js';
 import { clearRestartPending } from './lib/restart-pending.js';
 
 /**
@@ -21,9 +21,14 @@ export const restartTask: Task = {
 
   plan(host: HostSpec): Change[] {
     return [
-      { kind: 'systemd', action: 'restart', unit: UNIT_NAME, reason: 'hermes-fleet restart' },
+      {
+        kind: 'systemd',
+        action: 'restart',
+        unit: unitName(host.hermes),
+        reason: 'hermes-fleet restart',
+      },
       healthCheck(host.hermes),
-      clearRestartPending(),
+      clearRestartPending(host.hermes),
     ];
   },
 };

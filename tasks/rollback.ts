@@ -1,11 +1,11 @@
 import type { FactRequest, HostFacts } from '../src/facts/types.js';
-import type { HostSpec } from '../src/inventory/types.js';
+import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import type { Task } from '../src/plan/task.js';
 import { PlanError, type Change } from '../src/plan/types.js';
 import { pathFact } from './lib/facts-access.js';
 import { currentGeneration, generationFacts, recordGeneration } from './lib/generations.js';
 import { healthCheck } from './lib/health-check.js';
-import { GENERATIONS_DIR, UNIT_NAME } from './lib/layout.js';
+import { generationsDir, unitName } from './lib/layout.js';
 import { clearRestartPending } from './lib/restart-pending.js';
 import { currentRelease, releasePaths } from './release.js';
 
@@ -13,8 +13,13 @@ import { currentRelease, releasePaths } from './release.js';
  * The generation to go back to: `to`, or the newest kept below the current one. Refused when it
  * is not kept, so nothing changes on a host that cannot be rolled back.
  */
-function targetGeneration(facts: HostFacts, current: number, to: number | undefined): number {
-  const kept = (facts.generations?.get(GENERATIONS_DIR) ?? []).map((g) => g.number);
+function targetGeneration(
+  h: HermesSettings,
+  facts: HostFacts,
+  current: number,
+  to: number | undefined,
+): number {
+  const kept = (facts.generations?.get(generationsDir(h)) ?? []).map((g) => g.number);
   if (to !== undefined) {
     if (!kept.includes(to)) {
       throw new PlanError(
@@ -40,7 +45,9 @@ function targetGeneration(facts: HostFacts, current: number, to: number | undefi
 function releaseBack(host: HostSpec, facts: HostFacts, target: number): Change[] {
   const release = host.hermes.release;
   if (!release) return [];
-  const id = facts.generations?.get(GENERATIONS_DIR)?.find((g) => g.number === target)?.release;
+  const id = facts.generations
+    ?.get(generationsDir(host.hermes))
+    ?.find((g) => g.number === target)?.release;
   if (id === undefined) return [];
   const p = releasePaths(release);
   const present = (facts.dirEntries?.get(p.releases) ?? []).some((e) => e.name === id);
@@ -79,8 +86,8 @@ export function rollbackTask(to?: number): Task {
       const release = host.hermes.release;
       const p = release ? releasePaths(release) : undefined;
       return [
-        ...generationFacts(),
-        { kind: 'generations', dir: GENERATIONS_DIR },
+        ...generationFacts(host.hermes),
+        { kind: 'generations', dir: generationsDir(host.hermes) },
         ...(p
           ? [
               { kind: 'path', path: p.current } as const,
@@ -91,7 +98,9 @@ export function rollbackTask(to?: number): Task {
     },
 
     plan(host: HostSpec, facts: HostFacts): Change[] {
-      const current = currentGeneration(facts);
+      const h = host.hermes;
+      const unit = unitName(h);
+      const current = currentGeneration(h, facts);
       if (current === undefined) {
         throw new PlanError(
           'no generation is recorded on this host: nothing to roll back to (a run that passes its health check records one)',
@@ -100,26 +109,21 @@ export function rollbackTask(to?: number): Task {
       if (to === undefined && current === 1) {
         throw new PlanError('the host is on generation 1: there is none before it');
       }
-      const target = targetGeneration(facts, current, to);
+      const target = targetGeneration(h, facts, current, to);
       const which = to === undefined ? `the generation before ${current}` : `generation ${to}`;
       return [
         ...releaseBack(host, facts, target),
         {
           kind: 'generation-restore',
-          path: GENERATIONS_DIR,
+          path: generationsDir(h),
           number: target,
-          unit: UNIT_NAME,
+          unit,
         },
-        {
-          kind: 'systemd',
-          action: 'daemon-reload',
-          unit: UNIT_NAME,
-          reason: `rollback to ${which}`,
-        },
-        { kind: 'systemd', action: 'restart', unit: UNIT_NAME, reason: `rollback to ${which}` },
-        healthCheck(host.hermes, { possible: true, generation: current }),
-        recordGeneration(host.hermes),
-        clearRestartPending(),
+        { kind: 'systemd', action: 'daemon-reload', unit, reason: `rollback to ${which}` },
+        { kind: 'systemd', action: 'restart', unit, reason: `rollback to ${which}` },
+        healthCheck(h, { possible: true, generation: current }),
+        recordGeneration(h),
+        clearRestartPending(h),
       ];
     },
   };

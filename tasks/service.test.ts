@@ -171,7 +171,7 @@ describe('service unit file', () => {
 });
 
 describe('service plan', () => {
-  it('requests the package binary, the link, the unit file, the unit and container leftovers', () => {
+  it('requests the package binary, the link, the unit file, the unit, container leftovers and the instances record', () => {
     expect(serviceTask.facts(makeHost())).toEqual([
       { kind: 'path', path: BIN },
       { kind: 'path', path: LINK },
@@ -192,6 +192,8 @@ describe('service plan', () => {
       },
       // The host CLI's note that the gateway runs in a container: removed in native mode.
       { kind: 'path', path: '/var/lib/hermes/.hermes/.container-mode', as: 'hermes' },
+      // The record of named instances: a host that had some takes them down (read only).
+      { kind: 'path', path: '/var/lib/hermes-fleet/instances.json', content: true },
     ]);
   });
 

@@ -6,7 +6,7 @@ import {
   type HostFacts,
   type UnitFact,
 } from '../src/facts/types.js';
-import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
+import { allInstances, type HermesSettings, type HostSpec } from '../src/inventory/types.js';
 import { PlanError } from '../src/plan/types.js';
 import type { Change, TaskPlan } from '../src/plan/types.js';
 import { pathFact, unitFact } from './lib/facts-access.js';
@@ -14,9 +14,9 @@ import { quote } from '../src/exec/quote.js';
 import {
   PROFILE_FILE,
   SYSTEM_BIN_LINK,
-  UNIT_FILE,
-  UNIT_NAME,
   hermesPaths,
+  unitFile,
+  unitName,
   withActor,
 } from './lib/layout.js';
 import {
@@ -40,6 +40,7 @@ import {
 } from './lib/restart-pending.js';
 import type { Task } from '../src/plan/task.js';
 import { renderNativeUnit } from './lib/unit-file.js';
+import { droppedInstanceFacts, planDroppedInstances } from './lib/dropped-instances.js';
 
 export const UNIT_FILE_ATTRS: Attrs = { mode: 0o644, user: 'root', group: 'root' };
 
@@ -71,7 +72,9 @@ function checkPackage(h: HermesSettings, facts: HostFacts): void {
  * removes the link, as dropping a package from systemPackages does, but only a link that points
  * at this package: anything else there belongs to someone else.
  */
-function planSystemLink(h: HermesSettings, facts: HostFacts): Change[] {
+function planSystemLink(h: HermesSettings, facts: HostFacts, elsewhere: boolean): Change[] {
+  // Another instance of the host owns the link: its plan keeps it.
+  if (!h.addToSystemPackages && elsewhere) return [];
   const target = hermesPaths(h).bin;
   const before = pathFact(facts, SYSTEM_BIN_LINK);
   const ours = before.kind === 'symlink' && before.target === target;
@@ -94,7 +97,8 @@ const PROFILE_HEADER = '# Managed by hermes-fleet (addToSystemPackages)';
  * environment.variables), so people's CLI shares the gateway's state instead of making its own
  * ~/.hermes. Turned off, the file goes, but only the fleet's.
  */
-function planProfile(h: HermesSettings, facts: HostFacts): Change[] {
+function planProfile(h: HermesSettings, facts: HostFacts, elsewhere: boolean): Change[] {
+  if (!h.addToSystemPackages && elsewhere) return [];
   const before = pathFact(facts, PROFILE_FILE);
   if (!h.addToSystemPackages) {
     const ours = before.kind === 'file' && (before.text ?? '').startsWith(PROFILE_HEADER);
@@ -132,6 +136,8 @@ function describeStopped(unit: UnitFact): string {
 interface Flavour {
   unitText: string;
   container: ContainerPlan;
+  /** Another instance of the host sets addToSystemPackages: the link and the profile are its. */
+  systemPackagesElsewhere: boolean;
 }
 
 function planLifecycle(
@@ -140,22 +146,24 @@ function planLifecycle(
   earlier: readonly TaskPlan[],
   flavour: Flavour,
 ): Change[] {
-  const unit = unitFact(facts, UNIT_NAME);
+  const unitNamed = unitName(h);
+  const unitPath = unitFile(h);
+  const unit = unitFact(facts, unitNamed);
   if (unit.loadState === 'masked' || unit.unitFileState === 'masked') {
     throw new PlanError(
-      `${UNIT_NAME} is masked on the host: unmask it (systemctl unmask ${UNIT_NAME}) first`,
+      `${unitNamed} is masked on the host: unmask it (systemctl unmask ${unitNamed}) first`,
     );
   }
   const { container } = flavour;
   const changes: Change[] = [
-    ...planSystemLink(h, facts),
-    ...planProfile(h, facts),
+    ...planSystemLink(h, facts, flavour.systemPackagesElsewhere),
+    ...planProfile(h, facts, flavour.systemPackagesElsewhere),
     ...container.files,
   ];
 
   const unitChange = planFile({
-    path: UNIT_FILE,
-    fact: pathFact(facts, UNIT_FILE),
+    path: unitPath,
+    fact: pathFact(facts, unitPath),
     body: { text: flavour.unitText },
     attrs: UNIT_FILE_ATTRS,
     manage: 'content',
@@ -168,7 +176,7 @@ function planLifecycle(
   if (teardown && running && (teardown.stop === 'always' || unitWritten)) {
     // Stopped before the unit file changes, so the definition that started the container (its
     // ExecStop) is the one that stops it; the container goes only once nothing runs in it.
-    changes.push({ kind: 'systemd', action: 'stop', unit: UNIT_NAME, reason: teardown.why });
+    changes.push({ kind: 'systemd', action: 'stop', unit: unitNamed, reason: teardown.why });
     running = false;
     startReason = teardown.why;
   }
@@ -178,7 +186,7 @@ function planLifecycle(
     changes.push({
       kind: 'systemd',
       action: 'daemon-reload',
-      unit: UNIT_NAME,
+      unit: unitNamed,
       reason: 'unit file changed',
     });
   } else if (unit.loadState === 'not-found') {
@@ -186,19 +194,19 @@ function planLifecycle(
     changes.push({
       kind: 'systemd',
       action: 'daemon-reload',
-      unit: UNIT_NAME,
+      unit: unitNamed,
       reason: 'systemd has not loaded the unit file',
     });
   }
   if (unit.unitFileState !== 'enabled') {
-    changes.push({ kind: 'systemd', action: 'enable', unit: UNIT_NAME, reason: 'start at boot' });
+    changes.push({ kind: 'systemd', action: 'enable', unit: unitNamed, reason: 'start at boot' });
   }
 
   if (teardown) changes.push(...teardown.changes);
   // The new identity only once the old container is gone, so an interrupted run retries.
   changes.push(...container.after);
 
-  const pending = restartIsPending(facts);
+  const pending = restartIsPending(h, facts);
   const changedHere = restartReasons(h, earlier);
   const reasons = [
     ...(unitWritten ? ['unit file changed', ...releaseSwitches(earlier)] : []),
@@ -216,19 +224,19 @@ function planLifecycle(
   }
   if (action && container.creates && !teardown) reason = `${reason}; ${container.creates}`;
   if (action) {
-    changes.push({ kind: 'systemd', action, unit: UNIT_NAME, reason });
+    changes.push({ kind: 'systemd', action, unit: unitNamed, reason });
     // A host whose unit file existed before this run had a gateway to go back to; a first
     // deploy has none, and is left as the run made it when the check fails.
     changes.push(
       healthCheck(h, {
-        possible: pathFact(facts, UNIT_FILE).kind !== 'absent',
-        generation: currentGeneration(facts),
+        possible: pathFact(facts, unitPath).kind !== 'absent',
+        generation: currentGeneration(h, facts),
       }),
     );
     // Something the gateway reads changed (now or in a run that stopped half-way), and it
     // passed its health check: that state is a generation.
     if (reasons.length > 0) changes.push(recordGeneration(h));
-    if (pending || notesRestart(h, facts, earlier)) changes.push(clearRestartPending());
+    if (pending || notesRestart(h, facts, earlier)) changes.push(clearRestartPending(h));
   }
   // The container identity lives in stateDir: who changes it is decided as for any such path.
   return changes.map((change) => withActor(h, change));
@@ -248,11 +256,12 @@ export const serviceTask: Task = {
       { kind: 'path', path: hermesPaths(h).bin },
       { kind: 'path', path: SYSTEM_BIN_LINK },
       { kind: 'path', path: PROFILE_FILE, content: true },
-      { kind: 'path', path: UNIT_FILE, content: true },
-      { kind: 'unit', name: UNIT_NAME },
-      ...restartPendingFacts(),
-      ...generationFacts(),
+      { kind: 'path', path: unitFile(h), content: true },
+      { kind: 'unit', name: unitName(h) },
+      ...restartPendingFacts(h),
+      ...generationFacts(h),
       ...(h.container.enable ? containerFacts(h) : containerLeftoverFacts(h)),
+      ...droppedInstanceFacts(host),
     ];
   },
 
@@ -261,18 +270,39 @@ export const serviceTask: Task = {
   },
 
   plan(host: HostSpec, facts: HostFacts, earlier: readonly TaskPlan[]): Change[] {
-    const h = host.hermes;
-    // A release is checked whole by the release task (and unpacked by it on a fresh host).
-    if (!h.release) checkPackage(h, facts);
-    if (!h.container.enable) {
-      return planLifecycle(h, facts, earlier, {
-        unitText: renderNativeUnit(h),
-        container: planContainerLeftovers(h, facts),
-      });
-    }
-    return planLifecycle(h, facts, earlier, {
-      unitText: renderContainerUnit(h),
-      container: planContainerParts(h, facts),
-    });
+    // Instances the inventory no longer has are taken down first (their ports freed), by the
+    // host's first instance (tasks/lib/dropped-instances.ts).
+    return [...planDroppedInstances(host, facts), ...planInstanceService(host, facts, earlier)];
   },
 };
+
+function planInstanceService(
+  host: HostSpec,
+  facts: HostFacts,
+  earlier: readonly TaskPlan[],
+): Change[] {
+  const h = host.hermes;
+  // The CLI link and the login shells' HERMES_HOME are one per host: another instance's to keep.
+  const systemPackagesElsewhere = allInstances(host).some(
+    (other) => other !== h && other.addToSystemPackages,
+  );
+  // A release is checked whole by the release task (and unpacked by it on a fresh host).
+  if (!h.release) checkPackage(h, facts);
+  if (!h.container.enable) {
+    return planLifecycle(h, facts, earlier, {
+      systemPackagesElsewhere,
+      unitText: renderNativeUnit(h),
+      // The shared entrypoint stays while another instance runs in a container.
+      container: planContainerLeftovers(
+        h,
+        facts,
+        allInstances(host).some((other) => other.container.enable),
+      ),
+    });
+  }
+  return planLifecycle(h, facts, earlier, {
+    systemPackagesElsewhere,
+    unitText: renderContainerUnit(h),
+    container: planContainerParts(h, facts),
+  });
+}

@@ -11,6 +11,10 @@ export type { RecordContext } from '../changes/index.js';
  */
 export interface Op {
   task: TaskName;
+  /** The index of its plan in the plans (absent for the batch's own, the lock). */
+  plan?: number;
+  /** The instance its plan is for (`instances:`). */
+  instance?: string;
   change?: Change;
   name: string;
   fields: Encoded['fields'];
@@ -69,20 +73,44 @@ export function healthCheck(
   return undefined;
 }
 
-/** Every change of every plan, in task order, as operations; each task opens with a marker. */
+/** The plans of one instance (all of them for `hermes:` alone): a rollback's reach. */
+export function instancePlans(
+  plans: readonly TaskPlan[],
+  instance: string | undefined,
+): TaskPlan[] {
+  return plans.filter((plan) => plan.instance === instance);
+}
+
+/**
+ * Every change of every plan, in task order, as operations; each task opens with a marker. With
+ * instances, the marker names the instance too: apply.sh keeps what each instance's changes
+ * replaced apart, so a failed health check puts back that instance's changes alone, and whether
+ * it rolls back at all is that instance's (a first deploy of one has nothing to go back to).
+ */
 export function planOps(
   plans: readonly TaskPlan[],
   options: { noRollback?: boolean; record?: RecordContext } = {},
 ): Op[] {
-  const rollback = rollsBack(plans, options.noRollback);
-  return plans.flatMap((plan) =>
-    plan.changes.length === 0
-      ? []
-      : [
-          { task: plan.task, name: 'task', fields: { name: plan.task } },
-          ...plan.changes.map((change) => toOp(plan.task, change, rollback, options.record)),
-        ],
-  );
+  const rollback = new Map<string | undefined, boolean>();
+  for (const instance of new Set(plans.map((plan) => plan.instance))) {
+    rollback.set(instance, rollsBack(instancePlans(plans, instance), options.noRollback));
+  }
+  return plans.flatMap((plan, index) => {
+    if (plan.changes.length === 0) return [];
+    const mine = { task: plan.task, plan: index, ...instanceOf(plan) };
+    const rolls = rollback.get(plan.instance) === true;
+    return [
+      { ...mine, name: 'task', fields: { name: plan.task, instance: plan.instance } },
+      ...plan.changes.map((change) => ({
+        ...toOp(plan.task, change, rolls, options.record),
+        ...mine,
+      })),
+    ];
+  });
+}
+
+function instanceOf(plan: TaskPlan): { instance?: string } {
+  return plan.instance === undefined ? {} : { instance: plan.instance };
 }
 
 /**

@@ -54,7 +54,14 @@ export type PathChange =
       before: PathFact;
       /** Why, for humans, when it is not plain: `no longer in the inventory`. */
       why?: string;
-    } & Actor);
+    } & Actor)
+  /**
+   * A directory removed with everything in it, by root in its parent (root's, pinned): the state
+   * of an instance dropped from the inventory, asked for by --purge-removed-instances. `rm -rf`
+   * never follows a link inside it, and one in its place is refused. Nothing to undo: the plan
+   * says it first, by name, and only that flag asks for it.
+   */
+  | { kind: 'tree-remove'; path: string; why: string };
 
 type AttrChange = Extract<PathChange, { kind: 'file' | 'dir' | 'attrs' }>;
 
@@ -229,6 +236,19 @@ export const PATH_CHANGES: ChangeRecords<PathChange> = {
     describe: (change) => `set ${change.path} aside as ${change.target} (kept, not deleted)`,
     json: noFields,
     diff: noDiff,
+    drift: true,
+  },
+  'tree-remove': {
+    doc: 'a directory removed with everything in it (--purge-removed-instances)',
+    example: { kind: 'tree-remove', path: '/var/lib/hermes-old', why: 'the state of instance old' },
+    undo: 'none',
+    restarts: never,
+    encode: (change) => ({ fields: { path: change.path } }),
+    describe: ({ path, why }) => `remove directory ${path} and everything in it (${why})`,
+    json: noFields,
+    diff: (change, { where, color }) => [
+      palette(color).red(`${where}: removed with everything in it (${change.why})`),
+    ],
     drift: true,
   },
   remove: {

@@ -1,19 +1,25 @@
 import type { Argv } from 'yargs';
+import { UserError } from '../errors.js';
+import { hostInstances, type HostSpec } from '../inventory/types.js';
 import type { HostSelectionArgs } from '../runner/select-hosts.js';
 import {
   forksOption,
   hostSelectionArgs,
   hostSelectionOptions,
+  instanceOption,
   jsonOption,
   shardOption,
 } from './options.js';
 
 /**
- * What exec, logs and restart share with run: -i, -l, -e, -f/--forks, --shard and --json. `logs`
+ * What exec, logs and restart share with run: -i, -l, -e, --instance, -f/--forks, --shard and --json. `logs`
  * spells --forks out: its -f is --follow, as in `journalctl -f`.
  */
 export function day2Options<T>(yargs: Argv<T>, json: string, shortForks = true) {
-  return jsonOption(shardOption(forksOption(hostSelectionOptions(yargs), shortForks)), json);
+  return jsonOption(
+    shardOption(forksOption(instanceOption(hostSelectionOptions(yargs)), shortForks)),
+    json,
+  );
 }
 
 /** The end of each day-2 command's --help: what it shares with run, and what it costs. */
@@ -32,4 +38,21 @@ export function day2Args(
   argv: Parameters<typeof hostSelectionArgs>[0] & { json: boolean },
 ): HostSelectionArgs & { json: boolean } {
   return { ...hostSelectionArgs(argv), json: argv.json };
+}
+
+/**
+ * `logs` and `exec --as service` reach one gateway per host (its log; its account): a host with
+ * several instances selected is refused before any host is contacted.
+ */
+export function checkOneInstanceEach(hosts: readonly HostSpec[], what: string): void {
+  for (const host of hosts) {
+    const names = hostInstances(host).map((h) => h.instance);
+    if (names.length > 1) {
+      throw new UserError(
+        `${what} reaches one gateway per host, and ${host.name} has instances ${names.join(', ')}`,
+        undefined,
+        'choose one with --instance NAME',
+      );
+    }
+  }
 }

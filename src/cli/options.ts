@@ -44,6 +44,17 @@ export function hostSelectionOptions<T>(yargs: Argv<T>) {
   return extraVarsOption(limitOption(inventoryOption(yargs)));
 }
 
+/** --instance NAME (repeatable): only these instances of `instances:`, on the hosts that have them. */
+export function instanceOption<T>(yargs: Argv<T>) {
+  return yargs.option('instance', {
+    type: 'string',
+    array: true,
+    nargs: 1,
+    description:
+      'only this instance (a key of instances:), on the hosts that have it (repeatable; default: every instance)',
+  });
+}
+
 /** --forks, and -f unless the command gives -f another meaning (logs: -f is --follow). */
 export function forksOption<T>(yargs: Argv<T>, short = true) {
   return yargs.option('forks', {
@@ -64,6 +75,7 @@ export function hostSelectionArgs(argv: {
   'extra-vars'?: string[] | undefined;
   forks: number;
   shard?: string | undefined;
+  instance?: string[] | undefined;
 }): HostSelectionArgs {
   return {
     inventory: argv.inventory,
@@ -71,6 +83,7 @@ export function hostSelectionArgs(argv: {
     extraVars: argv['extra-vars'],
     forks: argv.forks,
     shard: argv.shard,
+    instances: argv.instance,
   };
 }
 

@@ -66,6 +66,14 @@ export async function exportAnsible(
         vars.set(key, value);
       }
     }
+    const instances = settings?.entries.get('instances');
+    if (instances instanceof LayerMap && instances.entries.size > 0) {
+      throw new UserError(
+        `${host.name} has instances: an Ansible inventory carries one hermes per host`,
+        instances.origin.location,
+        'export an inventory without instances, or keep this one in hermes-fleet YAML',
+      );
+    }
     const hermes = settings?.entries.get('hermes');
     if (hermes instanceof LayerMap) vars.set('hermes', hermesValue(hermes, base));
     hostVars.set(host.name, vars);

@@ -53,10 +53,12 @@ export function classifySource(file: string): SourceFormat {
 
 /**
  * True when a key is Ansible's rather than a hermes-fleet typo: a variable that is neither
- * `ssh`/`hermes` nor a near miss of them (`hermse` stays the hermes schema's to report).
+ * `ssh`/`hermes`/`instances` nor a near miss of them (`hermse` stays the hermes schema's to report).
  */
+const HOST_SETTINGS = ['ssh', 'hermes', 'instances'];
+
 function isAnsibleVariable(key: string): boolean {
-  return key !== 'ssh' && key !== 'hermes' && closest(key, ['ssh', 'hermes']) === undefined;
+  return !HOST_SETTINGS.includes(key) && closest(key, HOST_SETTINGS) === undefined;
 }
 
 /**

@@ -53,13 +53,16 @@ function parseAssignment(arg: string, position: number, cwd: string): Layer {
 
 /**
  * `hermes.settings.a.b` → segments; `"…"` quotes a segment holding dots, and everything after
- * `hermes.documents.` is one document name (`hermes.documents.SOUL.md=…`).
+ * `hermes.documents.` (or `instances.NAME.documents.`) is one document name (`hermes.documents.SOUL.md=…`).
  */
 export function parseKeyPath(text: string, position = 1): string[] {
   const segments: string[] = [];
   let rest = text;
   while (rest !== '') {
-    if (segments.length === 2 && segments[0] === 'hermes' && segments[1] === 'documents') {
+    if (
+      (segments.length === 2 && segments[0] === 'hermes' && segments[1] === 'documents') ||
+      (segments.length === 3 && segments[0] === 'instances' && segments[2] === 'documents')
+    ) {
       segments.push(rest.startsWith('"') && rest.endsWith('"') ? rest.slice(1, -1) : rest);
       break;
     }

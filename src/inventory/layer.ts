@@ -43,10 +43,12 @@ export function mergeLayers(base: Layer | undefined, over: Layer): Layer {
 
 /** Settings-relative paths whose maps are single values (a secret ref, a `{ file: }`). */
 export function isAtomic(settingsPath: readonly string[]): boolean {
+  // `hermes.secrets.X`, and the same inside an instance: `instances.NAME.secrets.X`.
+  const hermes = settingsPath[0] === 'instances' ? settingsPath.slice(2) : settingsPath.slice(1);
   return (
-    settingsPath.length === 3 &&
-    settingsPath[0] === 'hermes' &&
-    (settingsPath[1] === 'secrets' || settingsPath[1] === 'documents')
+    (settingsPath[0] === 'hermes' || settingsPath[0] === 'instances') &&
+    hermes.length === 2 &&
+    (hermes[0] === 'secrets' || hermes[0] === 'documents')
   );
 }
 

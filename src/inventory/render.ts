@@ -9,7 +9,13 @@ export function showHost(host: HostSpec): Record<string, unknown> {
   return {
     groups: host.groups,
     ssh: host.ssh,
-    hermes: redact(host.hermes),
+    ...(host.instances === undefined
+      ? { hermes: redact(host.hermes) }
+      : {
+          instances: Object.fromEntries(
+            host.instances.map(({ instance, ...h }) => [instance, redact(h)]),
+          ),
+        }),
   };
 }
 

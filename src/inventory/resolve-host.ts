@@ -7,9 +7,10 @@ import type { CollectedHost } from './collect.js';
 import { checkDocumentKeys } from './document-keys.js';
 import { defaultPluginName, PLUGIN_NAME } from './plugin-archive.js';
 import type { Layer, Origin } from './layer.js';
-import { LayerLeaf, LayerMap, unwrap } from './layer.js';
+import { LayerLeaf, LayerMap, mergeLayers, unwrap } from './layer.js';
 import type { LocalReader, SecretRef } from './local-files.js';
 import { resolveLocalPath } from './local-files.js';
+import { checkInstancesApart, instanceStateDir } from './instances.js';
 import type { hermesSchema } from './schema.js';
 import type { HermesSettings, HostSpec, McpServerSettings, SshSettings } from './types.js';
 
@@ -57,12 +58,39 @@ export function defaultHermesSettings(): HermesSettings {
  */
 export async function resolveHost(host: CollectedHost, reader: LocalReader): Promise<HostSpec> {
   const root = host.settings instanceof LayerMap ? host.settings : undefined;
+  const instances = await resolveInstances(root, reader);
   return {
     name: host.name,
     groups: host.groups,
     ssh: resolveSsh(child(root, 'ssh')),
-    hermes: await resolveHermes(child(root, 'hermes'), reader),
+    hermes: instances[0] as HermesSettings,
+    ...(instances.length > 1 || instances[0]?.instance !== undefined ? { instances } : {}),
   };
+}
+
+/**
+ * `hermes:` alone is the host's one instance, as before instances existed. With `instances:`,
+ * each named instance is `hermes:` (merged as ever) with the instance's own settings (merged
+ * from every level the same way) deep-merged over it; `hermes:` is then no instance itself.
+ */
+async function resolveInstances(
+  root: LayerMap | undefined,
+  reader: LocalReader,
+): Promise<HermesSettings[]> {
+  const hermes = child(root, 'hermes');
+  const named = child(root, 'instances');
+  if (!named || named.entries.size === 0) return [await resolveHermes(hermes, reader)];
+  const instances: HermesSettings[] = [];
+  const layers = new Map<string, LayerMap | undefined>();
+  for (const name of [...named.entries.keys()].sort()) {
+    const own = named.entries.get(name);
+    const merged = hermes && own ? mergeLayers(hermes, own) : (own ?? hermes);
+    const layer = merged instanceof LayerMap ? merged : undefined;
+    layers.set(name, layer);
+    instances.push(await resolveHermes(layer, reader, name));
+  }
+  checkInstancesApart(instances, (name) => layers.get(name)?.origin.location);
+  return instances;
 }
 
 function child(layer: Layer | undefined, key: string): LayerMap | undefined {
@@ -92,14 +120,17 @@ type HermesInput = z.infer<typeof hermesSchema>;
 async function resolveHermes(
   layer: LayerMap | undefined,
   reader: LocalReader,
+  instance?: string,
 ): Promise<HermesSettings> {
   // The merged layers passed the schema piece by piece, and merging keeps each piece whole.
   const input = (layer ? unwrap(layer) : {}) as HermesInput;
   const d = defaultHermesSettings();
-  const stateDir = input.stateDir ?? d.stateDir;
+  const stateDir =
+    input.stateDir ?? (instance === undefined ? d.stateDir : instanceStateDir(instance));
   const environment = resolveEnvironment(child(layer, 'environment'));
   const container = input.container ?? {};
   const hermes: HermesSettings = {
+    ...(instance === undefined ? {} : { instance }),
     package: input.package ?? d.package,
     user: input.user ?? d.user,
     group: input.group ?? d.group,

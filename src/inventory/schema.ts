@@ -36,6 +36,14 @@ const ACCOUNT_MESSAGE =
   'must be a system account name: lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters';
 const DOCUMENT_KEY_MESSAGE =
   'must be a file name (installed in workingDirectory) or a path relative to stateDir such as .hermes/SOUL.md: no leading "/", no empty, "." or ".." component, no newline, tab or NUL';
+/**
+ * An instance's name goes into its unit (`hermes-agent-<name>.service`), its container, its
+ * default stateDir and its paths under /var/lib/hermes-fleet: lowercase letters, digits, `-` and
+ * `_`, nothing systemd or a path would read specially.
+ */
+export const INSTANCE_NAME = /^[a-z0-9][a-z0-9_-]{0,47}$/;
+const INSTANCE_NAME_MESSAGE =
+  'an instance name may use lowercase letters, digits, "-" and "_", starting with a letter or digit, at most 48 characters';
 const ONE_LINE = /^[^\n\r\0]*$/;
 const ONE_LINE_MESSAGE = 'must not contain a newline or NUL';
 /** Host-name keys as written, ranges included (`web[01:20]`); ranges are expanded later. */
@@ -331,7 +339,17 @@ export const hermesSchema = z
 
 /** A host's own entry, a group's `vars`, and `-e @file`. */
 export const hostVarsSchema = z
-  .strictObject({ ssh: sshSchema.optional(), hermes: hermesSchema.optional() })
+  .strictObject({
+    ssh: sshSchema.optional(),
+    hermes: hermesSchema.optional(),
+    instances: z
+      .record(z.string().regex(INSTANCE_NAME, { error: INSTANCE_NAME_MESSAGE }), hermesSchema)
+      .optional()
+      .meta({
+        description:
+          'Several gateways on one host: name → the settings of hermes (which every instance inherits). Without it, hermes is the one instance.',
+      }),
+  })
   .meta({ id: 'HostVars' });
 
 export interface GroupInput {

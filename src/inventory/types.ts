@@ -141,6 +141,11 @@ export interface ReleaseSettings {
 
 /** What to deploy on one host: the NixOS module's options, resolved, with defaults applied. */
 export interface HermesSettings {
+  /**
+   * The instance's name under `instances:` (its unit is `hermes-agent-<name>.service`); absent
+   * for `hermes:` alone, the one instance of a host as before instances existed.
+   */
+  instance?: string;
   /** With `release`, derived: `<release.root>/releases/<id>`. */
   package: string;
   release?: ReleaseSettings;
@@ -182,7 +187,42 @@ export interface HostSpec {
   /** Every group the host belongs to, outermost first (`all` included). */
   groups: string[];
   ssh: SshSettings;
+  /**
+   * The instance being planned (planHost hands each task one instance at a time); anywhere
+   * else, the first of `instances`, or `hermes:` alone when there are none.
+   */
   hermes: HermesSettings;
+  /**
+   * Set only with `instances:`: every named gateway the host runs, in name order (never empty).
+   * Without it, `hermes` is the host's one instance (`hostInstances`).
+   */
+  instances?: HermesSettings[];
+  /**
+   * `--instance NAME`: the instances this command acts on; the others are left alone, but still
+   * count where instances share something (the container entrypoint, a release root).
+   */
+  onlyInstances?: string[];
+  /** `run --purge-removed-instances`: a dropped instance's state directory goes too. */
+  purgeRemovedInstances?: boolean;
+}
+
+/** The gateways a command acts on: the host's instances (or `hermes:` alone), --instance applied. */
+export function hostInstances(host: HostSpec): HermesSettings[] {
+  const only = host.onlyInstances;
+  const all = allInstances(host);
+  return only === undefined
+    ? all
+    : all.filter((h) => h.instance !== undefined && only.includes(h.instance));
+}
+
+/** Every gateway the inventory gives the host, whatever --instance selected. */
+export function allInstances(host: HostSpec): HermesSettings[] {
+  return host.instances ?? [host.hermes];
+}
+
+/** The host seen as one of its instances: what each task plans against. */
+export function asInstance(host: HostSpec, hermes: HermesSettings): HostSpec {
+  return { ...host, hermes };
 }
 
 /** A loaded inventory: every host, and group membership for --limit. */

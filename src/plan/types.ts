@@ -15,6 +15,8 @@ export type {
 } from '../changes/index.js';
 export interface TaskPlan {
   task: TaskName;
+  /** The instance it plans for (`instances:`); absent for `hermes:` alone. */
+  instance?: string;
   changes: Change[];
 }
 

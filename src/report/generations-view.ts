@@ -1,9 +1,20 @@
 import { changedFiles, type HostGenerations } from '../facts/generations.js';
 
 /** One host's answer to `hermes-fleet generations`. */
-export type GenerationsEntry =
-  | { host: string; status: 'ok'; generations: HostGenerations }
-  | { host: string; status: 'unreachable' | 'failed'; message: string };
+/** `instance`: the instance whose generations these are (`instances:`); absent for `hermes:` alone. */
+export type GenerationsEntry = { host: string; instance?: string } & (
+  | { status: 'ok'; generations: HostGenerations }
+  | { status: 'unreachable' | 'failed'; message: string }
+);
+
+/** `web1`, or `web1/work` for instance work. */
+function entryName(entry: GenerationsEntry): string {
+  return entry.instance === undefined ? entry.host : `${entry.host}/${entry.instance}`;
+}
+
+function instanceField(entry: GenerationsEntry): { instance?: string } {
+  return entry.instance === undefined ? {} : { instance: entry.instance };
+}
 
 /** A file name as people read it in a list: a secret one says so (its content never appears). */
 function fileLabel(name: string, secret: boolean): string {
@@ -51,15 +62,15 @@ export function formatGenerations(entries: readonly GenerationsEntry[]): string 
   const out: string[] = [];
   for (const entry of entries) {
     if (entry.status !== 'ok') {
-      out.push(`${entry.host}: ${entry.status}: ${entry.message}`, '');
+      out.push(`${entryName(entry)}: ${entry.status}: ${entry.message}`, '');
       continue;
     }
     const list = rows(entry.generations);
     if (list.length === 0) {
-      out.push(`${entry.host}: no generation recorded yet`, '');
+      out.push(`${entryName(entry)}: no generation recorded yet`, '');
       continue;
     }
-    out.push(`${entry.host}:`);
+    out.push(`${entryName(entry)}:`);
     const table = [
       ['', 'GEN', 'TIME', 'RELEASE', 'WHO', 'CHANGED'],
       ...list.map((r) => [
@@ -92,11 +103,17 @@ export function toGenerationsReport(entries: readonly GenerationsEntry[]): objec
       entry.status === 'ok'
         ? {
             host: entry.host,
+            ...instanceField(entry),
             status: entry.status,
             current: entry.generations.current ?? null,
             generations: rows(entry.generations),
           }
-        : { host: entry.host, status: entry.status, message: entry.message },
+        : {
+            host: entry.host,
+            ...instanceField(entry),
+            status: entry.status,
+            message: entry.message,
+          },
     ),
     exitCode: generationsExitCode(entries),
   };

@@ -42,6 +42,7 @@ interface LogLine {
   mode: 'run' | 'check';
   host: string;
   task: ReportTask['task'] | null;
+  instance?: string;
   status: string;
   durationMs: number;
   changes?: ReportTask['changes'];
@@ -114,10 +115,12 @@ function hostOf(name: string, lines: readonly LogLine[]): PageHost {
     durationMs: first?.hostDurationMs ?? lines.reduce((n, l) => n + l.durationMs, 0),
     ...(message !== undefined ? { message } : {}),
     ...(failed?.task ? { failedTask: failed.task } : {}),
+    ...(failed?.instance !== undefined ? { failedInstance: failed.instance } : {}),
     ...(rollback ? { rollback } : {}),
     ...(first?.timeline ? { timeline: first.timeline } : {}),
     tasks: taskLines.map((l) => ({
       task: l.task ?? '',
+      ...(l.instance !== undefined ? { instance: l.instance } : {}),
       status: (TASK_STATUSES.has(l.status) ? l.status : 'ok') as ReportTask['status'],
       durationMs: l.durationMs,
       ...(l.message !== undefined ? { message: l.message } : {}),

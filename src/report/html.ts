@@ -2,6 +2,7 @@ import { escape } from 'html-escaper';
 import { PAGE_CSS, PAGE_JS } from './html-assets.js';
 import type { PageHost, PageRun } from './html-model.js';
 import type { ReportChange, ReportTask } from './json-schema.js';
+import { failedTaskLabel, taskLabel } from './task-label.js';
 
 /**
  * The run as one self-contained web page (`--html FILE`, `hermes-fleet report`): the summary,
@@ -190,7 +191,7 @@ function searchText(host: PageHost): string {
   const words = [host.host, host.status, host.message ?? '', host.rollback?.cause ?? ''];
   let diffChars = 0;
   for (const task of host.tasks) {
-    words.push(task.task, task.message ?? '', ...task.changes.map((c) => c.summary));
+    words.push(taskLabel(task), task.message ?? '', ...task.changes.map((c) => c.summary));
     for (const change of task.changes) {
       for (const line of change.diff?.split('\n') ?? []) {
         if (!/^[+-]/.test(line) || /^(\+\+\+|---)/.test(line)) continue;
@@ -301,7 +302,7 @@ function changeItem(change: ReportChange): Raw {
 
 function taskRow(task: ReportTask): Raw {
   return markup`<tr>
-    <td>${task.task}</td>
+    <td>${taskLabel(task)}</td>
     <td><span class="badge b-${task.status}">${task.status}</span></td>
     <td class="num">${formatMs(task.durationMs)}</td>
     <td>
@@ -345,7 +346,7 @@ function failure(host: PageHost): Raw {
   return markup`${
     text !== ''
       ? markup`<h3>
-            ${host.status === 'unreachable' ? 'Unreachable' : 'Failure'}${host.failedTask !== undefined ? ` in ${host.failedTask}` : ''}
+            ${host.status === 'unreachable' ? 'Unreachable' : 'Failure'}${host.failedTask !== undefined ? ` in ${failedTaskLabel(host)}` : ''}
           </h3>
           <pre class="message">${text}</pre>`
       : ''

@@ -23,6 +23,10 @@ export const reportChangeSchema = z
 
 export const reportTaskSchema = z.strictObject({
   task: z.enum(REPORTED_TASK_NAMES),
+  instance: z
+    .string()
+    .optional()
+    .describe('The instance the task ran for (inventory instances:); absent for hermes: alone'),
   status: z.enum(['ok', 'changed', 'failed', 'skipped']),
   durationMs: milliseconds,
   message: z.string().optional().describe('Why it failed or was skipped'),
@@ -84,6 +88,10 @@ export const reportHostSchema = z.strictObject({
     .enum(REPORTED_TASK_NAMES)
     .optional()
     .describe('The task the host was in when it failed'),
+  failedInstance: z
+    .string()
+    .optional()
+    .describe('The instance that task ran for (inventory instances:)'),
   rollback: reportRollbackSchema.optional(),
   cutOff: z
     .string()

@@ -70,6 +70,7 @@ function reportHost(host: HostResult, options: JsonReportOptions): ReportHost {
     durationMs: host.durationMs,
     ...(host.message !== undefined ? { message: host.message } : {}),
     ...(host.failedTask !== undefined ? { failedTask: host.failedTask } : {}),
+    ...(host.failedInstance !== undefined ? { failedInstance: host.failedInstance } : {}),
     ...(host.rollback ? { rollback: reportRollback(host.rollback) } : {}),
     ...(host.cutOff !== undefined ? { cutOff: host.cutOff } : {}),
     ...(host.lockTakenOver !== undefined ? { lockTakenOver: host.lockTakenOver } : {}),
@@ -98,6 +99,7 @@ function reportRollback(r: RollbackReport): NonNullable<ReportHost['rollback']> 
 function reportTask(host: string, task: TaskResult, options: JsonReportOptions): ReportTask {
   return {
     task: task.task,
+    ...(task.instance !== undefined ? { instance: task.instance } : {}),
     status: task.status,
     durationMs: task.durationMs,
     ...(task.message !== undefined ? { message: task.message } : {}),

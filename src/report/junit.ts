@@ -1,6 +1,7 @@
 import type { HostResult, RunResult, TaskResult } from '../runner/types.js';
 import { recordOf } from '../changes/index.js';
 import { describeChange } from './change-kinds.js';
+import { taskLabel } from './task-label.js';
 
 /**
  * XML 1.0 cannot hold most control characters even escaped, and a lone surrogate is not a
@@ -127,7 +128,7 @@ function hostCases(host: HostResult, mode: RunResult['mode']): Case[] {
 }
 
 function taskCase(task: TaskResult, mode: RunResult['mode']): Case {
-  const base = { name: task.task, durationMs: task.durationMs };
+  const base = { name: taskLabel(task), durationMs: task.durationMs };
   switch (task.status) {
     case 'ok':
       return { ...base, kind: 'pass', body: '' };

@@ -10,6 +10,7 @@ import type { HostResult, RunObserver } from '../runner/types.js';
 import { describeChange, renderTaskDiffs } from './change-kinds.js';
 import { formatDetail, formatHostFinished, formatTaskFinished } from './plain.js';
 import { oneLine, seconds } from '../text.js';
+import { failedTaskLabel, taskLabel } from './task-label.js';
 
 export interface LiveViewOptions {
   verbose: number;
@@ -63,11 +64,11 @@ export function finishedTitle(result: HostResult): string {
     case 'ok':
       return `${name}: ok ${time}`;
     case 'changed': {
-      const changed = result.tasks.filter((t) => t.status === 'changed').map((t) => t.task);
+      const changed = result.tasks.filter((t) => t.status === 'changed').map(taskLabel);
       return `${name}: changed (${changed.join(', ')}) ${time}`;
     }
     case 'failed':
-      return `${name}: failed${result.failedTask ? ` in ${result.failedTask}` : ''}${reason}`;
+      return `${name}: failed${result.failedTask ? ` in ${failedTaskLabel(result)}` : ''}${reason}`;
     case 'unreachable':
       return `${name}: unreachable${reason}`;
     case 'skipped':

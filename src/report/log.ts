@@ -68,6 +68,7 @@ export function toLogLines(
           mode: report.mode,
           host: host.host,
           task: task.task,
+          ...(task.instance !== undefined ? { instance: task.instance } : {}),
           status: task.status,
           durationMs: task.durationMs,
           changes: task.changes,

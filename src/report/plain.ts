@@ -1,6 +1,7 @@
 import type { HostResult, RunObserver, TaskResult } from '../runner/types.js';
 import { describeChange, renderTaskDiffs } from './change-kinds.js';
 import { oneLine, palette, printable, seconds } from '../text.js';
+import { failedTaskLabel, taskLabel } from './task-label.js';
 
 export interface PlainOptions {
   /** 0: task and host lines; 1: also phases, each change, level-1 detail; 2: level-2 detail. */
@@ -65,7 +66,7 @@ export function formatTaskFinished(
   options: PlainOptions,
 ): string[] {
   const c = palette(options.color ?? false);
-  const head = `${prefix(host)} ${result.task}: `;
+  const head = `${prefix(host)} ${taskLabel(result)}: `;
   const time = `(${seconds(result.durationMs)})`;
   const message = result.message === undefined ? '' : `: ${continued(host, result.message)}`;
   const lines: string[] = [];
@@ -104,13 +105,14 @@ export function formatHostFinished(result: HostResult, failureShown: boolean): s
     case 'ok':
       return `${head} ok ${time}`;
     case 'changed': {
-      const changed = result.tasks.filter((t) => t.status === 'changed').map((t) => t.task);
+      const changed = result.tasks.filter((t) => t.status === 'changed').map(taskLabel);
       return `${head} changed ${time}${changed.length > 0 ? `: ${changed.join(', ')}` : ''}`;
     }
     case 'unreachable':
       return `${head} unreachable${message || ': no reason given'}`;
     case 'failed': {
-      const where = result.failedTask ? `failed in ${result.failedTask}` : 'failed';
+      const task = failedTaskLabel(result);
+      const where = task ? `failed in ${task}` : 'failed';
       return `${head} ${where} ${time}${failureShown ? '' : message}`;
     }
     case 'skipped':

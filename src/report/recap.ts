@@ -1,5 +1,6 @@
 import type { HostResult, RunResult } from '../runner/types.js';
 import { indentContinuation, oneLine, palette } from '../text.js';
+import { failedTaskLabel, taskLabel } from './task-label.js';
 
 /** One host's line of the recap, as Ansible counts it. */
 export interface RecapStats {
@@ -97,7 +98,7 @@ export function problemLine(host: HostResult): string {
   const name = oneLine(host.host);
   const failedTask = host.tasks.find((t) => t.status === 'failed');
   const message = host.message ?? failedTask?.message ?? 'no reason given';
-  const task = host.failedTask ?? failedTask?.task;
+  const task = failedTaskLabel(host) ?? (failedTask ? taskLabel(failedTask) : undefined);
   const where =
     host.status === 'unreachable' ? 'unreachable' : task ? `failed in ${task}` : 'failed';
   return `${name}: ${where}: ${indentContinuation(message, '    ')}`;

@@ -23,6 +23,7 @@ export function toStatusReport(
     exitCode: options.exitCode,
     hosts: entries.map((e) => ({
       host: e.host,
+      ...(e.instance !== undefined ? { instance: e.instance } : {}),
       status: e.status,
       reachable: e.reachable,
       release: e.release,
@@ -73,6 +74,7 @@ function configText(e: HostStatusEntry): string {
 
 const ALL_HEADERS = [
   'HOST',
+  'INSTANCE',
   'REACHABLE',
   'SERVICE',
   'SINCE',
@@ -103,11 +105,17 @@ export function formatStatusTable(
   const withRelease = entries.some((e) => e.release !== null);
   // LOCK only when some host's lock is held (or was left by a holder that is gone).
   const withLock = entries.some((e) => e.lock !== null);
+  // INSTANCE only when some host runs instances (a row per host and instance).
+  const withInstance = entries.some((e) => e.instance !== undefined);
   const HEADERS = ALL_HEADERS.filter(
-    (h) => (h !== 'RELEASE' || withRelease) && (h !== 'LOCK' || withLock),
+    (h) =>
+      (h !== 'RELEASE' || withRelease) &&
+      (h !== 'LOCK' || withLock) &&
+      (h !== 'INSTANCE' || withInstance),
   );
   const rows = entries.map((e) => [
     oneLine(e.host),
+    ...(withInstance ? [e.instance ?? '-'] : []),
     e.reachable ? 'yes' : 'no',
     serviceText(e),
     sinceText(e.service?.since ?? null, options.now),
@@ -135,16 +143,17 @@ export function formatStatusTable(
   });
   const notes: string[] = [];
   for (const e of entries) {
+    const where = e.instance === undefined ? e.host : `${e.host}/${e.instance}`;
     if (e.message !== undefined) {
       const what = e.status === 'unreachable' ? 'unreachable' : 'failed';
-      notes.push(c.red(`${oneLine(e.host)}: ${what}: ${indentContinuation(e.message, '    ')}`));
+      notes.push(c.red(`${oneLine(where)}: ${what}: ${indentContinuation(e.message, '    ')}`));
     }
     if (e.lock !== null) {
       const what = e.lock.state === 'held' ? 'locked by' : 'stale lock of';
-      notes.push(c.yellow(`${oneLine(e.host)}: ${what} ${oneLine(e.lock.holder)}`));
+      notes.push(c.yellow(`${oneLine(where)}: ${what} ${oneLine(e.lock.holder)}`));
     }
     if (e.versionError !== undefined) {
-      notes.push(c.yellow(`${oneLine(e.host)}: no version: ${oneLine(e.versionError)}`));
+      notes.push(c.yellow(`${oneLine(where)}: no version: ${oneLine(e.versionError)}`));
     }
   }
   if (notes.length > 0) out.push('', ...notes);

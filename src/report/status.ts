@@ -6,7 +6,7 @@ import {
   type UnitFact,
   type VersionFact,
 } from '../facts/types.js';
-import type { HostSpec } from '../inventory/types.js';
+import { asInstance, hostInstances, type HostSpec } from '../inventory/types.js';
 import type { TaskName } from '../plan/types.js';
 import { describeHolder, lockFact, lockRequest, midApplyMessage } from '../runner/host-lock.js';
 import type { ReadAndPlanOutcome } from '../runner/read-and-plan.js';
@@ -38,6 +38,8 @@ export interface TaskDrift {
 
 export interface HostStatusEntry {
   host: string;
+  /** The instance this row is about (`instances:`); absent for `hermes:` alone. */
+  instance?: string;
   status: HostHealth;
   reachable: boolean;
   /** Null when the host could not be read. */
@@ -136,9 +138,22 @@ export function versionOf(
   };
 }
 
+/** A row per instance of the host (one for `hermes:` alone), from the host's one read. */
+export function statusEntries(
+  host: HostSpec,
+  read: ReadAndPlanOutcome,
+  stats: TransportStats,
+  durationMs: number,
+): HostStatusEntry[] {
+  return hostInstances(host).map((h) =>
+    statusFromRead(asInstance(host, h), read, stats, durationMs),
+  );
+}
+
 /**
- * A host's status from the read-and-plan outcome, the same as `run --check` computes: in sync
- * when every task plans no change; the drifted tasks are those a check reports as changed.
+ * A host's status (of the instance `host.hermes` is) from the read-and-plan outcome, the same as
+ * `run --check` computes: in sync when every task plans no change; the drifted tasks are those a
+ * check reports as changed.
  */
 export function statusFromRead(
   host: HostSpec,
@@ -155,8 +170,10 @@ export function statusFromRead(
   const link = probe.release ? facts?.paths.get(probe.release.link) : undefined;
   const current = facts?.paths.get(probe.generation);
   const number = current?.kind === 'file' ? (current.text ?? '').trim() : '';
+  const instance = host.hermes.instance;
   const base = {
     host: host.name,
+    ...(instance === undefined ? {} : { instance }),
     reachable: read.ok || read.status !== 'unreachable',
     release:
       link?.kind === 'symlink' ? (link.target.split('/').filter(Boolean).pop() ?? null) : null,
@@ -192,7 +209,7 @@ export function statusFromRead(
     };
   }
   const drift = read.plans
-    .filter((p) => p.changes.length > 0)
+    .filter((p) => p.changes.length > 0 && p.instance === instance)
     .map((p) => ({ task: p.task, changes: p.changes.map(describeChange) }));
   const running = service !== null && UNIT_UP_STATES.has(service.activeState);
   return {
@@ -213,10 +230,12 @@ export function statusFromRead(
  * and the host's lock.
  */
 export function statusFactRequests(host: HostSpec): FactRequest[] {
-  const { program, release } = statusProbe(host);
+  const probes = hostInstances(host).map((h) => statusProbe(asInstance(host, h)));
   return [
-    { kind: 'version', path: program.path, user: program.user },
-    ...(release ? [{ kind: 'path' as const, path: release.link }] : []),
+    ...probes.flatMap(({ program, release }): FactRequest[] => [
+      { kind: 'version', path: program.path, user: program.user },
+      ...(release ? [{ kind: 'path' as const, path: release.link }] : []),
+    ]),
     // Never waited for: status says who holds it.
     lockRequest(0),
   ];

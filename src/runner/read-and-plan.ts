@@ -1,6 +1,6 @@
 import { emptyFacts, gatherFacts } from '../facts/gather.js';
 import type { FactRequest, HostFacts } from '../facts/types.js';
-import type { HostSpec } from '../inventory/types.js';
+import { asInstance, hostInstances, type HostSpec } from '../inventory/types.js';
 import { planHost } from '../plan/plan-host.js';
 import type { TaskName, TaskPlan } from '../plan/types.js';
 import type { Executor } from '../exec/executor.js';
@@ -27,6 +27,8 @@ export interface PlanFailure {
   /** Per task when planning failed (the failing one and the others skipped); else empty. */
   tasks: TaskResult[];
   failedTask?: TaskName;
+  /** The instance the failing task planned for (`instances:`). */
+  failedInstance?: string;
 }
 
 /** The plans to apply, or why there are none. */
@@ -39,7 +41,7 @@ export type ReadAndPlanOutcome =
       facts?: ReadFacts;
     });
 
-/** The facts each task reading for this run asks for, and any extra ones. */
+/** The facts each task reading for this run asks for (for each instance), and any extra ones. */
 export function factRequests(
   host: HostSpec,
   tasks: readonly Task[],
@@ -48,7 +50,11 @@ export function factRequests(
   // A task that amends the others' plans reads its facts even when not selected: amend runs
   // for every task (a `--tags merge` run notes the restart it owes the running gateway).
   const readers = tasks.filter((t) => options.selected.has(t.name) || t.amend !== undefined);
-  return [...readers.flatMap((t) => t.facts(host)), ...(options.extraFacts ?? [])];
+  const instances = hostInstances(host).map((hermes) => asInstance(host, hermes));
+  return [
+    ...instances.flatMap((one) => readers.flatMap((t) => t.facts(one))),
+    ...(options.extraFacts ?? []),
+  ];
 }
 
 /**
@@ -112,11 +118,25 @@ function planAgainst(
   if (planned.ok) return { ok: true, plans: planned.plans };
   // Nothing is applied on a host whose plan cannot be completed.
   const failed = planned.task;
-  const message = planned.error.message;
-  const results: TaskResult[] = tasks.map((t) =>
-    t.name === failed
-      ? { task: t.name, status: 'failed', durationMs: 0, changes: [], message }
-      : skippedTask(t.name, `not applied: ${failed} failed`),
-  );
-  return { ok: false, status: 'failed', message, tasks: results, failedTask: failed };
+  const instance = planned.instance;
+  const message =
+    instance === undefined
+      ? planned.error.message
+      : `instance ${instance}: ${planned.error.message}`;
+  const results: TaskResult[] = hostInstances(host).flatMap((h) => {
+    const named = h.instance === undefined ? {} : { instance: h.instance };
+    return tasks.map((t): TaskResult =>
+      t.name === failed && h.instance === instance
+        ? { task: t.name, ...named, status: 'failed', durationMs: 0, changes: [], message }
+        : { ...skippedTask(t.name, `not applied: ${failed} failed`), ...named },
+    );
+  });
+  return {
+    ok: false,
+    status: 'failed',
+    message,
+    tasks: results,
+    failedTask: failed,
+    ...(instance === undefined ? {} : { failedInstance: instance }),
+  };
 }

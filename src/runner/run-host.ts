@@ -2,6 +2,7 @@ import { applyOps, type ApplyOutcome } from '../apply/apply.js';
 import { recordOf } from '../changes/index.js';
 import {
   healthCheck,
+  instancePlans,
   opSummary,
   planOps,
   rollsBack,
@@ -214,6 +215,7 @@ async function converge(
         status: read.status,
         tasks: read.tasks,
         ...(read.failedTask !== undefined ? { failedTask: read.failedTask } : {}),
+        ...(read.failedInstance !== undefined ? { failedInstance: read.failedInstance } : {}),
         message: read.message,
         stats: session.stats,
       });
@@ -344,12 +346,23 @@ async function apply(
   // The task in flight failed; the ones after it were never started.
   const failedAt = progress.currentIndex;
   const failedTask = progress.current?.task ?? plans[0]?.task ?? '';
+  const failedInstance = progress.current?.instance;
   const elapsed = progress.elapsed();
   const all = progress.results(
     (p, i) =>
       i === failedAt
-        ? { task: p.task, status: 'failed', durationMs: elapsed, changes: p.changes, message: why }
-        : skippedTask(p.task, `not run: ${failedTask} failed`),
+        ? {
+            task: p.task,
+            ...(p.instance === undefined ? {} : { instance: p.instance }),
+            status: 'failed',
+            durationMs: elapsed,
+            changes: p.changes,
+            message: why,
+          }
+        : {
+            ...skippedTask(p.task, `not run: ${failedTask} failed`),
+            ...(p.instance === undefined ? {} : { instance: p.instance }),
+          },
     (i) => i === failedAt,
   );
   // A host lost before its first change is unreachable; after it, it failed half-way.
@@ -358,6 +371,7 @@ async function apply(
     status: lostBeforeChange ? 'unreachable' : 'failed',
     tasks: all,
     failedTask,
+    ...(failedInstance === undefined ? {} : { failedInstance }),
     message: why,
     ...(rollback ? { rollback } : {}),
     stats,
@@ -370,7 +384,7 @@ function withLockTakenOver(finish: Finish, message: string): Finish {
 
 /** What became of a host whose restart or health check failed; undefined for other failures. */
 function rollbackReport(
-  plans: readonly TaskPlan[],
+  allPlans: readonly TaskPlan[],
   failed: Op | undefined,
   outcome: Partial<ApplyOutcome>,
   cause: string,
@@ -379,6 +393,8 @@ function rollbackReport(
   const change = failed?.change;
   // Only a failed (re)start or health check rolls back; other failures stop the batch.
   if (!change || !recordOf(change).restarts(change)) return undefined;
+  // What was put back, or not, is the failing instance's alone.
+  const plans = instancePlans(allPlans, failed.instance);
   const done = outcome.rollback;
   if (done) {
     // The generation the planner found the host on: the state the rollback put back.

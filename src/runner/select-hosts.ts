@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import { selectHosts } from '../inventory/limit.js';
 import { loadInventory } from '../inventory/load.js';
-import type { HostSpec, Inventory } from '../inventory/types.js';
+import { hostInstances, type HostSpec, type Inventory } from '../inventory/types.js';
 import { forksForThisProcess } from './open-files.js';
 import { selectShard } from './shard.js';
 
@@ -13,6 +13,10 @@ export interface HostSelectionArgs {
   /** `I/N`; unset for the commands that have no --shard (status, generations). */
   shard?: string | undefined;
   forks: number;
+  /** `--instance NAME` (repeatable): only these instances, on the hosts that have them. */
+  instances?: string[] | undefined;
+  /** `run --purge-removed-instances`: the state of instances dropped from the inventory goes. */
+  purgeRemovedInstances?: boolean | undefined;
 }
 
 export interface HostSelection {
@@ -48,7 +52,37 @@ export async function hostsToContact(
   });
   let hosts = selectHosts(inventory, args.limit);
   if (args.shard !== undefined) hosts = selectShard(hosts, args.shard);
+  hosts = selectInstances(hosts, args.instances);
+  if (args.purgeRemovedInstances === true) {
+    hosts = hosts.map((host) => ({ ...host, purgeRemovedInstances: true }));
+  }
   const fit = forksForThisProcess(args.forks, hosts.length);
   if (fit.warning !== undefined) process.stderr.write(`${fit.warning}\n`);
   return { inventory, hosts, forks: fit.forks };
+}
+
+/**
+ * `--instance NAME`: each host keeps the named instances it has, and a host with none of them is
+ * not contacted. A name no selected host has is a mistake (exit 1), as a --limit that matches
+ * nothing is.
+ */
+export function selectInstances(
+  hosts: readonly HostSpec[],
+  names: readonly string[] | undefined,
+): HostSpec[] {
+  if (names === undefined || names.length === 0) return [...hosts];
+  for (const name of names) {
+    if (!hosts.some((host) => hostInstances(host).some((h) => h.instance === name))) {
+      throw new UserError(
+        `--instance ${name}: no selected host has an instance of that name`,
+        undefined,
+        'the names are the keys of instances: in the inventory (hermes-fleet inventory -i FILE shows them)',
+      );
+    }
+  }
+  return hosts.flatMap((host) => {
+    const narrowed = { ...host, onlyInstances: [...names] };
+    const [first] = hostInstances(narrowed);
+    return first ? [{ ...narrowed, hermes: first }] : [];
+  });
 }

@@ -8,8 +8,9 @@ import { skippedTask, type RunObserver, type TaskResult } from './types.js';
  * Tasks with nothing to do settle as soon as the batch reaches them.
  */
 export class TaskProgress {
-  private readonly lastOpOf = new Map<TaskName, number>();
-  private readonly settled = new Map<TaskName, TaskResult>();
+  /** By the plan's index: several instances run tasks of the same name. */
+  private readonly lastOpOf = new Map<number, number>();
+  private readonly settled = new Map<number, TaskResult>();
   /** The index in `plans` of the first task not yet settled. */
   private next = 0;
   private clock = Date.now();
@@ -21,13 +22,15 @@ export class TaskProgress {
     private readonly selected: ReadonlySet<TaskName>,
     private readonly observer: RunObserver,
   ) {
-    ops.forEach((op, i) => this.lastOpOf.set(op.task, i));
+    ops.forEach((op, i) => {
+      if (op.plan !== undefined) this.lastOpOf.set(op.plan, i);
+    });
   }
 
   /** The batch finished operation `doneThrough` (-1: before the first). */
   advance(doneThrough: number): void {
     for (let plan = this.plans[this.next]; plan; plan = this.plans[this.next]) {
-      const last = this.lastOpOf.get(plan.task);
+      const last = this.lastOpOf.get(this.next);
       if (last !== undefined && last > doneThrough) {
         this.observer.taskStarted?.(this.host, plan.task);
         return;
@@ -35,7 +38,7 @@ export class TaskProgress {
       const now = Date.now();
       const result = taskResult(plan, this.selected, now - this.clock);
       this.clock = now;
-      this.settled.set(plan.task, result);
+      this.settled.set(this.next, result);
       this.observer.taskFinished?.(this.host, result);
       this.next++;
     }
@@ -55,7 +58,7 @@ export class TaskProgress {
     report: (index: number) => boolean = () => true,
   ): TaskResult[] {
     return this.plans.map((plan, i) => {
-      const done = this.settled.get(plan.task);
+      const done = this.settled.get(i);
       if (done) return done;
       const result = unsettled(plan, i);
       if (report(i)) this.observer.taskFinished?.(this.host, result);
@@ -80,9 +83,13 @@ export function taskResult(
   selected: ReadonlySet<TaskName>,
   durationMs: number,
 ): TaskResult {
-  if (!selected.has(plan.task)) return skippedTask(plan.task, 'not selected by tags');
+  const instance = plan.instance === undefined ? {} : { instance: plan.instance };
+  if (!selected.has(plan.task)) {
+    return { ...skippedTask(plan.task, 'not selected by tags'), ...instance };
+  }
   return {
     task: plan.task,
+    ...instance,
     status: plan.changes.length > 0 ? 'changed' : 'ok',
     durationMs,
     changes: plan.changes,

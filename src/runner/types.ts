@@ -8,6 +8,8 @@ export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
 export interface TaskResult {
   task: TaskName;
+  /** The instance it ran for (`instances:`); absent for `hermes:` alone. */
+  instance?: string;
   status: TaskStatus;
   durationMs: number;
   /** Planned changes (check mode) or applied changes (run); empty when ok. */
@@ -45,6 +47,8 @@ export interface HostResult {
   tasks: TaskResult[];
   /** The task the host was in when it failed or was lost. */
   failedTask?: TaskName;
+  /** The instance that task ran for (`instances:`). */
+  failedInstance?: string;
   /** Failure or unreachable reason, for humans. */
   message?: string;
   /** The restart or health check after this run's changes failed: what became of the host. */

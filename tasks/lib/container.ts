@@ -35,6 +35,7 @@ import ENTRYPOINT_SH from './container-entrypoint.sh';
 
 export const CONTAINER_NAME = 'hermes-agent';
 export const FLEET_LIB_DIR = '/usr/local/lib/hermes-fleet';
+/** Shared by every instance in container mode (the same bytes for each). */
 export const ENTRYPOINT_FILE = `${FLEET_LIB_DIR}/container-entrypoint`;
 export const CREATE_FILE = `${FLEET_LIB_DIR}/container-create`;
 /**
@@ -42,6 +43,16 @@ export const CREATE_FILE = `${FLEET_LIB_DIR}/container-create`;
  * own path into a container that has plugins, so the links in HERMES_HOME/plugins resolve there.
  */
 export const PLUGIN_STORE = `${FLEET_LIB_DIR}/plugins`;
+
+/** The instance's container: `hermes-agent-<name>`, or `hermes-agent` for `hermes:` alone. */
+export function containerName(h: Pick<HermesSettings, 'instance'>): string {
+  return h.instance === undefined ? CONTAINER_NAME : `${CONTAINER_NAME}-${h.instance}`;
+}
+
+/** The instance's create script (its name, volumes and options are its own). */
+export function createFile(h: Pick<HermesSettings, 'instance'>): string {
+  return h.instance === undefined ? CREATE_FILE : `${CREATE_FILE}-${h.instance}`;
+}
 
 const LIB_IN_CONTAINER = '/opt/hermes-fleet';
 const DATA_IN_CONTAINER = '/data';
@@ -62,7 +73,7 @@ export function renderContainerMode(h: HermesSettings): string {
   return [
     '# Written by hermes-fleet. Do not edit manually.',
     `backend=${h.container.backend}`,
-    `container_name=${CONTAINER_NAME}`,
+    `container_name=${containerName(h)}`,
     `exec_user=${h.user}`,
     `hermes_bin=${hermesPaths(h).bin}`,
     '',
@@ -92,7 +103,7 @@ export function containerCreateArgs(h: HermesSettings): { options: string[]; com
   const options = [
     'create',
     '--name',
-    CONTAINER_NAME,
+    containerName(h),
     // The plan refused a missing image; a start must not wait on a registry either.
     '--pull=never',
     '--network=host',
@@ -152,7 +163,7 @@ export function renderCreateScript(h: HermesSettings): string {
     '# Managed by hermes-fleet: creates the hermes-agent container when it does not exist.',
     '# The fleet removes it when its identity changes, so the next start recreates it.',
     'set -eu',
-    `if ${bin} container inspect ${CONTAINER_NAME} >/dev/null 2>&1; then exit 0; fi`,
+    `if ${bin} container inspect ${containerName(h)} >/dev/null 2>&1; then exit 0; fi`,
     `HERMES_UID=$(id -u ${shellQuote(h.user)})`,
     `HERMES_GID=$(id -g ${shellQuote(h.user)})`,
     `if ! ${bin} \\`,
@@ -161,7 +172,7 @@ export function renderCreateScript(h: HermesSettings): string {
     '  --env "HERMES_GID=$HERMES_GID" \\',
     `  ${command.map(shellQuote).join(' ')} >/dev/null; then`,
     '  # A create that failed half-way must not leave a container the next start would run.',
-    `  ${bin} rm -f ${CONTAINER_NAME} >/dev/null 2>&1 || true`,
+    `  ${bin} rm -f ${containerName(h)} >/dev/null 2>&1 || true`,
     '  exit 1',
     'fi',
     '',
@@ -198,9 +209,9 @@ export function renderContainerUnit(h: HermesSettings): string {
     '',
     '[Service]',
     'Type=simple',
-    `ExecStartPre=${systemdQuote(CREATE_FILE)}`,
-    `ExecStart=${bin} start -a ${CONTAINER_NAME}`,
-    `ExecStop=-${bin} stop -t 10 ${CONTAINER_NAME}`,
+    `ExecStartPre=${systemdQuote(createFile(h))}`,
+    `ExecStart=${bin} start -a ${containerName(h)}`,
+    `ExecStop=-${bin} stop -t 10 ${containerName(h)}`,
     `Restart=${h.restart}`,
     `RestartSec=${h.restartSec}`,
     'TimeoutStopSec=30',
@@ -215,12 +226,12 @@ export function containerFacts(h: HermesSettings): FactRequest[] {
   const backend = h.container.backend;
   return [
     { kind: 'command', name: backend },
-    { kind: 'container', backend, name: CONTAINER_NAME },
+    { kind: 'container', backend, name: containerName(h) },
     // With an archive, the image it holds, by id: the host lacks it exactly when it must load it.
     { kind: 'image', backend, image: imageRef(h) },
     { kind: 'path', path: FLEET_LIB_DIR },
     { kind: 'path', path: ENTRYPOINT_FILE, content: true },
-    { kind: 'path', path: CREATE_FILE, content: true },
+    { kind: 'path', path: createFile(h), content: true },
     readPath(h, { path: identityPath(h), content: true }),
     readPath(h, { path: containerModePath(h), content: true }),
   ];
@@ -233,7 +244,7 @@ export function containerFacts(h: HermesSettings): FactRequest[] {
 export function containerLeftoverFacts(h: HermesSettings): FactRequest[] {
   return [
     { kind: 'path', path: ENTRYPOINT_FILE },
-    { kind: 'path', path: CREATE_FILE },
+    { kind: 'path', path: createFile(h) },
     readPath(h, { path: identityPath(h), content: true }),
     readPath(h, { path: containerModePath(h) }),
   ];
@@ -312,7 +323,7 @@ export function planContainerParts(h: HermesSettings, facts: HostFacts): Contain
   }
   for (const [path, text, what] of [
     [ENTRYPOINT_FILE, ENTRYPOINT_SCRIPT, 'container entrypoint'],
-    [CREATE_FILE, renderCreateScript(h), 'container create script'],
+    [createFile(h), renderCreateScript(h), 'container create script'],
   ] as const) {
     const change = planFile({
       path,
@@ -336,7 +347,7 @@ export function planContainerParts(h: HermesSettings, facts: HostFacts): Contain
 
   const inputs = identityInputs(h);
   const recorded = recordedIdentity(facts, h);
-  const container = containerFact(facts, backend, CONTAINER_NAME);
+  const container = containerFact(facts, backend, containerName(h));
   const plan: ContainerPlan = { files, reasons, after: [] };
   // A container made through the other runtime lives in its own store (unless podman-docker
   // shares it); it goes through that runtime, or it would run on beside the new one.
@@ -347,7 +358,7 @@ export function planContainerParts(h: HermesSettings, facts: HostFacts): Contain
     const remove = (b: Backend): Change => ({
       kind: 'container-remove',
       backend: b,
-      name: CONTAINER_NAME,
+      name: containerName(h),
       reason: `recreated: ${detail}`,
     });
     plan.teardown = {
@@ -359,7 +370,7 @@ export function planContainerParts(h: HermesSettings, facts: HostFacts): Contain
       ],
     };
   } else if (!container.exists) {
-    plan.creates = `the start creates container ${CONTAINER_NAME} from ${imageShown(h)}`;
+    plan.creates = `the start creates container ${containerName(h)} from ${imageShown(h)}`;
   }
   // Checked only when a create is coming: a running container needs no image to keep running.
   if ((plan.teardown || plan.creates) && !archive && !imageHere) {
@@ -379,9 +390,14 @@ export function planContainerParts(h: HermesSettings, facts: HostFacts): Contain
 /**
  * Native mode on a host where container mode ran: the container goes (with the unit stopped if
  * it still runs it), and so do the identity and the scripts. `rm -f` of a container that is
- * already gone is a no-op, so the identity file alone is enough to decide.
+ * already gone is a no-op, so the identity file alone is enough to decide. `sharedInUse`: another
+ * instance of the host runs in a container, so the shared entrypoint stays.
  */
-export function planContainerLeftovers(h: HermesSettings, facts: HostFacts): ContainerPlan {
+export function planContainerLeftovers(
+  h: HermesSettings,
+  facts: HostFacts,
+  sharedInUse = false,
+): ContainerPlan {
   const plan: ContainerPlan = { files: [], reasons: [], after: [] };
   const idPath = identityPath(h);
   const idFact = pathFact(facts, idPath);
@@ -392,12 +408,17 @@ export function planContainerLeftovers(h: HermesSettings, facts: HostFacts): Con
       why,
       stop: 'unit-changes',
       changes: [
-        { kind: 'container-remove', backend, name: CONTAINER_NAME, reason: why },
+        { kind: 'container-remove', backend, name: containerName(h), reason: why },
         { kind: 'remove', path: idPath, before: idFact },
       ],
     };
   }
-  for (const path of [ENTRYPOINT_FILE, CREATE_FILE, containerModePath(h)]) {
+  const leftovers = [
+    ...(sharedInUse ? [] : [ENTRYPOINT_FILE]),
+    createFile(h),
+    containerModePath(h),
+  ];
+  for (const path of leftovers) {
     const fact = pathFact(facts, path);
     if (fact.kind === 'file') plan.after.push({ kind: 'remove', path, before: fact });
   }

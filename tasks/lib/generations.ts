@@ -5,20 +5,23 @@ import { pluginLink } from '../plugins.js';
 import { releasePaths } from '../release.js';
 import { pathFact } from './facts-access.js';
 import {
-  CURRENT_GENERATION,
-  GENERATIONS_DIR,
-  UNIT_FILE,
+  currentGenerationFile,
   documentPath,
+  generationsDir,
   hermesPaths,
+  unitFile,
 } from './layout.js';
 
 /** The number of the generation the host is on, read with the service task's facts. */
-export function generationFacts(): FactRequest[] {
-  return [{ kind: 'path', path: CURRENT_GENERATION, content: true }];
+export function generationFacts(h: Pick<HermesSettings, 'instance'>): FactRequest[] {
+  return [{ kind: 'path', path: currentGenerationFile(h), content: true }];
 }
 
-export function currentGeneration(facts: HostFacts): number | undefined {
-  const fact = pathFact(facts, CURRENT_GENERATION);
+export function currentGeneration(
+  h: Pick<HermesSettings, 'instance'>,
+  facts: HostFacts,
+): number | undefined {
+  const fact = pathFact(facts, currentGenerationFile(h));
   const text = fact.kind === 'file' ? (fact.text ?? '').trim() : '';
   return /^[1-9][0-9]*$/.test(text) ? Number(text) : undefined;
 }
@@ -31,7 +34,7 @@ export function generationFiles(h: HermesSettings): GenerationFile[] {
   const p = hermesPaths(h);
   const account = { as: h.user };
   return [
-    { name: 'unit', path: UNIT_FILE },
+    { name: 'unit', path: unitFile(h) },
     { name: 'config.yaml', path: p.configYaml, ...account },
     { name: '.env', path: p.envFile, ...account, secret: true },
     { name: 'auth.json', path: p.authJson, ...account, secret: true },
@@ -57,7 +60,7 @@ export function generationFiles(h: HermesSettings): GenerationFile[] {
 export function recordGeneration(h: HermesSettings): Change {
   return {
     kind: 'generation',
-    path: GENERATIONS_DIR,
+    path: generationsDir(h),
     keep: h.generations.keep,
     files: generationFiles(h),
     ...(h.release ? { releaseLink: releasePaths(h.release).current } : {}),

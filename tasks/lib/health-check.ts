@@ -1,6 +1,6 @@
 import type { HermesSettings } from '../../src/inventory/types.js';
 import type { Change } from '../../src/plan/types.js';
-import { UNIT_NAME } from './layout.js';
+import { unitName } from './layout.js';
 
 /**
  * The health check after every start or restart, the run's and `hermes-fleet restart`'s alike:
@@ -14,7 +14,7 @@ export function healthCheck(
 ): Change {
   return {
     kind: 'wait-healthy',
-    unit: UNIT_NAME,
+    unit: unitName(h),
     seconds: h.healthCheck.seconds,
     user: h.user,
     ...(rollback !== undefined ? { rollback: rollback.possible } : {}),

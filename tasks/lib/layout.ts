@@ -3,15 +3,37 @@ import type { Attrs, FactRequest, PathFact } from '../../src/facts/types.js';
 import type { HermesSettings } from '../../src/inventory/types.js';
 import type { Change } from '../../src/plan/types.js';
 
+/** The unit of `hermes:` alone (no instances), unchanged since before instances existed. */
 export const UNIT_NAME = 'hermes-agent.service';
 export const UNIT_FILE = `/etc/systemd/system/${UNIT_NAME}`;
 export const SYSTEM_BIN_LINK = '/usr/local/bin/hermes';
 /** HERMES_HOME for every login shell, as the module's environment.variables. */
 export const PROFILE_FILE = '/etc/profile.d/hermes-fleet.sh';
-/** Root's record of each healthy change (see the `generation` change). */
+/** Root's record of each healthy change (see the `generation` change), for `hermes:` alone. */
 export const GENERATIONS_DIR = '/var/lib/hermes-fleet/generations';
 /** Holds the number of the generation the host is on. */
 export const CURRENT_GENERATION = `${GENERATIONS_DIR}/current`;
+/** Root's own record per named instance (its generations), under /var/lib/hermes-fleet. */
+export const INSTANCES_DIR = '/var/lib/hermes-fleet/instances';
+
+/** The instance's systemd unit: `hermes-agent-<name>.service`, or UNIT_NAME for `hermes:` alone. */
+export function unitName(h: Pick<HermesSettings, 'instance'>): string {
+  return h.instance === undefined ? UNIT_NAME : `hermes-agent-${h.instance}.service`;
+}
+
+export function unitFile(h: Pick<HermesSettings, 'instance'>): string {
+  return `/etc/systemd/system/${unitName(h)}`;
+}
+
+/** Where the instance's generations are kept: each instance has its own, and its own rollback. */
+export function generationsDir(h: Pick<HermesSettings, 'instance'>): string {
+  return h.instance === undefined ? GENERATIONS_DIR : `${INSTANCES_DIR}/${h.instance}/generations`;
+}
+
+/** Holds the number of the generation the instance is on. */
+export function currentGenerationFile(h: Pick<HermesSettings, 'instance'>): string {
+  return `${generationsDir(h)}/current`;
+}
 
 /** Where everything lives on a host, derived once so every task agrees on the same paths. */
 export interface HermesPaths {

@@ -2,7 +2,7 @@ import { UNIT_PROCESS_STATES, type FactRequest, type HostFacts } from '../../src
 import type { HermesSettings } from '../../src/inventory/types.js';
 import type { Change, TaskPlan } from '../../src/plan/types.js';
 import { pathFact, unitFact } from './facts-access.js';
-import { UNIT_NAME } from './layout.js';
+import { unitName } from './layout.js';
 import { restartReasons } from './restart-reasons.js';
 
 /**
@@ -15,12 +15,17 @@ import { restartReasons } from './restart-reasons.js';
  */
 export const RESTART_PENDING = '/run/hermes-fleet-restart-pending';
 
-export function restartPendingFacts(): FactRequest[] {
-  return [{ kind: 'path', path: RESTART_PENDING }];
+/** Each instance owes its own restart: `hermes:` alone keeps the name it always had. */
+export function restartPendingPath(h: Pick<HermesSettings, 'instance'>): string {
+  return h.instance === undefined ? RESTART_PENDING : `${RESTART_PENDING}-${h.instance}`;
 }
 
-export function restartIsPending(facts: HostFacts): boolean {
-  return pathFact(facts, RESTART_PENDING).kind !== 'absent';
+export function restartPendingFacts(h: Pick<HermesSettings, 'instance'>): FactRequest[] {
+  return [{ kind: 'path', path: restartPendingPath(h) }];
+}
+
+export function restartIsPending(h: Pick<HermesSettings, 'instance'>, facts: HostFacts): boolean {
+  return pathFact(facts, restartPendingPath(h)).kind !== 'absent';
 }
 
 /**
@@ -34,8 +39,8 @@ export function notesRestart(
   earlier: readonly TaskPlan[],
 ): boolean {
   // A gateway that is not running gets started by any later run: no note needed.
-  const running = UNIT_PROCESS_STATES.has(unitFact(facts, UNIT_NAME).activeState);
-  return running && !restartIsPending(facts) && restartReasons(h, earlier).length > 0;
+  const running = UNIT_PROCESS_STATES.has(unitFact(facts, unitName(h)).activeState);
+  return running && !restartIsPending(h, facts) && restartReasons(h, earlier).length > 0;
 }
 
 /** The plans with the note written ahead of the first change that needs a restart. */
@@ -51,8 +56,8 @@ export function markRestartPending(
   const mark: Change = {
     kind: 'restart-pending',
     action: 'set',
-    path: RESTART_PENDING,
-    unit: UNIT_NAME,
+    path: restartPendingPath(h),
+    unit: unitName(h),
   };
   return plans.map((plan, i) =>
     i === first ? { ...plan, changes: [mark, ...plan.changes] } : plan,
@@ -60,6 +65,11 @@ export function markRestartPending(
 }
 
 /** Clears the marker once the restart it asked for has passed its health check. */
-export function clearRestartPending(): Change {
-  return { kind: 'restart-pending', action: 'clear', path: RESTART_PENDING, unit: UNIT_NAME };
+export function clearRestartPending(h: Pick<HermesSettings, 'instance'>): Change {
+  return {
+    kind: 'restart-pending',
+    action: 'clear',
+    path: restartPendingPath(h),
+    unit: unitName(h),
+  };
 }

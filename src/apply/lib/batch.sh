@@ -85,19 +85,31 @@ run() { o=$("$@" 2>&1 </dev/null 9>&-) || fail "$* failed: $o"; }
 
 # The fields an operation line may name: parse (src/exec/line-field.sh) sets each, after
 # fields_empty, and refuses any other. The two lists are the same (scripts/lint-sh.mjs checks).
-FIELDS='action as backend check format from group home image keep mode name path rollback seconds'
-FIELDS="$FIELDS serial sha256 shell size strip target tree undo unit user was"
+FIELDS='action as backend check format from group home image instance keep mode name path'
+FIELDS="$FIELDS rollback seconds serial sha256 shell size strip target tree undo unit user was"
 fields_empty() {
-  action='' as='' backend='' check='' format='' from='' group='' home='' image='' keep='' mode='' name=''
-  path='' rollback='' seconds='' serial='' sha256='' shell='' size='' strip='' target='' tree=''
-  undo='' unit='' user='' was=''
+  action='' as='' backend='' check='' format='' from='' group='' home='' image='' instance=''
+  keep='' mode='' name='' path='' rollback='' seconds='' serial='' sha256='' shell='' size=''
+  strip='' target='' tree='' undo='' unit='' user='' was=''
 }
 WHAT=operation
 
-# A task boundary: after an interrupt, the batch stops here.
+# The instance whose changes the journal holds (`instances:`; empty for `hermes:` alone).
+segment=
+# A task boundary: after an interrupt, the batch stops here. The first task of another instance
+# ends the one before: its changes passed their health check (or asked for none) and stay, so
+# what the journal kept of them goes, and a later failure puts back the new instance's alone.
 op_task() {
   if [ -n "$stop" ]; then
     printf 'interrupted\n'
     exit 0
+  fi
+  if [ "$instance" != "$segment" ]; then
+    if [ -n "$journal" ]; then
+      discard_all
+      rm -f -- "$journal"
+      journal=
+    fi
+    segment=$instance
   fi
 }

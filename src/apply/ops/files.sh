@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # ops/files.sh (part of apply.sh): the operations on one path: dir, file (the atomic write),
-# attrs, symlink, remove. Each works in the directory pin entered, on fd 5 (lib/pin.sh). Offers
+# attrs, symlink, remove, tree-remove. Each works in the directory pin entered, on fd 5 (lib/pin.sh). Offers
 # op_file and op_remove to the others (restart-pending, generation-restore).
 
 op_dir() {
@@ -69,4 +69,14 @@ op_set_aside() {
 op_remove() {
   pin
   run rm -f -- "$b"
+}
+
+# A directory removed whole, by root, from inside its parent (root's): rm -rf never follows a
+# link in it, and a link (or anything but a directory) in its place is refused. Gone already: done.
+op_tree_remove() {
+  pin
+  if [ -L "$b" ]; then fail "$path is a symbolic link: not removing it"; fi
+  [ -e "$b" ] || return 0
+  [ -d "$b" ] || fail "$path is not a directory: not removing it"
+  run rm -rf --one-file-system -- "$b"
 }

@@ -7,6 +7,7 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -184,4 +185,36 @@ describe('the file operations (run by a real local shell)', () => {
     expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('old');
     expect(readdirSync(dir).filter((n) => n.startsWith('.hermes-fleet'))).toEqual([]);
   });
+
+  it.skipIf(!isRoot)(
+    'tree-remove: a directory goes with everything in it, never through a link; a link in its place is refused',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'apply-tree-'));
+      const outside = mkdtempSync(join(tmpdir(), 'apply-outside-'));
+      writeFileSync(join(outside, 'keep'), 'keep');
+      const state = join(dir, 'hermes-old');
+      mkdirSync(join(state, '.hermes', 'sessions'), { recursive: true });
+      writeFileSync(join(state, '.hermes', 'sessions', 's1'), 'chat');
+      // A link inside the tree: rm -rf removes the link, not what it points at.
+      symlinkSync(outside, join(state, 'escape'));
+      const plan = (path: string): TaskPlan[] => [
+        { task: 'service', changes: [{ kind: 'tree-remove', path, why: 'test' }] },
+      ];
+      const run = (path: string) =>
+        applyOps(localExecutor, planOps(plan(path)), {
+          commandLine: sh,
+          timeoutMs: 10_000,
+          inSession: true,
+        });
+      expect((await run(state)).failure).toBeUndefined();
+      expect(readdirSync(dir)).toEqual([]);
+      expect(readFileSync(join(outside, 'keep'), 'utf8')).toBe('keep');
+      // Gone already: nothing to do.
+      expect((await run(state)).failure).toBeUndefined();
+      symlinkSync(outside, state);
+      const refused = await run(state);
+      expect(refused.failure?.message).toBe(`${state} is a symbolic link: not removing it`);
+      expect(readFileSync(join(outside, 'keep'), 'utf8')).toBe('keep');
+    },
+  );
 });

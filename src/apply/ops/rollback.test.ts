@@ -108,4 +108,38 @@ describe.skipIf(!isRoot)('the rollback in the apply batch (a real shell, a fake 
     expect(readFileSync(config, 'utf8')).toBe('model: new\n');
     expect(readdirSync(work)).toEqual(['config.yaml']);
   });
+
+  it("puts back the failing instance's changes alone: an instance before it passed and stays", async () => {
+    const sys = fakeSystem();
+    const work = mkdtempSync(join(tmpdir(), 'rollback-tree-'));
+    const a = join(work, 'a.yaml');
+    const b = join(work, 'b.yaml');
+    writeFileSync(a, 'model: old\n', { mode: 0o600 });
+    writeFileSync(b, 'model: old\n', { mode: 0o600 });
+    const named = (instance: string, unit: string, list: TaskPlan[]): TaskPlan[] =>
+      list.map((plan) => ({
+        ...plan,
+        instance,
+        changes: plan.changes.map((c) => (c.kind === 'wait-healthy' ? { ...c, unit } : c)),
+      }));
+    const ops = planOps([
+      ...named('a', 'hermes-agent-a.service', plans(a, 'true')),
+      ...named('b', 'hermes-agent-b.service', plans(b)),
+    ]);
+    const outcome = await applyOps(localExecutor, ops, {
+      commandLine: sys.commandLine,
+      timeoutMs: 10_000,
+      inSession: true,
+    });
+    expect(outcome.failure && ops[outcome.failure.index]?.instance).toBe('b');
+    expect(outcome.rollback).toEqual({});
+    expect(readFileSync(a, 'utf8')).toBe('model: new\n');
+    expect(readFileSync(b, 'utf8')).toBe('model: old\n');
+    expect(readdirSync(work).sort()).toEqual(['a.yaml', 'b.yaml']);
+    expect(readFileSync(sys.log, 'utf8').trim().split('\n')).toEqual([
+      'stop -- hermes-agent-b.service',
+      'daemon-reload',
+      'start -- hermes-agent-b.service',
+    ]);
+  });
 });

@@ -5,7 +5,7 @@ import { onHosts } from '../../runner/fan-out.js';
 import { runCommandOnHosts } from '../../runner/run-command.js';
 import { hostsToContact, type HostSelectionArgs } from '../../runner/select-hosts.js';
 import { serviceAccess } from '../../../tasks/index.js';
-import { day2Args, day2Epilogue, day2Options } from '../day2.js';
+import { checkOneInstanceEach, day2Args, day2Epilogue, day2Options } from '../day2.js';
 import { printWarning } from '../transport-warnings.js';
 
 export const EXEC_USAGE =
@@ -43,6 +43,7 @@ export function commandArgv(words: readonly unknown[] | undefined): string[] {
 export async function execCommand(args: ExecArgs): Promise<number> {
   const argv = commandArgv(args.command);
   const { hosts, forks } = await hostsToContact(args, { resolveSecrets: false });
+  if (args.as === 'service') checkOneInstanceEach(hosts, 'exec --as service');
   const [{ createLinePrinter, rawLine }, { formatCommandRecap }, { toCommandReport }] =
     await Promise.all([
       import('../../report/host-lines.js'),

@@ -5,8 +5,15 @@ import { onHosts } from '../../runner/fan-out.js';
 import { errorMessage, isUnreachable } from '../../runner/host-errors.js';
 import { scriptCommandLine } from '../../runner/open-session.js';
 import { hostsToContact, type HostSelectionArgs } from '../../runner/select-hosts.js';
-import { GENERATIONS_DIR } from '../../../tasks/lib/layout.js';
-import { forksOption, hostSelectionArgs, hostSelectionOptions, jsonOption } from '../options.js';
+import { generationsDir } from '../../../tasks/lib/layout.js';
+import { hostInstances, type HermesSettings } from '../../inventory/types.js';
+import {
+  forksOption,
+  hostSelectionArgs,
+  hostSelectionOptions,
+  instanceOption,
+  jsonOption,
+} from '../options.js';
 
 export interface GenerationsArgs extends HostSelectionArgs {
   json: boolean;
@@ -20,12 +27,18 @@ export async function generationsCommand(args: GenerationsArgs): Promise<number>
   // Nothing of the inventory's values reaches the hosts here: secrets are not resolved.
   const { hosts, forks } = await hostsToContact(args, { resolveSecrets: false });
   const entries = await onHosts({ forks }, (fanOut) =>
-    fanOut.each(hosts, async (host): Promise<GenerationsEntry> => {
-      const failed = (error: unknown): GenerationsEntry => ({
-        host: host.name,
-        status: isUnreachable(error) ? 'unreachable' : 'failed',
-        message: errorMessage(error),
-      });
+    fanOut.each(hosts, async (host): Promise<GenerationsEntry[]> => {
+      // One entry per instance (one for hermes: alone), each its own generations.
+      const instances = hostInstances(host);
+      const named = (h: HermesSettings) =>
+        h.instance === undefined ? {} : { instance: h.instance };
+      const failed = (error: unknown): GenerationsEntry[] =>
+        instances.map((h) => ({
+          host: host.name,
+          ...named(h),
+          status: isUnreachable(error) ? 'unreachable' : 'failed',
+          message: errorMessage(error),
+        }));
       let opened;
       try {
         opened = await fanOut.open(host);
@@ -34,17 +47,21 @@ export async function generationsCommand(args: GenerationsArgs): Promise<number>
       }
       const { session, become } = opened;
       try {
-        const generations = await readGenerations(session, GENERATIONS_DIR, (script) =>
-          scriptCommandLine(script, become),
-        );
-        return { host: host.name, status: 'ok', generations };
+        const entries: GenerationsEntry[] = [];
+        for (const h of instances) {
+          const generations = await readGenerations(session, generationsDir(h), (script) =>
+            scriptCommandLine(script, become),
+          );
+          entries.push({ host: host.name, ...named(h), status: 'ok', generations });
+        }
+        return entries;
       } catch (error) {
         return failed(error);
       } finally {
         session.close();
       }
     }),
-  );
+  ).then((rows) => rows.flat());
   const { formatGenerations, generationsExitCode, toGenerationsReport } =
     await import('../../report/generations-view.js');
   process.stdout.write(
@@ -61,7 +78,7 @@ export function registerGenerations(cli: Argv, setExit: (code: number) => void):
     'per host: the generations it keeps (number, time, release, who, files changed), the current one marked (read-only)',
     (y) =>
       jsonOption(
-        forksOption(hostSelectionOptions(y)),
+        forksOption(instanceOption(hostSelectionOptions(y))),
         'print one JSON document on stdout instead of the tables',
       ),
     async (argv) => {

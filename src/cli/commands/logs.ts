@@ -6,7 +6,7 @@ import { onHosts } from '../../runner/fan-out.js';
 import { runCommandOnHosts, type CommandResult } from '../../runner/run-command.js';
 import { hostsToContact, type HostSelectionArgs } from '../../runner/select-hosts.js';
 import { serviceAccess } from '../../../tasks/index.js';
-import { day2Args, day2Epilogue, day2Options } from '../day2.js';
+import { checkOneInstanceEach, day2Args, day2Epilogue, day2Options } from '../day2.js';
 import { printWarning } from '../transport-warnings.js';
 
 // After Ctrl-C, a follow whose host ignores the SSH signal is cut off this much later: logs only
@@ -47,6 +47,7 @@ export function checkFollowForks(forks: number, hosts: number): void {
 export async function logsCommand(args: LogsArgs): Promise<number> {
   checkLines(args.lines);
   const { hosts, forks } = await hostsToContact(args, { resolveSecrets: false });
+  checkOneInstanceEach(hosts, 'logs');
   if (args.follow) checkFollowForks(forks, hosts.length);
   const [{ createLinePrinter, printableLine }, { logsProblemLine }, json] = await Promise.all([
     import('../../report/host-lines.js'),

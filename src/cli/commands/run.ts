@@ -7,6 +7,7 @@ import {
   forksOption,
   hostSelectionArgs,
   hostSelectionOptions,
+  instanceOption,
   jsonOption,
   lockOptions,
   rollingOptions,
@@ -60,7 +61,9 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
     `converge every selected host: ${TASK_NAMES.join(', ')} (hosts in parallel)`,
     (y) =>
       jsonOption(
-        lockOptions(shardOption(rollingOptions(forksOption(hostSelectionOptions(y))))),
+        lockOptions(
+          shardOption(rollingOptions(forksOption(instanceOption(hostSelectionOptions(y))))),
+        ),
         'print one JSON report on stdout instead of the human output',
       )
         .option('check', {
@@ -99,6 +102,12 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           type: 'count',
           description: 'more detail: -v changes and durations, -vv commands',
         })
+        .option('purge-removed-instances', {
+          type: 'boolean',
+          default: false,
+          description:
+            'also delete the state directory (sessions, memories) and generations of each instance no longer in the inventory (the plan names each one; default: kept)',
+        })
         .option('rollback', {
           type: 'boolean',
           default: true,
@@ -123,6 +132,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           verbose: argv.verbose,
           noRollback: !argv.rollback,
           waitLock: argv['wait-lock'],
+          purgeRemovedInstances: argv['purge-removed-instances'],
         }),
       );
     },

@@ -1,10 +1,16 @@
 import type { Argv } from 'yargs';
-import { statusExitCode, statusFactRequests, statusFromRead } from '../../report/status.js';
+import { statusExitCode, statusFactRequests, statusEntries } from '../../report/status.js';
 import { onHosts } from '../../runner/fan-out.js';
 import { readHost } from '../../runner/read-host.js';
 import { scriptCommandLine } from '../../runner/open-session.js';
 import { hostsToContact, type HostSelectionArgs } from '../../runner/select-hosts.js';
-import { forksOption, hostSelectionArgs, hostSelectionOptions, jsonOption } from '../options.js';
+import {
+  forksOption,
+  hostSelectionArgs,
+  hostSelectionOptions,
+  instanceOption,
+  jsonOption,
+} from '../options.js';
 import { TASKS } from '../../../tasks/index.js';
 
 export interface StatusArgs extends HostSelectionArgs {
@@ -27,9 +33,9 @@ export async function statusCommand(args: StatusArgs): Promise<number> {
         commandLine: scriptCommandLine,
         extraFacts: statusFactRequests(host),
       });
-      return statusFromRead(host, read, stats, durationMs);
+      return statusEntries(host, read, stats, durationMs);
     }),
-  );
+  ).then((rows) => rows.flat());
   const exitCode = statusExitCode(entries);
   const { formatStatusTable, toStatusReport } = await import('../../report/status-view.js');
   if (args.json) {
@@ -53,7 +59,7 @@ export function registerStatus(cli: Argv, setExit: (code: number) => void): void
     'per host: reachable, service state and since when, hermes version, config in sync (read-only)',
     (y) =>
       jsonOption(
-        forksOption(hostSelectionOptions(y)),
+        forksOption(instanceOption(hostSelectionOptions(y))),
         'print one JSON document on stdout instead of the table',
       ),
     async (argv) => {
