@@ -1,5 +1,10 @@
 import type { Attrs, DirEntry, FactRequest, HostFacts, PathFact } from '../src/facts/types.js';
-import type { HermesSettings, HostSpec, ReleaseSettings } from '../src/inventory/types.js';
+import {
+  isDownload,
+  type HermesSettings,
+  type HostSpec,
+  type ReleaseSettings,
+} from '../src/inventory/types.js';
 import { DECOMPRESSOR } from '../src/inventory/release-archive.js';
 import type { Task } from '../src/plan/task.js';
 import { PlanError, type Change, type TaskPlan } from '../src/plan/types.js';
@@ -43,6 +48,10 @@ export function currentRelease(fact: PathFact): string | undefined {
 function decompressorPaths(program: string): string[] {
   return [`/usr/bin/${program}`, `/bin/${program}`];
 }
+
+/** The downloaders a host may have for a release `url` (apply.sh takes curl first). */
+const FETCHERS = ['curl', 'wget'];
+const fetcherPaths = (): string[] => FETCHERS.flatMap(decompressorPaths);
 
 /**
  * The release root and releases/ must be root's directories that nobody else can write: a
@@ -121,6 +130,11 @@ function planRelease(release: ReleaseSettings, facts: HostFacts): Change[] {
     ) {
       throw new PlanError(
         `cannot unpack ${archive.written} on this host: it has no ${tool.program}; install the ${tool.pkg} package`,
+      );
+    }
+    if (isDownload(archive) && !fetcherPaths().some((p) => pathFact(facts, p).kind !== 'absent')) {
+      throw new PlanError(
+        `cannot download ${archive.written} on this host: it has neither curl nor wget; install the curl or wget package (or run with --release-from-controller to upload it)`,
       );
     }
     changes.push({ kind: 'release-unpack', path: dir, archive });
@@ -204,9 +218,9 @@ export const releaseTask: Task = {
       { kind: 'path', path: `${dir}/bin/hermes` },
       { kind: 'dir-entries', dir: p.releases },
       { kind: 'generations', dir: GENERATIONS_DIR },
-      ...(tool
-        ? decompressorPaths(tool.program).map((path): FactRequest => ({ kind: 'path', path }))
-        : []),
+      ...(tool ? decompressorPaths(tool.program) : [])
+        .concat(isDownload(release.archive) ? fetcherPaths() : [])
+        .map((path): FactRequest => ({ kind: 'path', path })),
     ];
   },
 

@@ -1,5 +1,6 @@
 import { lineField } from '../exec/line-field.js';
 import { formatMode, type Attrs } from '../facts/types.js';
+import { isDownload } from '../inventory/types.js';
 import type { Actor, ChangeKind, ChangeOf, FileBody } from '../plan/types.js';
 
 /**
@@ -198,16 +199,29 @@ export const CHANGE_OPERATIONS: { [K in ChangeKind]: ChangeOperation<K> } = {
     // A new release directory is harmless (and pruned later); the link that names it goes back.
     undo: 'none',
     restarts: never,
-    encode: ({ path, archive }) => ({
-      fields: {
-        path,
-        size: String(archive.size),
-        sha256: archive.sha256,
-        format: archive.format,
-        strip: String(archive.strip),
-      },
-      upload: archive,
-    }),
+    encode: ({ path, archive }) =>
+      isDownload(archive)
+        ? // The host downloads it (curl or wget): the URL is a field, the controller sends no byte
+          // of it, and where bin/hermes is inside it is found once unpacked (`strip=auto`).
+          {
+            fields: {
+              path,
+              url: archive.url,
+              sha256: archive.sha256,
+              format: archive.format,
+              strip: 'auto',
+            },
+          }
+        : {
+            fields: {
+              path,
+              size: String(archive.size),
+              sha256: archive.sha256,
+              format: archive.format,
+              strip: String(archive.strip),
+            },
+            upload: archive,
+          },
   },
   'release-switch': {
     undo: 'path',

@@ -1,5 +1,5 @@
 import type { Attrs, PathFact } from '../facts/types.js';
-import type { ImageArchive, ReleaseArchive } from '../inventory/types.js';
+import type { ImageArchive, ReleaseSource } from '../inventory/types.js';
 import type { Secret } from '../secret.js';
 
 /** A task's name (the registry, tasks/index.ts, says which exist): `--tags` and the reports use it. */
@@ -92,10 +92,11 @@ export type Change =
   | { kind: 'restart-pending'; action: 'set' | 'clear'; path: string; unit: string }
   /**
    * A release unpacked into `path` (`<root>/releases/<id>`, root's): the archive's bytes follow
-   * on stdin, land in a temporary directory beside it, are checked (size, sha256, an executable
-   * bin/hermes) and only then renamed to `path`. Nothing to undo: an unused release is harmless.
+   * on stdin (a local archive) or the host downloads them (a `url`), land in a temporary
+   * directory beside it, are checked (size, sha256, an executable bin/hermes) and only then
+   * renamed to `path`. Nothing to undo: an unused release is harmless.
    */
-  | { kind: 'release-unpack'; path: string; archive: ReleaseArchive }
+  | { kind: 'release-unpack'; path: string; archive: ReleaseSource }
   /**
    * The `current` link (`path`) replaced atomically by one to `target` (`releases/<id>`), and
    * that release's directory touched: its mtime is when it was last switched to (pruning goes

@@ -1,5 +1,6 @@
 import { formatMode, pathKindNoun, type Attrs, type PathFact } from '../facts/types.js';
 import { shortImageId } from '../inventory/image-archive.js';
+import { isDownload } from '../inventory/types.js';
 import type { Change, ChangeKind, ChangeOf } from '../plan/types.js';
 import {
   attrDelta,
@@ -236,9 +237,15 @@ export const CHANGE_REPORTS: { [K in ChangeKind]: ChangeReporting<K> } = {
     drift: true,
   },
   'release-unpack': {
-    describe: (change) =>
-      `upload release ${basename(change.path)} (${formatMegabytes(change.archive.size)})`,
-    json: (change) => ({ release: { id: basename(change.path), bytes: change.archive.size } }),
+    describe: ({ path, archive }) =>
+      isDownload(archive)
+        ? `download release ${basename(path)} from ${archive.written}`
+        : `upload release ${basename(path)} (${formatMegabytes(archive.size)})`,
+    json: ({ path, archive }) => ({
+      release: isDownload(archive)
+        ? { id: basename(path), url: archive.written }
+        : { id: basename(path), bytes: archive.size },
+    }),
     diff: releaseDiff,
     drift: true,
   },

@@ -13,6 +13,8 @@ export interface HostSelectionArgs {
   /** `I/N`; unset for the commands that have no --shard (status, generations). */
   shard?: string | undefined;
   forks: number;
+  /** `run --release-from-controller`: a release `url` is downloaded here and uploaded. */
+  releaseFromController?: boolean | undefined;
 }
 
 export interface HostSelection {
@@ -45,6 +47,7 @@ export async function hostsToContact(
   const inventory = await loadInventory(args.inventory, {
     ...(args.extraVars ? { extraVars: args.extraVars } : {}),
     resolveSecrets: options.resolveSecrets,
+    ...(args.releaseFromController === true ? { releaseFromController: true } : {}),
   });
   let hosts = selectHosts(inventory, args.limit);
   if (args.shard !== undefined) hosts = selectShard(hosts, args.shard);

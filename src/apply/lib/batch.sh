@@ -86,11 +86,11 @@ run() { o=$("$@" 2>&1 </dev/null 9>&-) || fail "$* failed: $o"; }
 # The fields an operation line may name: parse (src/exec/line-field.sh) sets each, after
 # fields_empty, and refuses any other. The two lists are the same (scripts/lint-sh.mjs checks).
 FIELDS='action as backend format from group home image keep mode name path rollback seconds'
-FIELDS="$FIELDS serial sha256 shell size strip target tree undo unit user was"
+FIELDS="$FIELDS serial sha256 shell size strip target tree undo unit url user was"
 fields_empty() {
   action='' as='' backend='' format='' from='' group='' home='' image='' keep='' mode='' name=''
   path='' rollback='' seconds='' serial='' sha256='' shell='' size='' strip='' target='' tree=''
-  undo='' unit='' user='' was=''
+  undo='' unit='' url='' user='' was=''
 }
 WHAT=operation
 
