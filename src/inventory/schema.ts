@@ -53,8 +53,8 @@ const RELEASE_ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.xz|tar\.zst)$/;
  * travels on stdin as a field, and curl or wget are given it as one argument). Its path must end
  * in an archive ending (the query, if any, comes after it): the ending says how to unpack it.
  */
-// eslint-disable-next-line no-control-regex
 const RELEASE_URL =
+  // eslint-disable-next-line no-control-regex
   /^https?:\/\/[^/\s"'\\\u0000-\u001f\u007f-\u009f]+\/[^\s"'\\\u0000-\u001f\u007f-\u009f#?]*\.(tar|tar\.gz|tgz|tar\.xz|tar\.zst)(?:\?[^\s"'\\\u0000-\u001f\u007f-\u009f#]*)?$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 

@@ -134,7 +134,7 @@ describe.skipIf(!isRoot || !hasBoth)(
 
     it.each([
       ['curl', undefined, /curl: \(22\).*404/],
-      ['wget', noCurl, /ERROR 404/],
+      ['wget', noCurl, /the download failed \(ERROR 404/],
     ])(
       '%s: a 404 fails the host with the downloader words, nothing installed',
       async (_, path, words) => {

@@ -83,6 +83,7 @@ op_release_unpack() {
     # The last line said: wget's names the URL on a line before it (a query may hold a token).
     # wget says nothing of a connection cut mid-file: its exit code does (4, a network failure).
     o=$(grep -v '^[[:space:]]*$' -- "$tmp/fetch.err" </dev/null | tail -n 1)
+    o=${o#[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] }
     case $fetched in 4) w='a network failure' ;; 8) w='an HTTP error' ;; *) w="exit code $fetched" ;; esac
     fail "release $b: the download failed (${o:-$w}); nothing was installed"
   fi
