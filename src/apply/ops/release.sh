@@ -66,19 +66,33 @@ op_release_unpack() {
   *) fail "unknown archive format $format" ;;
   esac
   case $strip in auto) n=0 ;; *) n=$strip ;; esac
-  run mkdir -m 0700 -- "$tmp/tree"
-  run mkfifo -m 0600 -- "$tmp/fifo"
-  sha256sum <"$tmp/fifo" >"$tmp/sum" 2>/dev/null 9>&- &
-  summing=$!
-  # shellcheck disable=SC2086 # $z is one option or none
-  o=$({ { release_bytes; echo "$?" >"$tmp/fetched"; } | tee -p -- "$tmp/fifo" |
-    (umask 022 && tar -x $z --file - --directory "$tmp/tree" --no-same-owner \
-      --no-same-permissions --strip-components="$n"); } 2>&1)
-  untarred=$?
-  wait "$summing"
-  got=$(cat -- "$tmp/sum" </dev/null)
+  top=$tmp/tree
+  if [ "$staged" = 1 ]; then
+    # Unpacked by detach.sh as it arrived (root's $D, 0700): what tar and sha256sum said there
+    # is judged here, as for an upload unpacked in the batch.
+    u=$stage/$sha256
+    if [ -z "$stage" ] || [ ! -d "$u/tree" ]; then
+      fail "release $b: its upload was not staged before the batch; nothing was installed"
+    fi
+    top=$u/tree
+    untarred=$(cat -- "$u/tar.rc" </dev/null)
+    o=$(cat -- "$u/tar.out" </dev/null)
+    got=$(cat -- "$u/sum" </dev/null)
+  else
+    run mkdir -m 0700 -- "$tmp/tree"
+    run mkfifo -m 0600 -- "$tmp/fifo"
+    sha256sum <"$tmp/fifo" >"$tmp/sum" 2>/dev/null 9>&- &
+    summing=$!
+    # shellcheck disable=SC2086 # $z is one option or none
+    o=$({ { release_bytes; echo "$?" >"$tmp/fetched"; } | tee -p -- "$tmp/fifo" |
+      (umask 022 && tar -x $z --file - --directory "$tmp/tree" --no-same-owner \
+        --no-same-permissions --strip-components="$n"); } 2>&1)
+    untarred=$?
+    wait "$summing"
+    got=$(cat -- "$tmp/sum" </dev/null)
+  fi
   got=${got%% *}
-  fetched=$(cat -- "$tmp/fetched" </dev/null)
+  fetched=$(cat -- "$tmp/fetched" </dev/null 2>/dev/null)
   if [ -n "$url" ] && [ "$fetched" != 0 ]; then
     # The last line said: wget's names the URL on a line before it (a query may hold a token).
     # wget says nothing of a connection cut mid-file: its exit code does (4, a network failure).
@@ -96,13 +110,18 @@ op_release_unpack() {
     fail "release $b: the upload arrived incomplete or corrupted (sha256 ${got:-none}, expected $sha256); nothing was installed"
   fi
   [ "$untarred" = 0 ] || fail "unpacking release $b failed: $o"
-  top=$tmp/tree
-  [ "$strip" != auto ] || top=$(release_top "$tmp/tree")
+  [ "$strip" != auto ] || top=$(release_top "$top")
   if [ ! -x "$top/bin/hermes" ] || [ -d "$top/bin/hermes" ]; then
     fail "release $b has no executable bin/hermes once unpacked (at its top or under its one top-level directory); nothing was installed"
   fi
   run chmod -R go-w,ug-s -- "$top"
   run chmod 0755 -- "$top"
+  # A stage on another file system than the release root: mv would copy it under the final
+  # name (not atomic), so it is copied beside it first, then renamed.
+  if [ "$staged" = 1 ] && [ "$(stat -c %d -- "$top")" != "$(stat -c %d -- .)" ]; then
+    run cp -a -- "$top" "$tmp/tree"
+    top=$tmp/tree
+  fi
   run mv -T -- "$top" "$b"
   rm -rf -- "$tmp"
   tmp=
