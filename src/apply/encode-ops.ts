@@ -1,9 +1,9 @@
 import { namedLine } from '../exec/line-field.js';
 import { isDownload } from '../inventory/types.js';
 import type { Change, ChangeOf, TaskName, TaskPlan } from '../plan/types.js';
-import { operationOf, type Encoded, type RecordContext } from './change-kinds.js';
+import { recordOf, type Encoded, type RecordContext } from '../changes/index.js';
 
-export type { RecordContext } from './change-kinds.js';
+export type { RecordContext } from '../changes/index.js';
 
 /**
  * One operation of the apply batch, with the task it belongs to. Its name is the kind of the
@@ -21,11 +21,11 @@ export interface Op {
 
 /**
  * The fields that arm the rollback: what each change puts at stake is kept first (`undo`, as its
- * record in CHANGE_OPERATIONS declares), and a failure of the restart or of its health check
+ * record in src/changes declares), and a failure of the restart or of its health check
  * (`rollback=1`) puts it all back.
  */
 function rollbackFields(change: Change): Op['fields'] {
-  const { undo, restarts } = operationOf(change);
+  const { undo, restarts } = recordOf(change);
   if (restarts(change)) return { rollback: '1' };
   return undo === 'none' ? {} : { undo };
 }
@@ -36,7 +36,7 @@ function toOp(
   rollback: boolean,
   context: RecordContext | undefined,
 ): Op {
-  const { fields, body, upload } = operationOf(change).encode(change, context);
+  const { fields, body, upload } = recordOf(change).encode(change, context);
   return {
     task,
     change,

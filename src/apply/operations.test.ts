@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHANGE_KINDS } from './change-kinds.js';
+import { CHANGE_KINDS } from '../changes/index.js';
 import { APPLY_SH as APPLY_PROGRAM } from './program.js';
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FACT_KINDS, factKindOf, requestKey, storeNothing } from './fact-kinds.js';
+import { FACT_KINDS } from './fact-kinds.js';
+import { factKindOf, requestKey, storeNothing } from './fact-store.js';
 import { FACT_SAMPLES as SAMPLES } from '../../test/utils/fact-samples.js';
 import { emptyFacts } from './gather.js';
 import { READ_SH } from './program.js';

@@ -10,7 +10,6 @@ import {
 import type {
   ContainerFact,
   DirEntry,
-  FactRequest,
   GenerationEntry,
   GroupFact,
   HostFacts,
@@ -20,8 +19,65 @@ import type {
   UserFact,
   VersionFact,
 } from './types.js';
+import { UNIT_NOT_FOUND } from './types.js';
 
 export { HostReadError, parseKeyValues, parseLock } from './answer-parsers.js';
+
+/**
+ * What a task asks to know about a host before it plans. All requests are read in one batch, one
+ * line each, answered by read.sh's `case` of the same name.
+ */
+export type FactRequest =
+  /**
+   * stat of a path; with `content`, its text too; with `secret`, the text arrives as a Secret.
+   * With `follow`, a link is followed and the fact describes its target (a dangling link reads
+   * as absent): only for root-chosen paths, never for ones the service account can swap. When a
+   * path is also asked without `follow`, that answer is the one kept.
+   */
+  | {
+      kind: 'path';
+      path: string;
+      content?: boolean;
+      secret?: boolean;
+      follow?: boolean;
+      /**
+       * Read as this account, never as root: for paths in a tree the account owns, where it can
+       * swap any name for a link. Root reads when the account does not exist yet.
+       */
+      as?: string;
+      /**
+       * With `as`: the top of the account's tree. A file there the account cannot read (one it
+       * must be handed) is then read by root, from inside its directory checked to be the one
+       * the path names.
+       */
+      tree?: string;
+    }
+  /** The `.hermes-fleet.*` temporary files a killed run left in `dir`, listed as `as`. */
+  | { kind: 'temp-files'; dir: string; as?: string }
+  /** The entries of a directory only root can write (a release root's `releases/`), with mtimes. */
+  | { kind: 'dir-entries'; dir: string }
+  | { kind: 'user'; name: string }
+  | { kind: 'group'; name: string }
+  | { kind: 'unit'; name: string }
+  /** Whether a command is on the host's PATH (docker, podman, …). */
+  | { kind: 'command'; name: string }
+  /** `<backend> inspect <name>`: does the container exist, its id, is it running. */
+  | { kind: 'container'; backend: 'docker' | 'podman'; name: string }
+  /** Does `<backend> image inspect <image>` find the image on the host. */
+  | { kind: 'image'; backend: 'docker' | 'podman'; image: string }
+  /**
+   * `<path> --version` run as `user` (in /, stdin /dev/null, 5 s at most): what a program says
+   * it is. Never as root: the program's directory may be writable by that user.
+   */
+  | { kind: 'version'; path: string; user: string }
+  /**
+   * The host's lock (src/runner/host-lock.ts): free, held or stale, with its holder and the
+   * serial. With `waitSeconds`, the read waits up to that long for a holder to finish; the
+   * request is then answered before every other, so the rest is read after the wait.
+   */
+  | { kind: 'lock'; path: string; waitSeconds?: number }
+  /** The generations kept in root's `dir`: each one's number and the release it recorded. */
+  | { kind: 'generations'; dir: string };
 
 /** What the host answers to each kind of request, once parsed. */
 export interface FactValues {
@@ -50,6 +106,8 @@ export type RequestOf<K extends FactKind> = Extract<FactRequest, { kind: K }>;
  * (or an entry without one of these) fails to compile.
  */
 export interface FactKindRecord<K extends FactKind> {
+  /** A request of this kind with every optional field set: the tests send it to read.sh. */
+  example: RequestOf<K>;
   /** Two requests with the same key are read once (the kind is put in front of it). */
   key: (request: RequestOf<K>) => string;
   /**
@@ -72,39 +130,11 @@ export interface FactKindRecord<K extends FactKind> {
   nothing: (request: RequestOf<K>) => FactValues[K];
 }
 
-/** What `systemctl show` says of a unit that does not exist. */
-export const UNIT_NOT_FOUND: UnitFact = {
-  loadState: 'not-found',
-  activeState: 'inactive',
-  subState: 'dead',
-  unitFileState: '',
-  activeEnterTimestampUs: 0,
-  mainPid: 0,
-  nRestarts: 0,
-};
-
-/** Facts with nothing in them yet: one map per place a kind stores its answers. */
-export function emptyFacts(): HostFacts {
-  return {
-    paths: new Map(),
-    users: new Map(),
-    groups: new Map(),
-    units: new Map(),
-    commands: new Map(),
-    containers: new Map(),
-    images: new Map(),
-    versions: new Map(),
-    tempFiles: new Map(),
-    dirEntries: new Map(),
-    locks: new Map(),
-    generations: new Map(),
-  };
-}
-
 const found = (fields: readonly string[]): boolean => fields[0] === 'found';
 
 export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
   path: {
+    example: { kind: 'path', path: '/p', content: true, follow: true, as: 'a', tree: '/t' },
     key: (r) => `${r.follow ? 'follow' : 'nofollow'}\t${r.path}`,
     merge: (seen, r) => {
       const as = r.as ?? seen.as;
@@ -135,6 +165,7 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => ({ kind: 'absent' }),
   },
   'temp-files': {
+    example: { kind: 'temp-files', dir: '/d', as: 'a' },
     key: (r) => `${r.as ?? ''}\t${r.dir}`,
     fields: (r) => ({ path: r.dir, as: r.as }),
     parse: (_r, fields) =>
@@ -145,6 +176,7 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => [],
   },
   'dir-entries': {
+    example: { kind: 'dir-entries', dir: '/d' },
     key: (r) => r.dir,
     fields: (r) => ({ path: r.dir }),
     parse: (_r, fields) => (found(fields) ? parseDirEntries(fields[1] ?? '') : null),
@@ -152,6 +184,7 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => null,
   },
   user: {
+    example: { kind: 'user', name: 'u' },
     key: (r) => r.name,
     fields: (r) => ({ name: r.name }),
     parse: (_r, fields) => {
@@ -163,6 +196,7 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => null,
   },
   group: {
+    example: { kind: 'group', name: 'g' },
     key: (r) => r.name,
     fields: (r) => ({ name: r.name }),
     parse: (_r, fields) => {
@@ -174,6 +208,7 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => null,
   },
   unit: {
+    example: { kind: 'unit', name: 'x.service' },
     key: (r) => r.name,
     fields: (r) => ({ name: r.name }),
     parse: (_r, fields) => parseUnit(fields[1] ?? ''),
@@ -181,6 +216,7 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => ({ ...UNIT_NOT_FOUND }),
   },
   command: {
+    example: { kind: 'command', name: 'docker' },
     key: (r) => r.name,
     fields: (r) => ({ name: r.name }),
     parse: (_r, fields) => found(fields),
@@ -188,6 +224,7 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => false,
   },
   container: {
+    example: { kind: 'container', backend: 'docker', name: 'c' },
     key: (r) => `${r.backend}\t${r.name}`,
     fields: (r) => ({ backend: r.backend, name: r.name }),
     parse: (_r, fields) => {
@@ -204,6 +241,7 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => ({ exists: false }),
   },
   image: {
+    example: { kind: 'image', backend: 'podman', image: 'i' },
     key: (r) => `${r.backend}\t${r.image}`,
     fields: (r) => ({ backend: r.backend, image: r.image }),
     parse: (_r, fields) => found(fields),
@@ -211,6 +249,7 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => false,
   },
   version: {
+    example: { kind: 'version', path: '/bin/x', user: 'u' },
     key: (r) => r.path,
     fields: (r) => ({ path: r.path, user: r.user }),
     parse: parseVersion,
@@ -218,6 +257,7 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => ({ kind: 'absent' }),
   },
   lock: {
+    example: { kind: 'lock', path: '/l', waitSeconds: 3 },
     key: (r) => r.path,
     // Waited for by anyone, it is waited for.
     merge: (seen, r) => ((r.waitSeconds ?? 0) > (seen.waitSeconds ?? 0) ? r : seen),
@@ -231,6 +271,7 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => ({ state: 'free', serial: '0', bootId: '' }),
   },
   generations: {
+    example: { kind: 'generations', dir: '/g' },
     key: (r) => r.dir,
     fields: (r) => ({ path: r.dir }),
     parse: (_r, fields) => parseGenerationEntries(fields[1] ?? ''),
@@ -238,32 +279,3 @@ export const FACT_KINDS: { [K in FactKind]: FactKindRecord<K> } = {
     nothing: () => [],
   },
 };
-
-/** A request's entry in FACT_KINDS. */
-export function factKindOf<K extends FactKind>(request: RequestOf<K>): FactKindRecord<K> {
-  return FACT_KINDS[request.kind];
-}
-
-/** Two requests with the same key ask the same thing. */
-export function requestKey(request: FactRequest): string {
-  return `${request.kind}\t${factKindOf(request).key(request)}`;
-}
-
-/** Two requests with the same key (so of the same kind) as one. */
-export function mergeRequests(seen: FactRequest, request: FactRequest): FactRequest {
-  const { merge } = factKindOf(request);
-  return merge && seen.kind === request.kind ? merge(seen, request) : seen;
-}
-
-/** Parses one answer and puts it in `facts`. */
-export function storeAnswer(facts: HostFacts, request: FactRequest, fields: readonly string[]) {
-  const kind = factKindOf(request);
-  if (kind.settled?.(facts, request) === true) return;
-  kind.store(facts, request, kind.parse(request, fields));
-}
-
-/** Puts in `facts` what the host answers to `request` when nothing is there. */
-export function storeNothing(facts: HostFacts, request: FactRequest): void {
-  const kind = factKindOf(request);
-  kind.store(facts, request, kind.nothing(request));
-}

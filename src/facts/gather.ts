@@ -1,19 +1,13 @@
 import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
 import { namedLine } from '../exec/line-field.js';
-import {
-  emptyFacts,
-  factKindOf,
-  HostReadError,
-  mergeRequests,
-  parseLock,
-  requestKey,
-  storeAnswer,
-} from './fact-kinds.js';
+import { HostReadError, parseLock } from './fact-kinds.js';
+import { emptyFacts, factKindOf, mergeRequests, requestKey, storeAnswer } from './fact-store.js';
 import { READ_SH } from './program.js';
 import type { FactRequest, HostFacts, LockFact } from './types.js';
 
-export { emptyFacts, HostReadError, parseKeyValues } from './fact-kinds.js';
+export { HostReadError, parseKeyValues } from './fact-kinds.js';
+export { emptyFacts } from './fact-store.js';
 
 const READ_PROGRAM = compactProgram(READ_SH);
 

@@ -1,57 +1,7 @@
 import type { Secret } from '../secret.js';
 
-/** What a task asks to know about a host before it plans. All requests are read in one batch. */
-export type FactRequest =
-  /**
-   * stat of a path; with `content`, its text too; with `secret`, the text arrives as a Secret.
-   * With `follow`, a link is followed and the fact describes its target (a dangling link reads
-   * as absent): only for root-chosen paths, never for ones the service account can swap. When a
-   * path is also asked without `follow`, that answer is the one kept.
-   */
-  | {
-      kind: 'path';
-      path: string;
-      content?: boolean;
-      secret?: boolean;
-      follow?: boolean;
-      /**
-       * Read as this account, never as root: for paths in a tree the account owns, where it can
-       * swap any name for a link. Root reads when the account does not exist yet.
-       */
-      as?: string;
-      /**
-       * With `as`: the top of the account's tree. A file there the account cannot read (one it
-       * must be handed) is then read by root, from inside its directory checked to be the one
-       * the path names.
-       */
-      tree?: string;
-    }
-  /** The `.hermes-fleet.*` temporary files a killed run left in `dir`, listed as `as`. */
-  | { kind: 'temp-files'; dir: string; as?: string }
-  /** The entries of a directory only root can write (a release root's `releases/`), with mtimes. */
-  | { kind: 'dir-entries'; dir: string }
-  | { kind: 'user'; name: string }
-  | { kind: 'group'; name: string }
-  | { kind: 'unit'; name: string }
-  /** Whether a command is on the host's PATH (docker, podman, …). */
-  | { kind: 'command'; name: string }
-  /** `<backend> inspect <name>`: does the container exist, its id, is it running. */
-  | { kind: 'container'; backend: 'docker' | 'podman'; name: string }
-  /** Does `<backend> image inspect <image>` find the image on the host. */
-  | { kind: 'image'; backend: 'docker' | 'podman'; image: string }
-  /**
-   * `<path> --version` run as `user` (in /, stdin /dev/null, 5 s at most): what a program says
-   * it is. Never as root: the program's directory may be writable by that user.
-   */
-  | { kind: 'version'; path: string; user: string }
-  /**
-   * The host's lock (src/runner/host-lock.ts): free, held or stale, with its holder and the
-   * serial. With `waitSeconds`, the read waits up to that long for a holder to finish; the
-   * request is then answered before every other, so the rest is read after the wait.
-   */
-  | { kind: 'lock'; path: string; waitSeconds?: number }
-  /** The generations kept in root's `dir`: each one's number and the release it recorded. */
-  | { kind: 'generations'; dir: string };
+/** The requests a read answers are declared beside their parsers, one record each. */
+export type { FactRequest } from './fact-kinds.js';
 
 export interface Attrs {
   /** Permission bits, e.g. 0o640. */
@@ -148,6 +98,17 @@ export interface UnitFact {
   mainPid: number;
   nRestarts: number;
 }
+
+/** What `systemctl show` says of a unit that does not exist. */
+export const UNIT_NOT_FOUND: UnitFact = {
+  loadState: 'not-found',
+  activeState: 'inactive',
+  subState: 'dead',
+  unitFileState: '',
+  activeEnterTimestampUs: 0,
+  mainPid: 0,
+  nRestarts: 0,
+};
 
 export interface ContainerFact {
   exists: boolean;

@@ -1,6 +1,6 @@
 import type { CommandResult, CommandRunResult } from '../runner/run-command.js';
 import { ansibleColumns } from './recap.js';
-import { oneLine, palette, seconds } from './text.js';
+import { oneLine, palette, seconds } from '../text.js';
 
 /**
  * How a host's command ended, in one line: `exit=0    ok`, `exit=3    failed`, `failed: killed by

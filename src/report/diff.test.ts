@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Change } from '../plan/types.js';
 import { Secret } from '../secret.js';
 import { renderChangeDiff } from './change-kinds.js';
-import { secretDiff, type FileChange } from './diff.js';
+import { secretDiff } from '../changes/file-diff.js';
+import type { ChangeOf } from '../changes/index.js';
+
+type FileChange = ChangeOf<'file'>;
 import {
   AUTH_PATH,
   ENV_PATH,

@@ -1,5 +1,5 @@
 import type { OutputStream } from '../runner/run-command.js';
-import { oneLine, printable } from './text.js';
+import { oneLine, printable } from '../text.js';
 
 /** Anything that takes bytes or text, e.g. process.stdout. */
 export interface ByteSink {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CHANGE_KINDS } from '../apply/change-kinds.js';
+import { CHANGE_KINDS } from '../changes/index.js';
+import { changeDetail, changeWhere } from '../changes/json-fields.js';
 import { REPORTED_TASK_NAMES } from '../../tasks/index.js';
 
 /**
@@ -11,76 +12,12 @@ import { REPORTED_TASK_NAMES } from '../../tasks/index.js';
 const count = z.int().nonnegative();
 const milliseconds = z.number().nonnegative().describe('Milliseconds');
 
-const attrChange = z.strictObject({
-  before: z
-    .string()
-    .nullable()
-    .describe('Before the change; null when the path did not exist (or was another kind)'),
-  after: z.string(),
-});
-
 export const reportChangeSchema = z
   .strictObject({
     kind: z.enum(CHANGE_KINDS),
-    path: z.string().optional().describe('The path on the host, for path changes'),
-    unit: z.string().optional().describe('The systemd unit, for systemd and wait-healthy'),
-    action: z
-      .enum(['daemon-reload', 'enable', 'disable', 'start', 'stop', 'restart'])
-      .optional()
-      .describe('The systemctl action, for systemd changes'),
+    ...changeWhere,
     summary: z.string().describe('One line for people, e.g. `create directory /x (0750 a:b)`'),
-    release: z
-      .strictObject({
-        id: z.string().describe('The release id (16 hex digits of the archive sha256)'),
-        from: z
-          .string()
-          .nullable()
-          .optional()
-          .describe('release-switch: the release current pointed at; null on a first install'),
-        bytes: z.int().min(0).optional().describe('release-unpack: the bytes uploaded'),
-        url: z
-          .string()
-          .optional()
-          .describe(
-            'release-unpack by hermes.release.url: where the host downloads it (no user, password or query)',
-          ),
-      })
-      .optional()
-      .describe('For release-unpack, release-switch and release-remove'),
-    image: z
-      .strictObject({
-        id: z.string().describe('The image id, `sha256:<hex>` of its config blob'),
-        archive: z.string().describe('container.imageArchive, as the inventory writes it'),
-        bytes: z.int().min(0).describe('The bytes uploaded'),
-      })
-      .optional()
-      .describe('For image-load'),
-    removes: z
-      .array(z.string())
-      .optional()
-      .describe(
-        'Keys this write takes out of the file because the inventory no longer has them (the fleet set them before): names only',
-      ),
-    mode: attrChange.optional().describe('Permission bits as 4 octal digits, when they change'),
-    owner: attrChange.optional().describe('`user:group`, when it changes'),
-    diff: z
-      .string()
-      .optional()
-      .describe('Unified diff of a non-secret text file (only with --diff)'),
-    secret: z
-      .literal(true)
-      .optional()
-      .describe('The file holds secrets: no content, at most key names'),
-    keys: z
-      .strictObject({
-        added: z.array(z.string()),
-        removed: z.array(z.string()),
-        changed: z.array(z.string()),
-      })
-      .optional()
-      .describe(
-        'For a secret file: names of the top-level keys added, removed or changed. Absent when the file could not be parsed safely (then only `secret: true` says it changed)',
-      ),
+    ...changeDetail,
   })
   .describe('One change a task made (run) or would make (check)');
 

@@ -1,7 +1,8 @@
 import type { Change } from '../plan/types.js';
 import type { HostResult, RollbackReport, RunResult, TaskResult } from '../runner/types.js';
 import { isSecret } from '../secret.js';
-import { describeChange, reportingOf } from './change-kinds.js';
+import { recordOf } from '../changes/index.js';
+import { describeChange } from './change-kinds.js';
 import type { JsonReport, ReportChange, ReportHost, ReportTask } from './json-schema.js';
 import { recapStats } from './recap.js';
 
@@ -114,6 +115,6 @@ export function reportChange(
     kind: change.kind,
     summary: describeChange(change),
     ...('path' in change ? { path: change.path } : {}),
-    ...reportingOf(change).json(change, { host, diff: options.diff }),
+    ...recordOf(change).json(change, { host, diff: options.diff }),
   };
 }

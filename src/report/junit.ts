@@ -1,5 +1,6 @@
 import type { HostResult, RunResult, TaskResult } from '../runner/types.js';
-import { describeChange, reportingOf } from './change-kinds.js';
+import { recordOf } from '../changes/index.js';
+import { describeChange } from './change-kinds.js';
 
 /**
  * XML 1.0 cannot hold most control characters even escaped, and a lone surrogate is not a
@@ -133,9 +134,7 @@ function taskCase(task: TaskResult, mode: RunResult['mode']): Case {
     case 'changed': {
       if (mode !== 'check') return { ...base, kind: 'pass', body: '' };
       // Bookkeeping of the run (the pending-restart note) is not drift of the host.
-      const summaries = task.changes
-        .filter((change) => reportingOf(change).drift)
-        .map(describeChange);
+      const summaries = task.changes.filter((change) => recordOf(change).drift).map(describeChange);
       return {
         ...base,
         kind: 'failure',

@@ -9,7 +9,7 @@ import {
 import type { HostResult, RunObserver } from '../runner/types.js';
 import { describeChange, renderTaskDiffs } from './change-kinds.js';
 import { formatDetail, formatHostFinished, formatTaskFinished } from './plain.js';
-import { oneLine, seconds } from './text.js';
+import { oneLine, seconds } from '../text.js';
 
 export interface LiveViewOptions {
   verbose: number;

@@ -1,6 +1,6 @@
 import type { HostResult, RunObserver, TaskResult } from '../runner/types.js';
 import { describeChange, renderTaskDiffs } from './change-kinds.js';
-import { oneLine, palette, printable, seconds } from './text.js';
+import { oneLine, palette, printable, seconds } from '../text.js';
 
 export interface PlainOptions {
   /** 0: task and host lines; 1: also phases, each change, level-1 detail; 2: level-2 detail. */

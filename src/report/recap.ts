@@ -1,5 +1,5 @@
 import type { HostResult, RunResult } from '../runner/types.js';
-import { indentContinuation, oneLine, palette } from './text.js';
+import { indentContinuation, oneLine, palette } from '../text.js';
 
 /** One host's line of the recap, as Ansible counts it. */
 export interface RecapStats {

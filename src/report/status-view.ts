@@ -1,5 +1,5 @@
 import type { HostStatusEntry } from './status.js';
-import { indentContinuation, oneLine, palette } from './text.js';
+import { indentContinuation, oneLine, palette } from '../text.js';
 
 /** `status --json`: one document. Built field by field from the entries, which hold no secret. */
 export interface StatusReport {

@@ -12,7 +12,7 @@ import { describeHolder, lockFact, lockRequest, midApplyMessage } from '../runne
 import type { ReadAndPlanOutcome } from '../runner/read-and-plan.js';
 import { statusProbe } from '../../tasks/index.js';
 import { describeChange } from './change-kinds.js';
-import { oneLine } from './text.js';
+import { oneLine } from '../text.js';
 
 /**
  * One host's answer to `status`, worst first: `unreachable` (no login), `failed` (the read or

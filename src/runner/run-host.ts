@@ -1,5 +1,5 @@
 import { applyOps, type ApplyOutcome } from '../apply/apply.js';
-import { operationOf } from '../apply/change-kinds.js';
+import { recordOf } from '../changes/index.js';
 import {
   healthCheck,
   opSummary,
@@ -378,7 +378,7 @@ function rollbackReport(
 ): RollbackReport | undefined {
   const change = failed?.change;
   // Only a failed (re)start or health check rolls back; other failures stop the batch.
-  if (!change || !operationOf(change).restarts(change)) return undefined;
+  if (!change || !recordOf(change).restarts(change)) return undefined;
   const done = outcome.rollback;
   if (done) {
     // The generation the planner found the host on: the state the rollback put back.

@@ -68,7 +68,7 @@ export function isUnder(path: string, dir: string): boolean {
 /**
  * The trees the service account owns, top first: stateDir, and workingDirectory when it lies
  * outside stateDir. Inside them the account can rename anything, so root neither reads nor
- * writes there (see Actor in src/plan/types.ts): the account does.
+ * writes there (see Actor in src/changes/record.ts): the account does.
  */
 export function serviceTrees(h: HermesSettings): string[] {
   const p = hermesPaths(h);

@@ -11,7 +11,7 @@
 # Input, on stdin: one header line per operation, `INDEX<TAB>OP<TAB>name=value<TAB>...`, named
 # fields in any order. An operation with `size=N` is followed by exactly N bytes of body (a
 # file's content), read with `head -c`, which never reads past them: content never touches a
-# command line or a here-document. OP is the kind of the plan's change (src/plan/types.ts).
+# command line or a here-document. OP is the kind of the plan's change (src/changes).
 #
 # Output, on stdout: `INDEX<TAB>ok` after each operation, or `INDEX<TAB>fail<TAB>BASE64` and exit
 # 1: the first failure stops the host, and everything before it stays applied whole. `end` when

@@ -38,7 +38,7 @@ keep_file() {
     fail "cannot write $new/manifest"
 }
 
-# A new generation in root's directory $path (see the `generation` change, src/plan/types.ts):
+# A new generation in root's directory $path (see the `generation` change, src/changes/generations.ts):
 # N+1 (N the highest there), made under a temporary name and renamed whole, then `current`
 # names it and all but the newest $keep are removed. Everything in it is root's, 0600 in 0700.
 record_generation() {

@@ -7,7 +7,7 @@ import { HOST_LOCK, describeHolder } from '../../runner/host-lock.js';
 import { onHosts } from '../../runner/fan-out.js';
 import { scriptCommandLine } from '../../runner/open-session.js';
 import { hostsToContact, type HostSelectionArgs } from '../../runner/select-hosts.js';
-import { oneLine } from '../../report/text.js';
+import { oneLine } from '../../text.js';
 import { day2Args, day2Epilogue, day2Options } from '../day2.js';
 
 export interface UnlockArgs extends HostSelectionArgs {

@@ -1,10 +1,18 @@
 import { createTwoFilesPatch } from 'diff';
 import type { PathFact } from '../facts/types.js';
-import type { ChangeOf } from '../plan/types.js';
+import { oneLine, palette, printable } from '../text.js';
+import type { FileBody, Forgotten } from './record.js';
 import { compareSecretKeys, type SecretKeyChanges } from './secret-keys.js';
-import { oneLine, palette, printable } from './text.js';
 
-export type FileChange = ChangeOf<'file'>;
+/* What a file write shows of its content: a unified diff, or a secret file's key names. */
+
+/** A file write as far as its diff goes (a `file` change, ./files.ts). */
+export interface FileChange {
+  path: string;
+  body: FileBody;
+  before: PathFact;
+  forgets?: Forgotten[];
+}
 
 /**
  * What a secret file change may show: key names (`keys`), or only that it changed (`opaque`)

@@ -1,7 +1,7 @@
 import { formatMode, type Attrs, type PathFact } from '../facts/types.js';
-import type { Forgotten } from '../plan/types.js';
+import type { Forgotten } from './record.js';
 
-/* The words the reports describe changes with; each kind's own line is in ./change-kinds.ts. */
+/* The words the change records describe paths with; each kind's own line is in its record. */
 
 export function formatOwner(attrs: { user: string; group: string }): string {
   return `${attrs.user}:${attrs.group}`;
