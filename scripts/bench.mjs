@@ -296,7 +296,7 @@ async function releaseBench() {
         current = [`release: { url: '${server.url(file)}', sha256: ${sha}, keep: 0 }`];
         const got = await cli(inventory(n, `bench/model-${i}`, current));
         byUrl.push(got);
-        fetched = `, by url ${secs(got.ms)} (the CLI wrote ${got.wroteMB.toFixed(2)} MB; the push wrote ${shipped.wroteMB.toFixed(0)} MB)`;
+        fetched = `, by url ${secs(got.ms)} (the CLI wrote ${got.wroteMB.toFixed(2)} MB, peak ${got.rssMB} MB; the push wrote ${shipped.wroteMB.toFixed(0)} MB)`;
       }
       console.error(
         `run ${i}: release ${secs(shipped.ms)}, scp ${secs(scp)} + config change ${secs(config.ms)}, no-op ${secs(still.ms)}, peak ${shipped.rssMB} MB${fetched}`,
@@ -311,7 +311,13 @@ async function releaseBench() {
       noop: m(noop),
       rtNoop: noop[0].roundTrips,
       rss: Math.max(...ship.map((x) => x.rssMB)),
-      ...(server ? { url: m(byUrl), urlWrote: Math.max(...byUrl.map((x) => x.wroteMB)) } : {}),
+      ...(server
+        ? {
+            url: m(byUrl),
+            urlWrote: Math.max(...byUrl.map((x) => x.wroteMB)),
+            urlRss: Math.max(...byUrl.map((x) => x.rssMB)),
+          }
+        : {}),
     });
   }
   await run('bash', [join(root, 'test/fleet/fleet.sh'), 'down']);
@@ -320,11 +326,11 @@ async function releaseBench() {
     [
       `Measured ${date} on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; medians of ${runs} runs; a 64 MB release (plain tar).`,
       '',
-      `| hosts | ship a release | \`scp\` ×N + config change | ratio | no-op with a release | round trips (no-op) | peak memory |${urlMode ? ' by url (hosts download) | CLI wrote (by url) |' : ''}`,
-      `| ---: | ---: | ---: | ---: | ---: | :---: | ---: |${urlMode ? ' ---: | ---: |' : ''}`,
+      `| hosts | ship a release | \`scp\` ×N + config change | ratio | no-op with a release | round trips (no-op) | peak memory |${urlMode ? ' by url (hosts download) | CLI wrote (by url) | peak memory (by url) |' : ''}`,
+      `| ---: | ---: | ---: | ---: | ---: | :---: | ---: |${urlMode ? ' ---: | ---: | ---: |' : ''}`,
       ...out.map(
         (r) =>
-          `| ${r.n} | ${secs(r.ship)} | ${secs(r.baseline)} | ${(r.ship / r.baseline).toFixed(2)}× | ${secs(r.noop)} | ${r.rtNoop} | ${r.rss.toFixed(0)} MB |${r.url === undefined ? '' : ` ${secs(r.url)} | ${r.urlWrote.toFixed(2)} MB |`}`,
+          `| ${r.n} | ${secs(r.ship)} | ${secs(r.baseline)} | ${(r.ship / r.baseline).toFixed(2)}× | ${secs(r.noop)} | ${r.rtNoop} | ${r.rss.toFixed(0)} MB |${r.url === undefined ? '' : ` ${secs(r.url)} | ${r.urlWrote.toFixed(2)} MB | ${r.urlRss.toFixed(0)} MB |`}`,
       ),
     ].join('\n'),
   );
