@@ -56,15 +56,30 @@ function written(pid) {
   }
 }
 
+/** The process's peak resident size so far (VmHWM), in MB, or NaN. */
+function peakOf(pid) {
+  try {
+    const kB = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kB === undefined ? NaN : Number(kB) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
 function run(command, argv, options = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-    // The bytes the process wrote, sampled until it exits (its /proc entry goes with it).
+    // The bytes the process wrote and its peak memory, sampled until it exits (its /proc entry
+    // goes with it). VmHWM, not getrusage's maxRSS: Linux carries the forked copy of this
+    // (bench) process's own resident size into the child's maxRSS across exec.
     let wrote = NaN;
+    let hwmMB = NaN;
     const sample = setInterval(() => {
       const now = written(child.pid);
       if (!Number.isNaN(now)) wrote = now;
+      const hwm = peakOf(child.pid);
+      if (!Number.isNaN(hwm)) hwmMB = hwm;
     }, 20);
     let stdout = '';
     let stderr = '';
@@ -74,7 +89,7 @@ function run(command, argv, options = {}) {
     child.on('close', (code) => {
       clearInterval(sample);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      resolve({ code, stdout, stderr, ms, wrote });
+      resolve({ code, stdout, stderr, ms, wrote, hwmMB });
     });
   });
 }
@@ -129,7 +144,7 @@ async function cli(file, extra = []) {
     roundTrips: per('roundTrips'),
     channels: per('channels'),
     connections: per('connections'),
-    rssMB: stats ? Number(stats[1]) : NaN,
+    rssMB: Number.isNaN(r.hwmMB) ? (stats ? Number(stats[1]) : NaN) : Number(r.hwmMB.toFixed(1)),
     wroteMB: r.wrote / 2 ** 20,
   };
 }
