@@ -7,11 +7,23 @@
 //   npm run bench                 # 10, 50, 100 hosts, 5 runs each
 //   npm run bench -- 10 50 --runs 3
 //   npm run bench -- --release 10  # shipping a 64 MB release instead (see releaseBench)
+//   npm run bench -- --release --url 10  # and the same release downloaded by the hosts
+//   npm run bench -- --release --booted 100  # on the fleet `fleet.sh up 100` left up
 //   npm run bench -- --ansible-load   # loading 10,000 hosts from an INI inventory (no fleet)
 //   npm run bench -- --html 100    # the HTML report's page: its size and render time (htmlBench)
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:http';
+import { clearInterval, setInterval } from 'node:timers';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,21 +40,56 @@ const sizes = args.filter((a, i) => /^\d+$/.test(a) && i !== runsAt + 1).map(Num
 const sizesGiven = sizes.length > 0;
 if (sizes.length === 0) sizes.push(10, 50, 100);
 const releaseMode = args.includes('--release');
+const urlMode = args.includes('--url');
+// The fleet as `fleet.sh up N` left it (when a fresh boot of 100 hosts times out on a loaded
+// machine, `fleet.sh up N` again brings up the rest).
+const booted = args.includes('--booted');
 const ansibleLoadMode = args.includes('--ansible-load');
 const htmlMode = args.includes('--html');
+
+/** What /proc/PID/io says the process wrote so far (wchar: sockets, pipes and files), or NaN. */
+function written(pid) {
+  try {
+    return Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
+/** The process's peak resident size so far (VmHWM), in MB, or NaN. */
+function peakOf(pid) {
+  try {
+    const kB = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kB === undefined ? NaN : Number(kB) / 1024;
+  } catch {
+    return NaN;
+  }
+}
 
 function run(command, argv, options = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    // The bytes the process wrote and its peak memory, sampled until it exits (its /proc entry
+    // goes with it). VmHWM, not getrusage's maxRSS: Linux carries the forked copy of this
+    // (bench) process's own resident size into the child's maxRSS across exec.
+    let wrote = NaN;
+    let hwmMB = NaN;
+    const sample = setInterval(() => {
+      const now = written(child.pid);
+      if (!Number.isNaN(now)) wrote = now;
+      const hwm = peakOf(child.pid);
+      if (!Number.isNaN(hwm)) hwmMB = hwm;
+    }, 20);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d) => (stdout += d));
     child.stderr?.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => {
+      clearInterval(sample);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      resolve({ code, stdout, stderr, ms });
+      resolve({ code, stdout, stderr, ms, wrote, hwmMB });
     });
   });
 }
@@ -97,7 +144,8 @@ async function cli(file, extra = []) {
     roundTrips: per('roundTrips'),
     channels: per('channels'),
     connections: per('connections'),
-    rssMB: stats ? Number(stats[1]) : NaN,
+    rssMB: Number.isNaN(r.hwmMB) ? (stats ? Number(stats[1]) : NaN) : Number(r.hwmMB.toFixed(1)),
+    wroteMB: r.wrote / 2 ** 20,
   };
 }
 
@@ -171,6 +219,59 @@ async function scpAll(n, file) {
 }
 
 /**
+ * Serves files of this machine over HTTP on 127.0.0.1 (the test hosts share its network): the
+ * release a `--url` round's hosts download themselves.
+ */
+async function serveFiles() {
+  const files = new Map();
+  const server = createServer((request, response) => {
+    const file = files.get(request.url);
+    if (!file) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-length': String(statSync(file).size) });
+    createReadStream(file).pipe(response);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url(file) {
+      const path = `/${files.size}/${file.slice(file.lastIndexOf('/') + 1)}`;
+      files.set(path, file);
+      return `http://127.0.0.1:${port}${path}`;
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/**
+ * The test image has no curl or wget: this machine's wget (the same Debian release) and the
+ * libraries the image lacks, copied to each host, as the e2e tests do (test/e2e/fetchers.ts).
+ */
+async function installWget(n) {
+  const ldd = execFileSync('ldd', ['/usr/bin/wget'], { encoding: 'utf8' });
+  const files = ['/usr/bin/wget', ...[...ldd.matchAll(/=> (\/\S+)/g)].map((m) => m[1])];
+  const blobs = files.map((f) => [f, readFileSync(f).toString('base64')]);
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      for (const [file, blob] of blobs) {
+        const host = `root@127.0.${net}.${i + 1}`;
+        const cmd = `test -e '${file}' && [ '${file}' != /usr/bin/wget ] || { base64 -d > '${file}' && chmod 0755 '${file}'; }`;
+        const child = spawn('ssh', [...SSH_OPTIONS, host, cmd], {
+          stdio: ['pipe', 'ignore', 'inherit'],
+        });
+        // A library the host has already: ssh exits without reading it.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(blob);
+        const code = await new Promise((resolve) => child.on('close', resolve));
+        if (code !== 0) throw new Error(`copying ${file} to ${host} failed`);
+      }
+    }),
+  );
+}
+
+/**
  * Releases (issue #14's targets): an upgrade run that ships a new 64 MB release to every host
  * (upload, unpack, switch, restart, health check) against the parts it cannot avoid, measured
  * in the same round: parallel `scp` of the same file to the same hosts plus a run that changes
@@ -181,32 +282,47 @@ async function releaseBench() {
   const out = [];
   for (const n of sizes) {
     console.error(`\n== ${n} hosts, 64 MB releases: booting a fresh fleet`);
-    const up = await run('bash', [join(root, 'test/fleet/fleet.sh'), 'up', String(n), '--fresh'], {
+    const upArgs = ['up', String(n), ...(booted ? [] : ['--fresh'])];
+    const up = await run('bash', [join(root, 'test/fleet/fleet.sh'), ...upArgs], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     if (up.code !== 0) throw new Error(`fleet up ${n} failed`);
     const dir = mkdtempSync(join(tmpdir(), 'hermes-fleet-bench-release-'));
     const releaseLines = (file) => [`release: { archive: ${file}, keep: 0 }`];
-    let current = await buildRelease(dir, 'r0');
-    const first = await cli(inventory(n, 'bench/model-0', releaseLines(current)));
+    let current = releaseLines(await buildRelease(dir, 'r0'));
+    const first = await cli(inventory(n, 'bench/model-0', current));
     console.error(`first install ${secs(first.ms)}`);
+    const server = urlMode ? await serveFiles() : undefined;
+    if (server) await installWget(n);
     const ship = [];
     const baseline = [];
     const noop = [];
+    const byUrl = [];
     for (let i = 1; i <= runs; i++) {
       const next = await buildRelease(dir, `r${i}`);
       const scp = await scpAll(n, next);
-      const config = await cli(inventory(n, `bench/model-${i}`, releaseLines(current)));
+      const config = await cli(inventory(n, `bench/model-${i}`, current));
       const shipped = await cli(inventory(n, `bench/model-${i}`, releaseLines(next)));
-      current = next;
-      const still = await cli(inventory(n, `bench/model-${i}`, releaseLines(current)));
+      current = releaseLines(next);
+      const still = await cli(inventory(n, `bench/model-${i}`, current));
       baseline.push(scp + config.ms);
       ship.push(shipped);
       noop.push(still);
+      let fetched = '';
+      if (server) {
+        // The same size of release, downloaded by every host from this machine's HTTP server.
+        const file = await buildRelease(dir, `u${i}`);
+        const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+        current = [`release: { url: '${server.url(file)}', sha256: ${sha}, keep: 0 }`];
+        const got = await cli(inventory(n, `bench/model-${i}`, current));
+        byUrl.push(got);
+        fetched = `, by url ${secs(got.ms)} (the CLI wrote ${got.wroteMB.toFixed(2)} MB, peak ${got.rssMB} MB; the push wrote ${shipped.wroteMB.toFixed(0)} MB)`;
+      }
       console.error(
-        `run ${i}: release ${secs(shipped.ms)}, scp ${secs(scp)} + config change ${secs(config.ms)}, no-op ${secs(still.ms)}, peak ${shipped.rssMB} MB`,
+        `run ${i}: release ${secs(shipped.ms)}, scp ${secs(scp)} + config change ${secs(config.ms)}, no-op ${secs(still.ms)}, peak ${shipped.rssMB} MB${fetched}`,
       );
     }
+    await server?.close();
     const m = (xs) => median(xs.map((x) => x.ms));
     out.push({
       n,
@@ -215,6 +331,13 @@ async function releaseBench() {
       noop: m(noop),
       rtNoop: noop[0].roundTrips,
       rss: Math.max(...ship.map((x) => x.rssMB)),
+      ...(server
+        ? {
+            url: m(byUrl),
+            urlWrote: Math.max(...byUrl.map((x) => x.wroteMB)),
+            urlRss: Math.max(...byUrl.map((x) => x.rssMB)),
+          }
+        : {}),
     });
   }
   await run('bash', [join(root, 'test/fleet/fleet.sh'), 'down']);
@@ -223,11 +346,11 @@ async function releaseBench() {
     [
       `Measured ${date} on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; medians of ${runs} runs; a 64 MB release (plain tar).`,
       '',
-      '| hosts | ship a release | `scp` ×N + config change | ratio | no-op with a release | round trips (no-op) | peak memory |',
-      '| ---: | ---: | ---: | ---: | ---: | :---: | ---: |',
+      `| hosts | ship a release | \`scp\` ×N + config change | ratio | no-op with a release | round trips (no-op) | peak memory |${urlMode ? ' by url (hosts download) | CLI wrote (by url) | peak memory (by url) |' : ''}`,
+      `| ---: | ---: | ---: | ---: | ---: | :---: | ---: |${urlMode ? ' ---: | ---: | ---: |' : ''}`,
       ...out.map(
         (r) =>
-          `| ${r.n} | ${secs(r.ship)} | ${secs(r.baseline)} | ${(r.ship / r.baseline).toFixed(2)}× | ${secs(r.noop)} | ${r.rtNoop} | ${r.rss.toFixed(0)} MB |`,
+          `| ${r.n} | ${secs(r.ship)} | ${secs(r.baseline)} | ${(r.ship / r.baseline).toFixed(2)}× | ${secs(r.noop)} | ${r.rtNoop} | ${r.rss.toFixed(0)} MB |${r.url === undefined ? '' : ` ${secs(r.url)} | ${r.urlWrote.toFixed(2)} MB | ${r.urlRss.toFixed(0)} MB |`}`,
       ),
     ].join('\n'),
   );

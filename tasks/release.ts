@@ -1,6 +1,7 @@
 import type { Attrs, DirEntry, FactRequest, HostFacts, PathFact } from '../src/facts/types.js';
 import {
   allInstances,
+  isDownload,
   type HermesSettings,
   type HostSpec,
   type ReleaseSettings,
@@ -48,6 +49,10 @@ export function currentRelease(fact: PathFact): string | undefined {
 function decompressorPaths(program: string): string[] {
   return [`/usr/bin/${program}`, `/bin/${program}`];
 }
+
+/** The downloaders a host may have for a release `url` (apply.sh takes curl first). */
+const FETCHERS = ['curl', 'wget'];
+const fetcherPaths = (): string[] => FETCHERS.flatMap(decompressorPaths);
 
 /**
  * The release root and releases/ must be root's directories that nobody else can write: a
@@ -130,6 +135,11 @@ function planRelease(release: ReleaseSettings, facts: HostFacts): Change[] {
     ) {
       throw new PlanError(
         `cannot unpack ${archive.written} on this host: it has no ${tool.program}; install the ${tool.pkg} package`,
+      );
+    }
+    if (isDownload(archive) && !fetcherPaths().some((p) => pathFact(facts, p).kind !== 'absent')) {
+      throw new PlanError(
+        `cannot download ${archive.written} on this host: it has neither curl nor wget; install the curl or wget package (or run with --release-from-controller to upload it)`,
       );
     }
     changes.push({ kind: 'release-unpack', path: dir, archive });
@@ -216,9 +226,9 @@ export const releaseTask: Task = {
         kind: 'generations',
         dir: generationsDir(h),
       })),
-      ...(tool
-        ? decompressorPaths(tool.program).map((path): FactRequest => ({ kind: 'path', path }))
-        : []),
+      ...(tool ? decompressorPaths(tool.program) : [])
+        .concat(isDownload(release.archive) ? fetcherPaths() : [])
+        .map((path): FactRequest => ({ kind: 'path', path })),
     ];
   },
 

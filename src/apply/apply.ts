@@ -18,14 +18,33 @@ const APPLY_PROGRAM = compactProgram(APPLY_SH);
 const DETACH_PROGRAM = compactProgram(DETACH_SH);
 
 /**
- * The batch's stdin: detach.sh's header, apply.sh, then the operations. detach.sh spools them on
- * the host and runs apply.sh detached from the SSH session (see its header).
+ * The batch's stdin: detach.sh's header, apply.sh, the operations, then the release uploads.
+ * detach.sh spools the program and operations on the host, unpacks each release upload as it
+ * arrives (its operation says `staged=1` and carries no bytes), and only once all of it arrived
+ * runs apply.sh detached from the SSH session (see its header). The archive thus crosses the
+ * host's disk once, and its unpack overlaps its transfer.
  */
 export async function detachedInput(ops: readonly Op[]): Promise<Buffer[]> {
   const program = Buffer.from(APPLY_PROGRAM, 'utf8');
-  const parts = await encodeOps(ops);
+  const staged: Buffer[] = [];
+  const inBatch: Op[] = [];
+  for (const op of ops) {
+    if (op.name !== 'release-unpack' || !op.upload) {
+      inBatch.push(op);
+      continue;
+    }
+    const { upload, ...rest } = op;
+    const { size, sha256, format, strip } = op.fields;
+    staged.push(
+      Buffer.from(`size=${size} sha256=${sha256} format=${format} strip=${strip}\n`, 'utf8'),
+      await upload.bytes(),
+    );
+    inBatch.push({ ...rest, fields: { ...op.fields, size: undefined, staged: '1' } });
+  }
+  const parts = await encodeOps(inBatch);
   const size = parts.reduce((n, part) => n + part.length, 0);
-  return [Buffer.from(`program=${program.length} ops=${size}\n`, 'utf8'), program, ...parts];
+  const header = `program=${program.length} ops=${size} stage=${staged.length / 2}\n`;
+  return [Buffer.from(header, 'utf8'), program, ...parts, ...staged];
 }
 
 export interface ApplyOutcome {

@@ -1,4 +1,5 @@
 import { namedLine } from '../exec/line-field.js';
+import { isDownload } from '../inventory/types.js';
 import type { Change, ChangeOf, TaskName, TaskPlan } from '../plan/types.js';
 import { recordOf, type Encoded, type RecordContext } from '../changes/index.js';
 
@@ -132,9 +133,14 @@ export async function encodeOps(ops: readonly Op[]): Promise<Buffer[]> {
 export function opSummary(op: Op): string {
   // Not even a secret's length is shown: it narrows down what the value can be.
   const secret = op.change?.kind === 'file' && 'secret' in op.change.body;
+  // A release URL as the reports show it: its user, password and query may be a credential.
+  const url =
+    op.change?.kind === 'release-unpack' && isDownload(op.change.archive)
+      ? op.change.archive.written
+      : undefined;
   const shown = Object.entries(op.fields)
     .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'size')
-    .map(([key, value]) => `${key}=${value}`);
+    .map(([key, value]) => `${key}=${key === 'url' && url !== undefined ? url : value}`);
   if (op.body) shown.push(secret ? '<secret on stdin>' : `<${op.body.length} bytes on stdin>`);
   if (op.upload) shown.push(`<${op.upload.size} bytes on stdin>`);
   return [op.name, ...shown].join(' ');

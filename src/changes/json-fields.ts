@@ -35,6 +35,12 @@ export const changeDetail = {
         .optional()
         .describe('release-switch: the release current pointed at; null on a first install'),
       bytes: z.int().min(0).optional().describe('release-unpack: the bytes uploaded'),
+      url: z
+        .string()
+        .optional()
+        .describe(
+          'release-unpack by hermes.release.url: where the host downloads it (no user, password or query)',
+        ),
     })
     .optional()
     .describe('For release-unpack, release-switch and release-remove'),

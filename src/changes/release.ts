@@ -1,5 +1,5 @@
 import type { PathFact } from '../facts/types.js';
-import type { ReleaseArchive } from '../inventory/types.js';
+import { isDownload, type ReleaseArchive, type ReleaseSource } from '../inventory/types.js';
 import { oneLine, palette } from '../text.js';
 import { formatMegabytes } from './attr-words.js';
 import { basename, never, noDiff, type ChangeRecords, type DiffContext } from './record.js';
@@ -12,13 +12,14 @@ import { basename, never, noDiff, type ChangeRecords, type DiffContext } from '.
 export type ReleaseChange =
   /**
    * A release unpacked into `path` (`<root>/releases/<id>`, root's): the archive's bytes follow
-   * on stdin, land in a temporary directory beside it, are checked (size, sha256, an executable
+   * on stdin (a local archive; detach.sh unpacks them as they arrive) or the host downloads
+   * them (a `url`), land in a temporary directory, are checked (size, sha256, an executable
    * bin/hermes) and only then renamed to `path`. Nothing to undo: an unused release is harmless.
    */
   | {
       kind: 'release-unpack';
       path: string;
-      archive: ReleaseArchive;
+      archive: ReleaseSource;
       /** Set for a plugin (extraPlugins), its name: the tree must hold plugin.yaml, not bin/hermes. */
       plugin?: string;
     }
@@ -55,31 +56,59 @@ function releaseDiff(line: string, context: DiffContext): string[] {
   return [palette(context.color).cyan(`${context.where}: ${oneLine(line)}`)];
 }
 
-const unpackLine = (change: Extract<ReleaseChange, { kind: 'release-unpack' }>) =>
-  `upload ${change.plugin === undefined ? 'release' : `plugin ${change.plugin}`} ${basename(change.path)} (${formatMegabytes(change.archive.size)})`;
+const unpackLine = ({
+  path,
+  archive,
+  plugin,
+}: Extract<ReleaseChange, { kind: 'release-unpack' }>) => {
+  const what = plugin === undefined ? 'release' : `plugin ${plugin}`;
+  return isDownload(archive)
+    ? `download ${what} ${basename(path)} from ${archive.written}`
+    : `upload ${what} ${basename(path)} (${formatMegabytes(archive.size)})`;
+};
 const switchLine = (change: Extract<ReleaseChange, { kind: 'release-switch' }>) =>
   `switch current: ${change.from ?? '(none)'} -> ${change.to}`;
 
 export const RELEASE_CHANGES: ChangeRecords<ReleaseChange> = {
   'release-unpack': {
-    doc: 'a release (or a plugin) uploaded and unpacked',
+    doc: 'a release (or a plugin) uploaded, or downloaded by the host, and unpacked',
     example: { kind: 'release-unpack', path: `/opt/releases/${EXAMPLE.id}`, archive: EXAMPLE },
     // A new release directory is harmless (and pruned later); the link that names it goes back.
     undo: 'none',
     restarts: never,
-    encode: ({ path, archive, plugin }) => ({
-      fields: {
-        path,
-        check: plugin === undefined ? undefined : 'plugin',
-        size: String(archive.size),
-        sha256: archive.sha256,
-        format: archive.format,
-        strip: String(archive.strip),
-      },
-      upload: archive,
-    }),
+    encode: ({ path, archive, plugin }) => {
+      const check = plugin === undefined ? undefined : 'plugin';
+      return isDownload(archive)
+        ? // The host downloads it (curl or wget): the URL is a field, the controller sends no byte
+          // of it, and where bin/hermes is inside it is found once unpacked (`strip=auto`).
+          {
+            fields: {
+              path,
+              check,
+              url: archive.url,
+              sha256: archive.sha256,
+              format: archive.format,
+              strip: 'auto',
+            },
+          }
+        : {
+            fields: {
+              path,
+              check,
+              size: String(archive.size),
+              sha256: archive.sha256,
+              format: archive.format,
+              strip: String(archive.strip),
+            },
+            upload: archive,
+          };
+    },
     describe: unpackLine,
-    json: (change) => ({ release: { id: basename(change.path), bytes: change.archive.size } }),
+    json: ({ path, archive }) => ({
+      release: isDownload(archive)
+        ? { id: basename(path), url: archive.written }
+        : { id: basename(path), bytes: archive.size },
+    }),
     diff: (change, context) => releaseDiff(unpackLine(change), context),
     drift: true,
   },

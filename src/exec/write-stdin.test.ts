@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { writeStdin } from './write-stdin.js';
@@ -50,5 +51,29 @@ describe('writeStdin', () => {
     const writing = writeStdin(stream, [Buffer.alloc(1024 * 1024)]);
     stream.destroy();
     await expect(writing).resolves.toBeUndefined();
+  });
+
+  it('waits while the transport socket holds more than its backlog (ssh2 does not)', async () => {
+    // A channel that always takes the bytes (as ssh2's does while the window lasts) over a
+    // socket whose queue grows with every write and drains only when the test says so.
+    const socket = Object.assign(new EventEmitter(), { writableLength: 0 });
+    const channel = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        socket.writableLength += chunk.length;
+        done();
+      },
+    });
+    const writing = writeStdin(channel, [Buffer.alloc(1024 * 1024, 1)], socket);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // 256 KiB is the backlog: the slice that crossed it is the last one written.
+    expect(socket.writableLength).toBeLessThanOrEqual(256 * 1024 + 64 * 1024);
+    expect(socket.writableLength).toBeGreaterThan(0);
+    while (!channel.writableEnded) {
+      socket.writableLength = 0;
+      socket.emit('drain');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await writing;
+    expect(channel.writableEnded).toBe(true);
   });
 });

@@ -11,6 +11,11 @@ import type { HostSpec, Inventory } from './types.js';
 import { readYamlFile } from './yaml-source.js';
 
 export interface LoadOptions {
+  /**
+   * `--release-from-controller`: a release given by `url` is downloaded by the controller and
+   * uploaded, as an archive is, instead of each host downloading it.
+   */
+  releaseFromController?: boolean;
   /** `-e` arguments, in the order given (later wins). */
   extraVars?: readonly string[];
   /**
@@ -85,7 +90,11 @@ export async function loadInventory(
       'add hosts under all.hosts or under a group in all.children',
     );
   }
-  const reader = new LocalReader(options.env ?? process.env, options.resolveSecrets ?? true);
+  const reader = new LocalReader(
+    options.env ?? process.env,
+    options.resolveSecrets ?? true,
+    options.releaseFromController ?? false,
+  );
   const settled = await Promise.allSettled(
     collected.hosts.map((host) => resolveHost(host, reader)),
   );

@@ -9,7 +9,8 @@ import { ArchiveProblem } from './archive-file.js';
 import { inspectImageArchive } from './image-archive.js';
 import { inspectArchive } from './release-archive.js';
 import { packPlugin } from './plugin-archive.js';
-import type { ImageArchive, PluginSource, ReleaseArchive } from './types.js';
+import { downloadOnController, releaseDownload, shownUrl } from './release-download.js';
+import type { ImageArchive, PluginSource, ReleaseArchive, ReleaseSource } from './types.js';
 import { describeFsError } from './yaml-source.js';
 
 /** `~` and `~/x` mean the home directory, as in a shell; anything else is relative to `dir`. */
@@ -48,12 +49,15 @@ export class LocalReader {
   readonly #texts = new Map<string, Promise<string>>();
   readonly #secrets = new Map<string, Promise<Secret>>();
   readonly #archives = new Map<string, Promise<ReleaseArchive>>();
+  readonly #downloads = new Map<string, Promise<ReleaseSource>>();
   readonly #images = new Map<string, Promise<ImageArchive>>();
   readonly #plugins = new Map<string, Promise<PluginSource>>();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
     private readonly resolveSecrets = true,
+    /** `--release-from-controller`: a release `url` is downloaded here and uploaded. */
+    private readonly releaseFromController = false,
   ) {}
 
   /** A non-secret local file (a document, a configFile). */
@@ -82,6 +86,23 @@ export class LocalReader {
     const file = resolveLocalPath(origin.dir, written);
     return once(this.#archives, file, () =>
       inspectArchive(file, written).catch(archiveError('release archive', written, file, origin)),
+    );
+  }
+
+  /**
+   * A release at `url` with its `sha256`: what the hosts download themselves, or, with
+   * `releaseFromController`, the file downloaded here once and checked, uploaded as an archive.
+   */
+  releaseDownload(url: string, sha256: string, origin: Origin): Promise<ReleaseSource> {
+    const written = shownUrl(url);
+    return once(this.#downloads, `${url}\0${sha256}`, () =>
+      (this.releaseFromController
+        ? downloadOnController(url, sha256)
+        : Promise.resolve().then(() => releaseDownload(url, sha256))
+      ).catch((err: unknown) => {
+        const why = err instanceof ArchiveProblem ? err.message : describeFsError(err);
+        throw new UserError(`cannot use the release ${written}: ${why}`, origin.location);
+      }),
     );
   }
 

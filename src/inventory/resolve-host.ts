@@ -231,8 +231,36 @@ async function resolveRelease(
   reader: LocalReader,
 ): Promise<void> {
   const archiveLeaf = leaf(release, 'archive');
-  if (!archiveLeaf) {
-    throw new UserError('the key "archive" is required', release.origin.location);
+  const urlLeaf = leaf(release, 'url');
+  const shaLeaf = leaf(release, 'sha256');
+  const sourceLeaf = archiveLeaf ?? urlLeaf;
+  if (!sourceLeaf) {
+    throw new UserError(
+      'the key "archive" or "url" is required',
+      release.origin.location,
+      'archive: a file the controller uploads; url with sha256: a file each host downloads',
+    );
+  }
+  if (archiveLeaf && urlLeaf) {
+    throw new UserError(
+      'archive and url cannot both be set: one release comes from one place',
+      urlLeaf.origin.location,
+      'remove archive (hosts download the url) or url (the controller uploads the archive)',
+    );
+  }
+  if (urlLeaf && !shaLeaf) {
+    throw new UserError(
+      'url needs sha256: a download is installed only when its bytes have the sha256 given',
+      urlLeaf.origin.location,
+      'add sha256 (the release page publishes it; sha256sum prints it)',
+    );
+  }
+  if (archiveLeaf && shaLeaf) {
+    throw new UserError(
+      "sha256 goes with url: an archive's sha256 is read from the file itself",
+      shaLeaf.origin.location,
+      'remove sha256',
+    );
   }
   const packageLeaf = leaf(layer, 'package');
   if (packageLeaf) {
@@ -247,7 +275,7 @@ async function resolveRelease(
     // The schema checked it is a string (unitPath).
     .normalize((rootLeaf?.value as string | undefined) ?? DEFAULT_RELEASE_ROOT)
     .replace(/(.)\/$/, '$1');
-  const rootLocation = (rootLeaf ?? archiveLeaf).origin.location;
+  const rootLocation = (rootLeaf ?? sourceLeaf).origin.location;
   if (root === '/') {
     throw new UserError(
       'release.root cannot be /',
@@ -265,7 +293,14 @@ async function resolveRelease(
     }
   }
   const keepLeaf = leaf(release, 'keep');
-  const archive = await reader.releaseArchive(archiveLeaf.value as string, archiveLeaf.origin);
+  // The schema checked the values (a local path; an http(s) URL with an archive ending, a sha256).
+  const archive = archiveLeaf
+    ? await reader.releaseArchive(archiveLeaf.value as string, archiveLeaf.origin)
+    : await reader.releaseDownload(
+        sourceLeaf.value as string,
+        (shaLeaf?.value as string | undefined) ?? '',
+        sourceLeaf.origin,
+      );
   hermes.release = {
     archive,
     root,

@@ -65,6 +65,15 @@ const DEBIAN_PACKAGE_MESSAGE =
   'must be a Debian package name: lowercase letters, digits, "+", "-" and ".", at least two, starting with a letter or digit (optionally :arch)';
 
 const RELEASE_ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.xz|tar\.zst)$/;
+/**
+ * A release's URL: http or https, then no whitespace, quote, backslash or control character (it
+ * travels on stdin as a field, and curl or wget are given it as one argument). Its path must end
+ * in an archive ending (the query, if any, comes after it): the ending says how to unpack it.
+ */
+const RELEASE_URL =
+  // eslint-disable-next-line no-control-regex
+  /^https?:\/\/[^/\s"'\\\u0000-\u001f\u007f-\u009f]+\/[^\s"'\\\u0000-\u001f\u007f-\u009f#?]*\.(tar|tar\.gz|tgz|tar\.xz|tar\.zst)(?:\?[^\s"'\\\u0000-\u001f\u007f-\u009f#]*)?$/;
+const SHA256 = /^[0-9a-f]{64}$/;
 
 const hostPath = () => z.string().regex(HOST_PATH, { error: HOST_PATH_MESSAGE });
 const unitPath = () => z.string().regex(UNIT_PATH, { error: UNIT_PATH_MESSAGE });
@@ -196,7 +205,23 @@ export const hermesSchema = z
       .strictObject({
         archive: localPath()
           .regex(RELEASE_ARCHIVE, { error: `must be a file name ending in ${ARCHIVE_ENDINGS}` })
+          .optional()
           .meta({ description: 'Local release archive, relative to the inventory file.' }),
+        url: z
+          .string()
+          .regex(RELEASE_URL, {
+            error: `must be an http:// or https:// URL whose path ends in ${ARCHIVE_ENDINGS}, without spaces, quotes, backslashes or control characters`,
+          })
+          .optional()
+          .meta({
+            description:
+              'Where each host downloads the release itself (curl or wget), instead of archive; needs sha256.',
+          }),
+        sha256: z
+          .string()
+          .regex(SHA256, { error: 'must be 64 lowercase hex digits (sha256sum prints them)' })
+          .optional()
+          .meta({ description: "With url: the file's sha256, as the release page publishes it." }),
         root: unitPath().optional().meta({
           description: 'Holds releases/<id> and the current link; default /opt/hermes-agent.',
         }),

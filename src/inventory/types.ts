@@ -130,9 +130,33 @@ export interface PluginSource extends ReleaseArchive {
   name: string;
 }
 
+/**
+ * A release each host downloads itself (`hermes.release.url` with its `sha256`): the controller
+ * never reads it. Where bin/hermes is inside it is found on the host once unpacked, as
+ * `findHermes` finds it in a local archive.
+ */
+export interface ReleaseDownload {
+  /** http or https; it travels to the host on stdin, never on a command line. */
+  url: string;
+  /** The URL without user, password or query, for people (a query may hold a token). */
+  written: string;
+  /** Full sha256 of the file, hex, as the inventory gives it. */
+  sha256: string;
+  /** The release id: the first 16 hex digits of the sha256. */
+  id: string;
+  format: ArchiveFormat;
+}
+
+/** Where a release's bytes come from: the controller's upload, or the host's own download. */
+export type ReleaseSource = ReleaseArchive | ReleaseDownload;
+
+export function isDownload(source: ReleaseSource): source is ReleaseDownload {
+  return 'url' in source;
+}
+
 /** `hermes.release`: install hermes-agent from an archive (releases.md). */
 export interface ReleaseSettings {
-  archive: ReleaseArchive;
+  archive: ReleaseSource;
   /** Default /opt/hermes-agent: holds `releases/<id>/` and the `current` link. */
   root: string;
   /** Releases kept besides the current one. */

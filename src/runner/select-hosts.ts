@@ -17,6 +17,8 @@ export interface HostSelectionArgs {
   instances?: string[] | undefined;
   /** `run --purge-removed-instances`: the state of instances dropped from the inventory goes. */
   purgeRemovedInstances?: boolean | undefined;
+  /** `run --release-from-controller`: a release `url` is downloaded here and uploaded. */
+  releaseFromController?: boolean | undefined;
 }
 
 export interface HostSelection {
@@ -49,6 +51,7 @@ export async function hostsToContact(
   const inventory = await loadInventory(args.inventory, {
     ...(args.extraVars ? { extraVars: args.extraVars } : {}),
     resolveSecrets: options.resolveSecrets,
+    ...(args.releaseFromController === true ? { releaseFromController: true } : {}),
   });
   let hosts = selectHosts(inventory, args.limit);
   if (args.shard !== undefined) hosts = selectShard(hosts, args.shard);

@@ -22,7 +22,7 @@ import {
 import { AbortedError, ConnectionLostError, UnreachableError } from './ssh-errors.js';
 import type { SshEndpoint, SshTarget } from './ssh-target.js';
 import type { ExecOutcome, ExecRequest, TransportStats } from '../exec/executor.js';
-import { writeStdin } from '../exec/write-stdin.js';
+import { writeStdin, type TransportQueue } from '../exec/write-stdin.js';
 
 export type { UnreachableReason } from './ssh-errors.js';
 export { sendSignal } from './command-steps.js';
@@ -162,7 +162,7 @@ class SshConnection implements Connection {
       run.attach(channel);
       collectOutput(run, channel, options);
       settleOnClose(run, channel, () => this.#unusable());
-      void writeStdin(channel, options.stdin);
+      void writeStdin(channel, options.stdin, socketOf(this.#client));
     };
     try {
       this.#client.exec(command, opened);
@@ -369,4 +369,19 @@ export async function connect(
       }
     }
   }
+}
+
+/**
+ * The TCP socket (or the bastion's forwarded channel) under an ssh2 client, for the upload's
+ * backpressure (writeStdin): ssh2 does not wait for its socket, and does not expose it but as
+ * `_sock`. Undefined when that ever changes: the upload then runs as before, only with more
+ * memory held.
+ */
+function socketOf(client: Client): TransportQueue | undefined {
+  const sock = (client as unknown as { _sock?: Partial<TransportQueue> })._sock;
+  return typeof sock?.writableLength === 'number' &&
+    typeof sock.once === 'function' &&
+    typeof sock.off === 'function'
+    ? (sock as TransportQueue)
+    : undefined;
 }

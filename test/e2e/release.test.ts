@@ -197,8 +197,11 @@ describeFleet('releases on real hosts', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(await releases(1)).not.toContain(big.id);
     expect(await current(1)).toBe(`releases/${v2.id}`);
-    // The partial spool (it may hold secrets) does not outlive the cut session.
-    expect((await fleet.ssh(1, 'ls -A /var/lib/hermes-fleet/apply')).stdout).not.toContain('ops');
+    // The partial spool (it may hold secrets) and the release's stage (unpacked as it arrived)
+    // do not outlive the cut session.
+    const spool = (await fleet.ssh(1, 'ls -A /var/lib/hermes-fleet/apply')).stdout;
+    expect(spool).not.toContain('ops');
+    expect(spool).not.toContain('stage');
     const again = await runCli(['run', '-i', inventory({ archive: big.file }), '--limit', 'host1']);
     expect(again.code, again.all).toBe(0);
     expect(await current(1)).toBe(`releases/${big.id}`);

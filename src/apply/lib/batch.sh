@@ -52,9 +52,18 @@ journal=
 undoing=
 # The lock file this batch holds (op_lock in ops/lock.sh), cleared when it ends.
 lock_path=
+# Root's directory of the release uploads detach.sh unpacked as they arrived (op_release_unpack
+# with staged=1 takes them from there), removed when the batch ends; never the account's
+# children's to know.
+stage=${HERMES_FLEET_STAGE-}
+unset HERMES_FLEET_STAGE
 # -r: a release's temporary directory too (always a name mktemp made, in the pinned directory).
 cleanup() {
   if [ -n "$tmp" ]; then rm -rf -- "$tmp"; fi
+  if [ -n "$stage" ]; then
+    rm -rf -- "$stage"
+    stage=
+  fi
   if [ -n "$journal" ]; then
     discard_all
     rm -f -- "$journal"
@@ -85,12 +94,12 @@ run() { o=$("$@" 2>&1 </dev/null 9>&-) || fail "$* failed: $o"; }
 
 # The fields an operation line may name: parse (src/exec/line-field.sh) sets each, after
 # fields_empty, and refuses any other. The two lists are the same (scripts/lint-sh.mjs checks).
-FIELDS='action as backend check format from group home image instance keep mode name path'
-FIELDS="$FIELDS rollback seconds serial sha256 shell size strip target tree undo unit user was"
+FIELDS='action as backend check format from group home image instance keep mode name path rollback'
+FIELDS="$FIELDS seconds serial sha256 shell size staged strip target tree undo unit url user was"
 fields_empty() {
   action='' as='' backend='' check='' format='' from='' group='' home='' image='' instance=''
   keep='' mode='' name='' path='' rollback='' seconds='' serial='' sha256='' shell='' size=''
-  strip='' target='' tree='' undo='' unit='' user='' was=''
+  staged='' strip='' target='' tree='' undo='' unit='' url='' user='' was=''
 }
 WHAT=operation
 

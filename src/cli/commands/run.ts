@@ -113,6 +113,12 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           default: true,
           description:
             'put a host back as it was before the run when its health check fails (--no-rollback keeps the failed state)',
+        })
+        .option('release-from-controller', {
+          type: 'boolean',
+          default: false,
+          description:
+            'a release given by url: download it here once and upload it, for hosts with no route to it',
         }),
     async (argv) => {
       setExit(
@@ -133,6 +139,7 @@ export function registerRun(cli: Argv, setExit: (code: number) => void): void {
           noRollback: !argv.rollback,
           waitLock: argv['wait-lock'],
           purgeRemovedInstances: argv['purge-removed-instances'],
+          releaseFromController: argv['release-from-controller'],
         }),
       );
     },
