@@ -2,6 +2,7 @@
 // key policies and known_hosts as OpenSSH writes it, an ssh config file, agent and encrypted
 // keys, a bastion carrying ten hosts, connect timeouts on every hop, hosts lost in the middle of
 // a run (sshd killed, power pulled, frozen), Ctrl-C, and --forks against `ulimit -n`.
+import { TASK_NAMES } from '../../tasks/index.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -519,7 +520,10 @@ describeFleet('ssh on real hosts', () => {
     expect(result.code, result.all).toBe(0);
     for (let i = 1; i <= 10; i++) {
       expect(result.stdout).toMatch(
-        new RegExp(`^host${i}\\s+: ok=7\\s+changed=\\d+\\s+unreachable=0\\s+failed=0`, 'm'),
+        new RegExp(
+          `^host${i}\\s+: ok=${TASK_NAMES.length}\\s+changed=\\d+\\s+unreachable=0\\s+failed=0`,
+          'm',
+        ),
       );
     }
     // The CLI's own TCP connections: never more than one, always to the bastion.
@@ -645,7 +649,12 @@ describeFleet('ssh on real hosts', () => {
     expect(result.code, result.all).toBe(2);
     // Keepalives: 5 s × 3 unanswered, then the host is given up on.
     expect(afterDrop).toBeLessThan(45_000);
-    expect(result.stdout).toMatch(/^host3\s+: ok=7\s+changed=\d+\s+unreachable=0\s+failed=0/m);
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `^host3\\s+: ok=${TASK_NAMES.length}\\s+changed=\\d+\\s+unreachable=0\\s+failed=0`,
+        'm',
+      ),
+    );
     for (const i of Object.values(victims)) {
       expect(result.stdout).toMatch(new RegExp(`^host${i}\\s+: .*failed=1`, 'm'));
       expect(result.stdout).toMatch(
@@ -767,7 +776,8 @@ describeFleet('ssh on real hosts', () => {
     expect(tight.stderr).toMatch(
       /warning: --forks 50 would keep 11 connections open at once, but the open-file limit \(ulimit -n\) is 44 .*running \d hosts in parallel instead/,
     );
-    for (const i of all) expect(tight.stdout).toMatch(new RegExp(`^host${i}\\s+: ok=7`, 'm'));
+    for (const i of all)
+      expect(tight.stdout).toMatch(new RegExp(`^host${i}\\s+: ok=${TASK_NAMES.length}`, 'm'));
 
     const hopeless = await under(30);
     expect(hopeless.code, hopeless.all).toBe(1);
