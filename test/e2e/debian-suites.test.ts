@@ -19,10 +19,12 @@ import {
 import { MANAGED_PATHS, runCli, snapshot } from './cli.js';
 import { buildRelease, type BuiltRelease } from './release-archives.js';
 
-const SUITES: readonly { host: number; suite: DebianSuite; version: string }[] = [
-  { host: 1, suite: 'bookworm', version: '12' },
-  { host: 2, suite: 'bullseye', version: '11' },
-  { host: 3, suite: 'trixie', version: '13' },
+// The systemd each suite ships: 247 is the oldest the host programs meet (no
+// `systemctl show --timestamp=unix`), 257 the newest.
+const SUITES: readonly { host: number; suite: DebianSuite; version: string; systemd: string }[] = [
+  { host: 1, suite: 'bookworm', version: '12', systemd: '252' },
+  { host: 2, suite: 'bullseye', version: '11', systemd: '247' },
+  { host: 3, suite: 'trixie', version: '13', systemd: '257' },
 ];
 const HOSTS = SUITES.length;
 const ALL = SUITES.map((s) => s.host);
@@ -69,10 +71,15 @@ describeFleet('Debian 11, 12 and 13 hosts', () => {
     fleet = await bootFleet(HOSTS, { suites: { 2: 'bullseye', 3: 'trixie' } });
   });
 
-  it('boots each host from its own suite', async () => {
-    for (const { host, version } of SUITES) {
-      const os = await fleet.ssh(host, '. /etc/os-release && echo "$ID $VERSION_ID"');
-      expect(os.stdout.trim(), `host${host}`).toBe(`debian ${version}`);
+  it('boots each host from its own suite, with its own systemd', async () => {
+    for (const { host, version, systemd } of SUITES) {
+      const os = await fleet.ssh(
+        host,
+        '. /etc/os-release && echo "$ID $VERSION_ID"; systemctl --version | head -n 1',
+      );
+      const [release, systemdLine] = os.stdout.trim().split('\n');
+      expect(release, `host${host}`).toBe(`debian ${version}`);
+      expect(systemdLine, `host${host}`).toMatch(new RegExp(`^systemd ${systemd} `));
     }
   });
 

@@ -718,8 +718,7 @@ cmd_ssh() {
 }
 
 cmd_status() {
-  local i pid state
-  local suite image
+  local i pid state suite image disk
   for suite in "${SUITES[@]}"; do
     image=$(image_dir "$suite")
     if [ -f "$image/.fleet-recipe" ]; then echo "image $suite $image"; else echo "image $suite (not built)"; fi
@@ -734,7 +733,11 @@ cmd_status() {
     else
       state=down
     fi
-    printf '%s\t%s\t%s\n' "$(host_name "$i")" "$(host_addr "$i")" "$state"
+    # The disk's image file: "SUITE BUILD", or the bare build id for bookworm.
+    disk=$(cat "$(host_dir "$i")/image" 2>/dev/null || true)
+    suite=bookworm
+    [[ $disk == *' '* ]] && suite=${disk%% *}
+    printf '%s\t%s\t%s\t%s\n' "$(host_name "$i")" "$(host_addr "$i")" "$suite" "$state"
   done
 }
 
