@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import {
   FLEET_NET,
   fleetPaths,
+  hostSuitesEnv,
   parseStat,
   parseUnit,
   shellQuote,
@@ -12,6 +13,12 @@ import {
 } from './fleet.js';
 
 describe('fleet helpers', () => {
+  it("names single hosts' Debian suites for fleet.sh's FLEET_HOST_SUITES", () => {
+    expect(hostSuitesEnv({ 2: 'bullseye', 3: 'trixie' })).toBe('2=bullseye 3=trixie');
+    expect(hostSuitesEnv({})).toBe('');
+    expect(() => hostSuitesEnv({ 0: 'trixie' })).toThrow(/no test host 0/);
+  });
+
   it('parses stat output into a file stat, and MISSING into null', () => {
     expect(parseStat('640 hermes hermes 12 1700000000 regular file\n')).toEqual({
       mode: 0o640,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Test hosts on this machine: each host is a Debian 12 systemd-nspawn container booted from an
-# overlay of one cached base image, with its own sshd on 127.0.1.I:22 (the hosts share the
+# Test hosts on this machine: each host is a Debian 11, 12 or 13 systemd-nspawn container booted
+# from an overlay of its suite's cached base image, with its own sshd on 127.0.1.I:22 (the hosts share the
 # machine's network namespace; all of 127/8 is local on Linux). See /work/shared/spec/test-fleet.md
 # for the facts this rests on, and usage() below for the commands.
 set -euo pipefail
@@ -8,7 +8,10 @@ shopt -s nullglob
 
 # Bump whenever the image recipe below changes: the image is rebuilt and every host is wiped.
 RECIPE_VERSION=4
-SUITE=bookworm
+# The Debian suites a host can run. FLEET_SUITE picks the suite of `image` and of every host;
+# FLEET_HOST_SUITES="2=bullseye 3=trixie" gives single hosts another one, so one fleet can mix them.
+SUITES=(bullseye bookworm trixie)
+DEFAULT_SUITE=${FLEET_SUITE:-bookworm}
 
 # FLEET_NET=K (1-254, default 1) runs a separate fleet on 127.0.K.I with its own state, ssh
 # config and cgroups, so several test runs (or developers) can share one machine; the image,
@@ -18,7 +21,6 @@ case "$FLEET_NET" in ([1-9] | [1-9][0-9] | 1[0-9][0-9] | 2[0-4][0-9] | 25[0-4]) 
 NET_SUFFIX=$([ "$FLEET_NET" = 1 ] || echo "-net$FLEET_NET")
 CACHE_DIR=${FLEET_CACHE_DIR:-/var/cache/hermes-fleet-test}
 STATE_DIR=${FLEET_STATE_DIR:-/var/lib/hermes-fleet-test$NET_SUFFIX}
-IMAGE_DIR=$CACHE_DIR/image-$RECIPE_VERSION
 SSH_DIR=$CACHE_DIR/ssh
 KEY=$SSH_DIR/id_ed25519
 KNOWN_HOSTS=$SSH_DIR/known_hosts
@@ -39,9 +41,54 @@ usage: fleet.sh COMMAND
   reboot I [I...]  power off and boot again, keeping the disk
   ssh I [CMD...]   run CMD on hostI as root (a shell without CMD)
   status           list hosts and their state
-  image            build the base image when missing and print its path
+  image            build the base image of FLEET_SUITE (default bookworm) when missing; print its path
   paths            print the client key, known_hosts and ssh config paths
+
+FLEET_SUITE=bullseye|bookworm|trixie: every host's suite (default bookworm);
+FLEET_HOST_SUITES="I=SUITE ...": single hosts' suites. A host whose suite changes is wiped.
 EOF
+}
+
+check_suite() {
+  local s
+  for s in "${SUITES[@]}"; do [ "$1" = "$s" ] && return 0; done
+  die 2 "unknown Debian suite '$1' (one of: ${SUITES[*]})"
+}
+
+# Bookworm's image keeps the path it always had, so a fleet of today's tests moves nothing; the
+# other suites' images live in a folder of their own (which no older fleet.sh's clean-up matches).
+suite_cache() {
+  if [ "$1" = bookworm ]; then echo "$CACHE_DIR"; else echo "$CACHE_DIR/$1"; fi
+}
+image_dir() { echo "$(suite_cache "$1")/image-$RECIPE_VERSION"; }
+
+# The suite host I runs: its entry in FLEET_HOST_SUITES, else FLEET_SUITE, else bookworm.
+host_suite() {
+  local entry suite=$DEFAULT_SUITE
+  for entry in ${FLEET_HOST_SUITES:-}; do
+    [ "${entry%%=*}" = "$1" ] && suite=${entry#*=}
+  done
+  echo "$suite"
+}
+
+check_suites() {
+  local entry
+  check_suite "$DEFAULT_SUITE"
+  for entry in ${FLEET_HOST_SUITES:-}; do
+    [[ $entry =~ ^[0-9]+=[a-z]+$ ]] || die 2 "FLEET_HOST_SUITES wants I=SUITE entries, got '$entry'"
+    check_suite "${entry#*=}"
+  done
+}
+
+# Builds the image of every suite that hosts I... run.
+build_images() {
+  local i suite built=' '
+  for i in "$@"; do
+    suite=$(host_suite "$i")
+    [[ $built == *" $suite "* ]] && continue
+    build_image "$suite"
+    built+="$suite "
+  done
 }
 
 log() { printf 'fleet: %s\n' "$*" >&2; }
@@ -106,47 +153,69 @@ ensure_client_key() {
 # ---------------------------------------------------------------------------------------------
 # Base image
 
+# build_image SUITE: the suite's base image, when it is missing. One build per suite at a time,
+# whichever fleet (FLEET_NET) asks: the others wait for it and use it.
 build_image() {
-  [ -f "$IMAGE_DIR/.fleet-recipe" ] && return 0
-  local started tmp mirror_uri build_log
+  local suite=$1 image cache started tmp mirror_uri build_log
+  image=$(image_dir "$suite")
+  [ -f "$image/.fleet-recipe" ] && return 0
+  cache=$(suite_cache "$suite")
+  mkdir -p "$cache"
+  exec 7>>"$cache/.build.lock"
+  flock 7
+  if [ -f "$image/.fleet-recipe" ]; then
+    exec 7>&-
+    return 0
+  fi
   started=$(now)
   mirror_uri=$(mirror)
-  mkdir -p "$CACHE_DIR"
   # An interrupted build leaves a .build dir behind; it is never used, only removed here.
-  for tmp in "$CACHE_DIR"/.image-*.build; do cleanup_build "$tmp"; done
-  tmp=$CACHE_DIR/.image-$RECIPE_VERSION.build
-  build_log=$CACHE_DIR/build-image.log
+  for tmp in "$cache"/.image-*.build; do cleanup_build "$tmp"; done
+  tmp=$cache/.image-$RECIPE_VERSION.build
+  build_log=$cache/build-image.log
   : >"$build_log"
   trap 'cleanup_build "'"$tmp"'"' EXIT
-  log "building base image $RECIPE_VERSION (about 2 minutes; log: $build_log)"
+  log "building the $suite base image $RECIPE_VERSION (about 2 minutes; log: $build_log)"
   mkdir -p "$tmp"
   run_logged "$build_log" debootstrap --variant=minbase \
     --include=systemd,systemd-sysv,openssh-server,dbus,sudo,python3 \
-    "$SUITE" "$tmp" "$mirror_uri"
+    "$suite" "$tmp" "$mirror_uri"
   cp /etc/resolv.conf "$tmp/etc/resolv.conf"
   # No service may start inside the chroot while packages install.
   printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
   chmod 755 "$tmp/usr/sbin/policy-rc.d"
   mount -t proc proc "$tmp/proc"
   run_logged "$build_log" chroot "$tmp" apt-get update
+  local extra=(podman runc python3-dotenv python3-yaml xz-utils zstd)
+  # Bullseye has no podman-docker (its podman 3.0 comes without the docker command): its hosts
+  # have podman only.
+  [ "$suite" = bullseye ] || extra+=(podman-docker)
   run_logged "$build_log" env DEBIAN_FRONTEND=noninteractive chroot "$tmp" \
-    apt-get install -y --no-install-recommends podman runc podman-docker python3-dotenv python3-yaml xz-utils zstd
+    apt-get install -y --no-install-recommends "${extra[@]}"
   run_logged "$build_log" chroot "$tmp" apt-get clean
   umount "$tmp/proc"
   rm -f "$tmp/usr/sbin/policy-rc.d"
   rm -rf "$tmp"/var/lib/apt/lists/* "$tmp"/var/cache/apt/*.bin "$tmp"/var/log/*.log "$tmp"/var/log/apt/*
 
-  configure_image "$tmp"
+  configure_image "$tmp" "$suite"
   # A build id, not just the version: a disk made on another build of the image is wiped.
   echo "$RECIPE_VERSION-$(date +%s)-$$" >"$tmp/.fleet-recipe"
-  rm -rf "$IMAGE_DIR"
-  mv "$tmp" "$IMAGE_DIR"
+  rm -rf "$image"
+  mv "$tmp" "$image"
   trap - EXIT
-  remove_old_images
-  log "base image ready in $(since "$started") s: $IMAGE_DIR ($(du -sh "$IMAGE_DIR" | cut -f1))"
+  remove_old_images "$suite"
+  exec 7>&-
+  log "$suite base image ready in $(since "$started") s: $image ($(du -sh "$image" | cut -f1))"
 }
 
-image_id() { cat "$IMAGE_DIR/.fleet-recipe"; }
+image_id() { cat "$(image_dir "$1")/.fleet-recipe"; }
+
+# What host I's disk must have been made on. Bookworm's is the bare build id, as it always was.
+host_image_id() {
+  local suite
+  suite=$(host_suite "$1")
+  if [ "$suite" = bookworm ]; then image_id bookworm; else echo "$suite $(image_id "$suite")"; fi
+}
 
 run_logged() {
   local log_file=$1
@@ -166,7 +235,7 @@ cleanup_build() {
 }
 
 configure_image() {
-  local root=$1
+  local root=$1 suite=$2
   # sysusers sometimes fails under overlayfs and leaves the host degraded; the apt timers would
   # reach for the network; none of them is what a deploy test looks at.
   local unit
@@ -175,6 +244,10 @@ configure_image() {
     podman-auto-update.timer podman-auto-update.service; do
     ln -sf /dev/null "$root/etc/systemd/system/$unit"
   done
+  # Trixie's systemd (257) fails systemd-modules-load on minbase's dangling
+  # /etc/modules-load.d/modules.conf (-> ../modules, which nothing installs), and the host boots
+  # degraded; a container loads no kernel modules anyway.
+  if [ "$suite" = trixie ]; then ln -sf /dev/null "$root/etc/systemd/system/systemd-modules-load.service"; fi
 
   cat >"$root/etc/ssh/sshd_config.d/00-fleet.conf" <<'EOF'
 # Test host: key logins only; many parallel sessions from the deploy tool.
@@ -221,10 +294,11 @@ EOF
 }
 
 remove_old_images() {
-  local dir
-  for dir in "$CACHE_DIR"/image-*/; do
+  local dir keep
+  keep=$(image_dir "$1")
+  for dir in "$(suite_cache "$1")"/image-*/; do
     dir=${dir%/}
-    [ "$dir" = "$IMAGE_DIR" ] && continue
+    [ "$dir" = "$keep" ] && continue
     if findmnt -rn -t overlay -o OPTIONS | tr ',' '\n' | grep -qxF "lowerdir=$dir"; then continue; fi
     rm -rf "$dir"
   done
@@ -358,16 +432,19 @@ wipe_host() {
 # Mounts host I's disk and writes what makes it this host: address, name, keys. Host keys are
 # made once per disk, before the first boot; the other files are rewritten on every boot.
 prepare_host() {
-  local i=$1 dir root name addr
+  local i=$1 dir root name addr suite
   dir=$(host_dir "$i")
   root=$dir/root
   name=$(host_name "$i")
   addr=$(host_addr "$i")
-  if [ -f "$dir/image" ] && [ "$(<"$dir/image")" != "$(image_id)" ]; then wipe_host "$i"; fi
+  suite=$(host_suite "$i")
+  # The image file names the build the disk was made on (and, but for bookworm, its suite): a disk
+  # of another build or suite is wiped.
+  if [ -f "$dir/image" ] && [ "$(<"$dir/image")" != "$(host_image_id "$i")" ]; then wipe_host "$i"; fi
   mkdir -p "$dir/upper" "$dir/work" "$root"
-  image_id >"$dir/image"
+  host_image_id "$i" >"$dir/image"
   if ! mountpoint -q "$root"; then
-    mount -t overlay overlay -o "lowerdir=$IMAGE_DIR,upperdir=$dir/upper,workdir=$dir/work" "$root"
+    mount -t overlay overlay -o "lowerdir=$(image_dir "$suite"),upperdir=$dir/upper,workdir=$dir/work" "$root"
   fi
 
   echo "$name" >"$root/etc/hostname"
@@ -575,11 +652,11 @@ cmd_up() {
   check_index "$n"
   started=$(now)
   raise_kernel_limits
-  build_image
+  build_images $(seq 1 "$n")
   ensure_client_key
   for ((i = 1; i <= n; i++)); do
     if ((!fresh)) && [ -n "$(host_pid "$i")" ] &&
-      [ "$(cat "$(host_dir "$i")/image" 2>/dev/null)" = "$(image_id)" ]; then
+      [ "$(cat "$(host_dir "$i")/image" 2>/dev/null)" = "$(host_image_id "$i")" ]; then
       running+=("$i")
     else
       to_boot+=("$i")
@@ -610,7 +687,7 @@ cmd_reset() {
   local i started
   for i in "$@"; do check_index "$i"; done
   started=$(now)
-  build_image
+  build_images "$@"
   ensure_client_key
   stop_hosts --hard "$@"
   for i in "$@"; do wipe_host "$i"; done
@@ -623,7 +700,7 @@ cmd_reboot() {
   local i started
   for i in "$@"; do check_index "$i"; done
   started=$(now)
-  build_image
+  build_images "$@"
   ensure_client_key
   stop_hosts "$@"
   boot_hosts "$@"
@@ -641,8 +718,11 @@ cmd_ssh() {
 }
 
 cmd_status() {
-  local i pid state
-  if [ -f "$IMAGE_DIR/.fleet-recipe" ]; then echo "image $IMAGE_DIR"; else echo "image (not built)"; fi
+  local i pid state suite image disk
+  for suite in "${SUITES[@]}"; do
+    image=$(image_dir "$suite")
+    if [ -f "$image/.fleet-recipe" ]; then echo "image $suite $image"; else echo "image $suite (not built)"; fi
+  done
   for i in $(existing_hosts); do
     pid=$(host_pid "$i")
     if [ -n "$pid" ]; then
@@ -653,13 +733,18 @@ cmd_status() {
     else
       state=down
     fi
-    printf '%s\t%s\t%s\n' "$(host_name "$i")" "$(host_addr "$i")" "$state"
+    # The disk's image file: "SUITE BUILD", or the bare build id for bookworm.
+    disk=$(cat "$(host_dir "$i")/image" 2>/dev/null || true)
+    suite=bookworm
+    [[ $disk == *' '* ]] && suite=${disk%% *}
+    printf '%s\t%s\t%s\t%s\n' "$(host_name "$i")" "$(host_addr "$i")" "$suite" "$state"
   done
 }
 
 main() {
   local cmd=${1:-}
   (($# > 0)) && shift
+  check_suites
   case $cmd in
   up | down | reset | reboot | image)
     require_linux_root
@@ -671,8 +756,8 @@ main() {
     reset) cmd_reset "$@" ;;
     reboot) cmd_reboot "$@" ;;
     image)
-      build_image
-      echo "$IMAGE_DIR"
+      build_image "$DEFAULT_SUITE"
+      image_dir "$DEFAULT_SUITE"
       ;;
     esac
     ;;

@@ -87,6 +87,12 @@ export interface StandinRecord {
   pid: number;
 }
 
+/** The Debian suites fleet.sh can boot: 11, 12 (the default) and 13. */
+export type DebianSuite = 'bullseye' | 'bookworm' | 'trixie';
+
+/** Host index → its suite; hosts not named run bookworm. */
+export type HostSuites = Readonly<Partial<Record<number, DebianSuite>>>;
+
 export type FleetAvailability = { ok: true } | { ok: false; reason: string };
 
 export interface Fleet {
@@ -128,10 +134,13 @@ export function sha256Hex(value: string): string {
 function run(
   file: string,
   args: readonly string[],
-  options: { input?: string; timeoutMs: number; echoStderr?: boolean },
+  options: { input?: string; timeoutMs: number; echoStderr?: boolean; env?: NodeJS.ProcessEnv },
 ): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -160,8 +169,23 @@ function run(
   });
 }
 
-async function fleetSh(args: readonly string[], timeoutMs: number): Promise<void> {
-  const result = await run('bash', [FLEET_SH, ...args], { timeoutMs, echoStderr: true });
+/** fleet.sh's FLEET_HOST_SUITES for these suites ("2=bullseye 3=trixie"). */
+export function hostSuitesEnv(suites: HostSuites): string {
+  return Object.entries(suites)
+    .map(([i, suite]) => `${checkIndex(Number(i))}=${suite ?? 'bookworm'}`)
+    .join(' ');
+}
+
+async function fleetSh(
+  args: readonly string[],
+  timeoutMs: number,
+  suites: HostSuites = {},
+): Promise<void> {
+  const result = await run('bash', [FLEET_SH, ...args], {
+    timeoutMs,
+    echoStderr: true,
+    env: { FLEET_HOST_SUITES: hostSuitesEnv(suites) },
+  });
   if (result.code !== 0) {
     throw new Error(`fleet.sh ${args.join(' ')} failed (exit ${result.code}):\n${result.stderr}`);
   }
@@ -222,7 +246,10 @@ const BOOT_TIMEOUT_MS = 900_000; // a first boot builds the base image (about tw
 class SshFleet implements Fleet {
   readonly paths = fleetPaths;
 
-  constructor(readonly size: number) {}
+  constructor(
+    readonly size: number,
+    private readonly suites: HostSuites = {},
+  ) {}
 
   hostName(i: number): string {
     return `host${checkIndex(i)}`;
@@ -288,7 +315,11 @@ class SshFleet implements Fleet {
 
   async reset(...hosts: number[]): Promise<void> {
     if (hosts.length === 0) return;
-    await fleetSh(['reset', ...hosts.map((i) => String(checkIndex(i)))], BOOT_TIMEOUT_MS);
+    await fleetSh(
+      ['reset', ...hosts.map((i) => String(checkIndex(i)))],
+      BOOT_TIMEOUT_MS,
+      this.suites,
+    );
   }
 
   async importImage(i: number, name: string): Promise<void> {
@@ -374,9 +405,14 @@ export function parseUnit(out: string): UnitState {
 /**
  * Boots host1..host<n> and waits until each answers SSH with a finished boot. With `fresh` (the
  * default) every host starts from the clean base image, so test files do not see each other's
- * hosts; `fresh: false` keeps hosts that are already up as they are.
+ * hosts; `fresh: false` keeps hosts that are already up as they are. `suites` boots the hosts it
+ * names from another Debian suite's image (built on first use, a few minutes); the rest run
+ * bookworm.
  */
-export async function bootFleet(n: number, options: { fresh?: boolean } = {}): Promise<Fleet> {
+export async function bootFleet(
+  n: number,
+  options: { fresh?: boolean; suites?: HostSuites } = {},
+): Promise<Fleet> {
   checkIndex(n);
   const availability = fleetAvailability();
   if (!availability.ok) throw new Error(`the test fleet is not available: ${availability.reason}`);
@@ -385,8 +421,9 @@ export async function bootFleet(n: number, options: { fresh?: boolean } = {}): P
   await fleetSh(
     ['up', String(n), ...(options.fresh === false ? [] : ['--fresh'])],
     BOOT_TIMEOUT_MS,
+    options.suites,
   );
-  return new SshFleet(n);
+  return new SshFleet(n, options.suites);
 }
 
 function onPath(command: string): boolean {
