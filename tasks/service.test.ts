@@ -417,7 +417,7 @@ describe('service plan', () => {
       kind: 'file',
       attrs: { mode: 0o644, user: 'root', group: 'root' },
       body: {
-        text: '# Managed by hermes-fleet (addToSystemPackages); edits are overwritten.\nexport HERMES_HOME=/var/lib/hermes/.hermes\n',
+        text: '# Managed by hermes-fleet (addToSystemPackages); edits are overwritten.\n[ "$(id -u)" = 0 ] || export HERMES_HOME=/var/lib/hermes/.hermes\n',
       },
     });
     const ours = file(write && 'body' in write && 'text' in write.body ? write.body.text : '', {

@@ -104,7 +104,8 @@ function planProfile(h: HermesSettings, facts: HostFacts, elsewhere: boolean): C
     const ours = before.kind === 'file' && (before.text ?? '').startsWith(PROFILE_HEADER);
     return ours ? [{ kind: 'remove', path: PROFILE_FILE, before }] : [];
   }
-  const text = `${PROFILE_HEADER}; edits are overwritten.\nexport HERMES_HOME=${quote(hermesPaths(h).hermesHome)}\n`;
+  // Not for root: root never works in the account's tree (the group can swap names there).
+  const text = `${PROFILE_HEADER}; edits are overwritten.\n[ "$(id -u)" = 0 ] || export HERMES_HOME=${quote(hermesPaths(h).hermesHome)}\n`;
   const change = planFile({
     path: PROFILE_FILE,
     fact: before,

@@ -140,10 +140,10 @@ while IFS= read -r line; do
   command)
     if command -v "$name" >/dev/null 2>&1; then printf '%s\tfound\n' "$i"; else printf '%s\tabsent\n' "$i"; fi ;;
   package)
-    # A Debian package, installed when dpkg says `ii` (wanted: install, status: installed).
+    # A Debian package, installed when dpkg's status is `i` (`ii`, or `hi` for a held one).
     if command -v dpkg-query >/dev/null 2>&1 &&
       pkg=$(dpkg-query -W -f '${db:Status-Abbrev}' -- "$name" </dev/null 2>/dev/null) &&
-      [ "${pkg%% *}" = ii ]; then printf '%s\tfound\n' "$i"; else printf '%s\tabsent\n' "$i"; fi ;;
+      case $pkg in ?i*) true ;; *) false ;; esac; then printf '%s\tfound\n' "$i"; else printf '%s\tabsent\n' "$i"; fi ;;
   container)
     if command -v "$backend" >/dev/null 2>&1 && o=$("$backend" container inspect --format '{{.Id}} {{.State.Running}} {{.Config.Image}}' -- "$name" </dev/null 2>/dev/null); then
       printf '%s\tfound\t%s\n' "$i" "$o"

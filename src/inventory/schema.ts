@@ -60,9 +60,10 @@ const JUMP = /^(?:[^@\s:]+@)?(?:[^@\s:[\]]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
  * A Debian package name (Debian policy 5.6.7: lowercase letters, digits, `+`, `-` and `.`, at
  * least two, starting with a letter or digit), optionally with `:arch`: never read as an option.
  */
-const DEBIAN_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?$/;
+// Never ending in `-`: apt-get reads `name-` as a removal.
+const DEBIAN_PACKAGE = /^[a-z0-9][a-z0-9+.-]*[a-z0-9+.](?::[a-z0-9]+(?:-[a-z0-9]+)*)?$/;
 const DEBIAN_PACKAGE_MESSAGE =
-  'must be a Debian package name: lowercase letters, digits, "+", "-" and ".", at least two, starting with a letter or digit (optionally :arch)';
+  'must be a Debian package name: lowercase letters, digits, "+", "-" and ".", at least two, starting with a letter or digit and not ending in "-" (apt-get would remove it) (optionally :arch)';
 
 const RELEASE_ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.xz|tar\.zst)$/;
 /**

@@ -195,6 +195,8 @@ describeFleet('deploy on real hosts', () => {
       merge: 'changed',
       secrets: 'ok',
       docs: 'ok',
+      plugins: 'ok',
+      packages: 'ok',
       service: 'changed',
     });
     const service = r.hosts[0]?.tasks.find((t) => t.task === 'service');

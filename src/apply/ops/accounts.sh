@@ -37,10 +37,25 @@ op_package_install() {
   IFS=$old_ifs
   set +f
   [ "$#" -gt 0 ] || fail "package-install names no package"
-  if ! o=$(DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" \
+  for n in "$@"; do
+    # apt-get reads a trailing - as "remove": never let a name do that.
+    case $n in -* | *-) fail "package name $n: apt-get would read it as an option or a removal" ;; esac
+  done
+  # Another apt (apt-daily, unattended-upgrades on a fresh host) may hold dpkg's lock: wait for it.
+  lock='-o DPkg::Lock::Timeout=300'
+  # shellcheck disable=SC2086 # $lock is one option and its value
+  if ! o=$(DEBIAN_FRONTEND=noninteractive apt-get $lock install -y -q --no-install-recommends "$@" \
     2>&1 </dev/null 9>&-); then
-    run env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    o=$(DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" \
+    # shellcheck disable=SC2086
+    run env DEBIAN_FRONTEND=noninteractive apt-get $lock update -q
+    # shellcheck disable=SC2086
+    o=$(DEBIAN_FRONTEND=noninteractive apt-get $lock install -y -q --no-install-recommends "$@" \
       2>&1 </dev/null 9>&-) || fail "apt-get install $* failed: $(printf '%s\n' "$o" | tail -n 5)"
   fi
+  # apt-get reads a name that is no package as a pattern (or a virtual package): only names dpkg
+  # now says are installed count, so a run never passes on something else.
+  for n in "$@"; do
+    st=$(dpkg-query -W -f '${db:Status-Abbrev}' -- "$n" </dev/null 2>/dev/null)
+    case $st in ?i*) ;; *) fail "package $n is not installed after apt-get install: it is no package of that exact name (apt-get may have read it as a pattern or a virtual package); name the package itself" ;; esac
+  done
 }

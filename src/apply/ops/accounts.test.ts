@@ -100,16 +100,23 @@ function withoutAptGet(dir: string): string {
 }
 
 describe('package-install in the apply batch (a real shell, a fake apt-get)', () => {
-  async function install(aptGet: string | undefined): Promise<{ out: string; ran: string[] }> {
+  async function install(
+    aptGet: string | undefined,
+    names = ['jq', 'ripgrep'],
+  ): Promise<{ out: string; ran: string[] }> {
     const dir = mkdtempSync(join(tmpdir(), 'packages-'));
     const log = join(dir, 'log');
     if (aptGet !== undefined) {
       writeFileSync(join(dir, 'apt-get'), `#!/bin/sh\necho "$*" >>'${log}'\n${aptGet}\n`);
       chmodSync(join(dir, 'apt-get'), 0o755);
+      // What dpkg says afterwards: each name installed, but `ghost` (no package of that name).
+      writeFileSync(
+        join(dir, 'dpkg-query'),
+        `#!/bin/sh\neval "n=\\\${$#}"\n[ "$n" = ghost ] && echo 'un ' || echo 'ii '\n`,
+      );
+      chmodSync(join(dir, 'dpkg-query'), 0o755);
     }
-    const ops = planOps([
-      { task: 'packages', changes: [{ kind: 'package-install', names: ['jq', 'ripgrep'] }] },
-    ]);
+    const ops = planOps([{ task: 'packages', changes: [{ kind: 'package-install', names }] }]);
     const result = spawnSync('/bin/sh', ['-c', APPLY_SH], {
       input: Buffer.concat(await encodeOps(ops)),
       // No system apt-get may be reached: only the fake one, or none.
@@ -123,20 +130,37 @@ describe('package-install in the apply batch (a real shell, a fake apt-get)', ()
   it('installs the named packages in one apt-get, each its own argument', async () => {
     const { out, ran } = await install('exit 0');
     expect(out).toBe('0\tok\n1\tok\nend\n');
-    expect(ran).toEqual(['install -y -q --no-install-recommends jq ripgrep']);
+    expect(ran).toEqual([
+      '-o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends jq ripgrep',
+    ]);
   });
 
   it('refreshes the package lists once when the install fails, then installs', async () => {
     // Fails until `update` ran.
     const { out, ran } = await install(
-      `case "$1" in update) : >"$(dirname "$0")/updated" ;; install) [ -e "$(dirname "$0")/updated" ] ;; esac`,
+      `case "$*" in *" update "*) : >"$(dirname "$0")/updated" ;; *" install "*) [ -e "$(dirname "$0")/updated" ] ;; esac`,
     );
     expect(out).toBe('0\tok\n1\tok\nend\n');
     expect(ran).toEqual([
-      'install -y -q --no-install-recommends jq ripgrep',
-      'update -q',
-      'install -y -q --no-install-recommends jq ripgrep',
+      '-o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends jq ripgrep',
+      '-o DPkg::Lock::Timeout=300 update -q',
+      '-o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends jq ripgrep',
     ]);
+  });
+
+  it('fails a name that apt-get did not install as that exact package', async () => {
+    const { out } = await install('exit 0', ['jq', 'ghost']);
+    const [, message = ''] = /^1\tfail\t(\S*)$/m.exec(out) ?? [];
+    expect(Buffer.from(message, 'base64').toString('utf8')).toMatch(
+      /package ghost is not installed after apt-get install/,
+    );
+  });
+
+  it('never passes apt-get a name it would read as a removal', async () => {
+    const { out, ran } = await install('exit 0', ['openssh-server-']);
+    const [, message = ''] = /^1\tfail\t(\S*)$/m.exec(out) ?? [];
+    expect(Buffer.from(message, 'base64').toString('utf8')).toMatch(/would read it as .* removal/);
+    expect(ran).toEqual([]);
   });
 
   it('fails clearly on a host without apt-get', async () => {
