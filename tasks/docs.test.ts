@@ -146,4 +146,14 @@ describe('nested documents', () => {
     ]);
     expect(restartReasons(h.hermes, [{ task: 'docs', changes }])).toEqual(['OLD.md removed']);
   });
+
+  it('removes nothing the fleet manages otherwise, whatever its record on the host says', () => {
+    // The record sits in the account's tree: edited there, it names .env and config.yaml.
+    const record = file(renderOwned({ documents: ['.hermes/.env', '.hermes/config.yaml'] }), {
+      mode: 0o600,
+      user: 'hermes',
+      group: 'hermes',
+    });
+    expect(plan({ [OWNED_DOCS]: record }, makeHost())).toEqual([]);
+  });
 });

@@ -4,7 +4,7 @@ import {
   type HostFacts,
   type PathFact,
 } from '../src/facts/types.js';
-import { DOCUMENT_KEY } from '../src/inventory/document-keys.js';
+import { DOCUMENT_KEY, documentKeyConflict } from '../src/inventory/document-keys.js';
 import type { HermesSettings, HostSpec } from '../src/inventory/types.js';
 import { documentDirs } from './dirs.js';
 import { PlanError } from '../src/plan/types.js';
@@ -97,7 +97,9 @@ export const docsTask: Task = {
     const recordFact = pathFact(facts, record);
     const owned = parseOwnedDocuments(recordFact.kind === 'file' ? recordFact.text : undefined);
     for (const name of owned?.documents ?? []) {
+      // A name the inventory could not have given (edited on the host) removes nothing.
       if (Object.hasOwn(h.documents, name) || !isDocumentKey(name)) continue;
+      if (documentKeyConflict(h, name) !== undefined) continue;
       changes.push({
         kind: 'remove',
         path: documentPath(h, name),

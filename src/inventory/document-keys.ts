@@ -54,10 +54,29 @@ function fleetUse(relative: string): string | undefined {
   if (/^\.hermes\/plugins\/[^/]+\//.test(relative)) {
     return 'inside a plugin (plugins are installed whole, from extraPlugins)';
   }
+  if (/^\.hermes\/plugins\/fleet-managed-[^/]*$/.test(relative)) {
+    return "the name of a plugin's link (extraPlugins)";
+  }
   if (relative.startsWith('.hermes-fleet.') || /\/\.hermes-fleet\./.test(relative)) {
     return "the prefix of hermes-fleet's temporary files";
   }
   return undefined;
+}
+
+/**
+ * Why a document key may not be a document of this host (a path the fleet manages otherwise),
+ * or undefined: the docs task asks it too of the names its record on the host gives, which the
+ * account (or, with shared state, its group) could have edited.
+ */
+export function documentKeyConflict(
+  dirs: { stateDir: string; workingDirectory: string },
+  key: string,
+): string | undefined {
+  const relative = path.posix.relative(
+    path.posix.normalize(dirs.stateDir),
+    documentTarget(dirs, key),
+  );
+  return relative.startsWith('..') ? undefined : fleetUse(relative);
 }
 
 /**
@@ -71,7 +90,6 @@ export function checkDocumentKeys(
   documents: LayerMap | undefined,
 ): void {
   const seen = new Map<string, string>();
-  const stateDir = path.posix.normalize(dirs.stateDir);
   for (const [key, entry] of documents?.entries ?? []) {
     const target = documentTarget(dirs, key);
     const location = entry.origin.location;
@@ -84,8 +102,19 @@ export function checkDocumentKeys(
       );
     }
     seen.set(target, key);
-    const relative = path.posix.relative(stateDir, target);
-    const use = relative.startsWith('..') ? undefined : fleetUse(relative);
+    // A key that is another key's directory: the plan would make a directory and a file at
+    // one path, and the apply would fail half-way.
+    for (const [otherTarget, otherKey] of seen) {
+      const [outer, inner] =
+        otherTarget.length < target.length ? [otherTarget, target] : [target, otherTarget];
+      if (otherTarget === target || !inner.startsWith(`${outer}/`)) continue;
+      throw new UserError(
+        `documents ${JSON.stringify(key)} and ${JSON.stringify(otherKey)}: ${outer} would be both a file and a directory`,
+        location,
+        'keep one of them, or move the file',
+      );
+    }
+    const use = documentKeyConflict(dirs, key);
     if (use !== undefined) {
       throw new UserError(
         `document ${JSON.stringify(key)} would be ${target}, ${use}`,

@@ -193,6 +193,20 @@ const cases: Case[] = [
     message: /both land on \/var\/lib\/hermes\/workspace\/AGENTS\.md/,
   },
   {
+    name: "a document key that is another key's directory",
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          .hermes/notes: a\n          .hermes/notes/a.md: b\n',
+    line: 7,
+    keyPath: 'all.hosts.web1.hermes.documents[".hermes/notes/a.md"]',
+    message: /\/var\/lib\/hermes\/\.hermes\/notes would be both a file and a directory/,
+  },
+  {
+    name: "a document key on a plugin's link",
+    yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          .hermes/plugins/fleet-managed-x: a\n',
+    line: 6,
+    keyPath: 'all.hosts.web1.hermes.documents[".hermes/plugins/fleet-managed-x"]',
+    message: /the name of a plugin's link/,
+  },
+  {
     name: 'document name ..',
     yaml: 'all:\n  hosts:\n    web1:\n      hermes:\n        documents:\n          "..": hi\n',
     line: 6,
