@@ -27,7 +27,7 @@ import {
   writeFleetInventory,
   type Fleet,
 } from '../fleet/fleet.js';
-import { MANAGED_PATHS, runCli, snapshot, type CliResult } from './cli.js';
+import { MANAGED_DIRS, MANAGED_PATHS, runCli, snapshot, type CliResult } from './cli.js';
 import { parseXml } from '../utils/xml.js';
 import { UNIT_NAME as UNIT } from '../../tasks/lib/layout.js';
 
@@ -505,7 +505,7 @@ describeFleet('check mode, diffs and reports on real hosts', () => {
           'create group hermes',
           'create user hermes (home /var/lib/hermes, shell /bin/bash)',
         ],
-        dirs: MANAGED_PATHS.slice(0, 8).map((d) => `create directory ${d} (0750 hermes:hermes)`),
+        dirs: MANAGED_DIRS.map((d) => `create directory ${d} (0750 hermes:hermes)`),
         release: [],
         // merge, secrets and docs each end with the record of what the fleet owns.
         merge: [
@@ -523,6 +523,9 @@ describeFleet('check mode, diffs and reports on real hosts', () => {
           `write ${WORK}/USER.md (0640 hermes:hermes)`,
           `write ${HERMES_HOME}/.fleet-owned-documents.json (0600 hermes:hermes)`,
         ],
+        // These hosts set no extraPlugins and no extraPackages.
+        plugins: [],
+        packages: [],
         service: [
           `write ${UNIT_FILE} (0644 root:root)`,
           'systemctl daemon-reload (unit file changed)',

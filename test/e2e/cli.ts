@@ -191,7 +191,8 @@ export async function snapshot(
     });
 }
 
-export const MANAGED_PATHS = [
+/** The directories the dirs task makes on a default host, in its order. */
+export const MANAGED_DIRS = [
   '/var/lib/hermes',
   '/var/lib/hermes/.hermes',
   '/var/lib/hermes/home',
@@ -200,6 +201,11 @@ export const MANAGED_PATHS = [
   '/var/lib/hermes/.hermes/sessions',
   '/var/lib/hermes/.hermes/logs',
   '/var/lib/hermes/.hermes/memories',
+  '/var/lib/hermes/.hermes/plugins',
+] as const;
+
+export const MANAGED_PATHS = [
+  ...MANAGED_DIRS,
   '/var/lib/hermes/.hermes/config.yaml',
   '/var/lib/hermes/.hermes/.managed',
   '/var/lib/hermes/.hermes/.env',

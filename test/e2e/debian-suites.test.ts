@@ -16,7 +16,7 @@ import {
   type DebianSuite,
   type Fleet,
 } from '../fleet/fleet.js';
-import { MANAGED_PATHS, runCli, snapshot } from './cli.js';
+import { MANAGED_DIRS, MANAGED_PATHS, runCli, snapshot } from './cli.js';
 import { buildRelease, type BuiltRelease } from './release-archives.js';
 
 // The systemd each suite ships: 247 is the oldest the host programs meet (no
@@ -93,7 +93,7 @@ describeFleet('Debian 11, 12 and 13 hosts', () => {
       const where = `host${i}`;
       const ids = await fleet.ssh(i, 'getent passwd hermes; getent group hermes');
       expect(ids.stdout, where).toMatch(/^hermes:x:\d+:\d+::\/var\/lib\/hermes:\/bin\/bash$/m);
-      for (const dir of MANAGED_PATHS.slice(0, 8)) {
+      for (const dir of MANAGED_DIRS) {
         expect(await fleet.stat(i, dir), `${where} ${dir}`).toMatchObject({
           mode: 0o750,
           user: 'hermes',

@@ -14,7 +14,7 @@ import {
   writeFleetInventory,
   type Fleet,
 } from '../fleet/fleet.js';
-import { MANAGED_PATHS, runCli, snapshot } from './cli.js';
+import { MANAGED_DIRS, MANAGED_PATHS, runCli, snapshot } from './cli.js';
 
 const HOSTS = 5;
 const hostile =
@@ -74,7 +74,7 @@ describeFleet('deploy on real hosts', () => {
       const ids = await fleet.ssh(i, 'getent passwd hermes; getent group hermes');
       expect(ids.stdout).toMatch(/^hermes:x:\d+:\d+::\/var\/lib\/hermes:\/bin\/bash$/m);
       expect(ids.stdout).toMatch(/^hermes:x:\d+:$/m);
-      for (const dir of MANAGED_PATHS.slice(0, 8)) {
+      for (const dir of MANAGED_DIRS) {
         expect(await fleet.stat(i, dir), dir).toMatchObject({
           mode: 0o750,
           user: 'hermes',
