@@ -2,6 +2,20 @@ import { hideBin } from 'yargs/helpers';
 import yargs from 'yargs';
 import { UserError } from '../errors.js';
 
+/**
+ * yargs renders a command's whole help text right after starting its handler, to have it ready
+ * for a showHelp() the handler might call later. No handler here shows help (a mistake is a
+ * UserError), and the rendering is about 30 ms of CPU spent before the first host is contacted.
+ * `--help` renders it as before. (getInternalMethods is yargs' own, untyped.)
+ */
+function skipHelpCache(cli: object): void {
+  const internal = cli as {
+    getInternalMethods?: () => { getUsageInstance: () => { cacheHelpMessage?: () => void } };
+  };
+  const usage = internal.getInternalMethods?.().getUsageInstance();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+}
+
 // Each command lives in its own module under ./commands and is registered here.
 async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -25,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       if (error !== undefined && error.name !== 'YError') throw error;
       throw new UserError(msg || (error?.message ?? 'invalid arguments'));
     });
+  skipHelpCache(cli);
   registerCommands(cli, setExit);
   await cli.parseAsync();
   return exitCode;

@@ -1,28 +1,56 @@
 # shellcheck shell=sh
 # read-paths.sh (part of read.sh; src/facts/program.ts joins the parts): the answers about a
 # path. Offers: classify (a path request answered at once, or its kind left for the one batched
-# stat), answer STAT (a classified path's answer), file6 (a file's content, read through fd 6
-# checked to be the regular file the name holds) and read_as_root (a file in the account's tree
-# the account cannot read, read by root from inside its pinned directory). Uses read.sh's st,
-# $L, $FORMAT and $CHILD.
+# stat), answer STAT (a classified path's answer), content6 ID STAT (a file's content, for a name
+# the batched stat found as ID), file6 (a file's content, read through fd 6 checked to be the
+# regular file the name holds) and read_as_root (a file in the account's tree the account cannot
+# read, read by root from inside its pinned directory). Uses read.sh's st, $L, $FORMAT and $CHILD.
 
 # The account can swap a name it owns for a link at any moment, also between the checks below
 # and the read: content comes from fd 6, opened on the name and checked to be the regular file
 # the name holds, so a link's target (/etc/shadow, say) never comes back as the file's content,
 # into --diff and the reports. A file that changed so is answered with ~.
+#
+# file6 opens first and compares the name's lstat with the open file's after; content6 gets the
+# name's lstat (device and inode) from the one batched stat, taken before the open, and compares
+# the open file's with it: either way the bytes read are those of the very inode the name held as
+# a regular file (a link's own inode is never the one an open reaches). content6 costs two
+# processes a file instead of three, and a no-op read is mostly such files.
+unreadable6() {
+  # The account cannot read a file someone else owns in its tree: root reads it (retry).
+  if [ "$CHILD" = account ] && [ -n "$tree" ]; then printf '%s\tretry\n' "$i"; return; fi
+  printf '%s\tfile\t%s\t!\n' "$i" "$(st "$path")"
+}
+# Sends fd 6's bytes after the answer's head: `INDEX<TAB>file<TAB>STAT<TAB>`.
+send6() {
+  printf '%s\tfile\t%s\t' "$i" "$1"
+  base64 -w0 <&6 || printf '!'
+  printf '\n'
+}
 file6() {
   if ! command exec 6<"$path" 2>/dev/null; then
-    # The account cannot read a file someone else owns in its tree: root reads it (retry).
-    if [ "$CHILD" = account ] && [ -n "$tree" ]; then printf '%s\tretry\n' "$i"; return; fi
-    printf '%s\tfile\t%s\t!\n' "$i" "$(st "$path")"
+    unreadable6
     return
   fi
   # shellcheck disable=SC2086 # $L is -L or nothing
   if [ -f /proc/self/fd/6 ] && { [ -n "$L" ] || [ ! -L "$path" ]; } &&
-    [ "$(stat -L -c '%d:%i' /proc/self/fd/6)" = "$(stat $L -c '%d:%i' -- "$path" </dev/null)" ]; then
-    printf '%s\tfile\t%s\t' "$i" "$(stat -L -c "$FORMAT" /proc/self/fd/6)"
-    base64 -w0 <&6 || printf '!'
-    printf '\n'
+    s=$(stat -L -c "%d:%i $FORMAT" /proc/self/fd/6) &&
+    [ "${s%% *}" = "$(stat $L -c '%d:%i' -- "$path" </dev/null)" ]; then
+    send6 "${s#* }"
+  else
+    printf '%s\tfile\t%s\t~\n' "$i" "$(st "$path")"
+  fi
+  exec 6<&-
+}
+# $1: the name's device:inode as the batched stat (no link followed) found it, before the open.
+content6() {
+  if ! command exec 6<"$path" 2>/dev/null; then
+    unreadable6
+    return
+  fi
+  if [ -f /proc/self/fd/6 ] && s=$(stat -L -c "%d:%i $FORMAT" /proc/self/fd/6) &&
+    [ "${s%% *}" = "$1" ]; then
+    send6 "${s#* }"
   else
     printf '%s\tfile\t%s\t~\n' "$i" "$(st "$path")"
   fi
@@ -39,7 +67,7 @@ classify() {
   if [ -z "$L" ] && [ -L "$path" ]; then
     kind=symlink
   elif [ -f "$path" ] && [ "$content" = 1 ]; then
-    file6
+    if [ -n "$L" ]; then file6; else kind=content; fi
   elif [ ! -e "$path" ]; then
     printf '%s\tabsent\n' "$i"
   elif [ -n "$L" ]; then
@@ -48,7 +76,7 @@ classify() {
     else printf '%s\tother\t%s\n' "$i" "$(st "$path")"; fi
   elif [ -f "$path" ]; then
     # Content asked for a name that became a file since the first test: read it all the same.
-    if [ "$content" = 1 ]; then file6; else kind='file'; fi
+    if [ "$content" = 1 ]; then kind=content; else kind='file'; fi
   elif [ -d "$path" ]; then
     kind=dir
   else

@@ -12,12 +12,17 @@ import { gatherFacts } from './gather.js';
  * a link's target (say /etc/shadow) must never come back as the file's: it would show in
  * --diff, the JSON report and --log.
  */
-function racedCommandLine(name: string, to: string): (script: string) => string {
+function racedCommandLine(
+  name: string,
+  to: string,
+  when = '*"exec 6<"*|b64*|base64*',
+): (script: string) => string {
   // bash runs the script with a DEBUG trap that swaps `name` for a link to `to` right before the
-  // first command that opens or reads it after the checks: the attacker winning the race.
+  // first command that matches `when` (by default: that opens or reads it after the checks): the
+  // attacker winning the race.
   const trap = [
     'set -T',
-    `trap 'case $BASH_COMMAND in *"exec 6<"*|b64*|base64*) if [ -z "$swapped" ] && [ "$path" = ${quote(name)} ]; then swapped=1; rm -f -- "$path"; ln -s -- ${quote(to)} "$path"; fi ;; esac' DEBUG`,
+    `trap 'case $BASH_COMMAND in ${when}) if [ -z "$swapped" ] && [ "$path" = ${quote(name)} ]; then swapped=1; rm -f -- "$path"; ln -s -- ${quote(to)} "$path"; fi ;; esac' DEBUG`,
     '',
   ].join('\n');
   return (script) => `bash -c ${quote(trap + script)}`;
@@ -32,6 +37,20 @@ describe('the fact read never sends back the content of a link swapped in', () =
     writeFileSync(config, 'model: x\n');
     const read = gatherFacts(localExecutor, [{ kind: 'path', path: config, content: true }], {
       commandLine: racedCommandLine(config, shadow),
+    });
+    await expect(read).rejects.toThrow(/changed while it was read/);
+  });
+
+  it('a file swapped for a link right before the one batched stat is refused, not read', async () => {
+    // The batched stat (no link followed) is what the open file is compared with: the link's
+    // own inode, which no open reaches.
+    const dir = mkdtempSync(join(tmpdir(), 'read-swap-'));
+    const shadow = join(dir, 'shadow');
+    writeFileSync(shadow, 'root:$6$secret-hash:19000::::::\n');
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, 'model: x\n');
+    const read = gatherFacts(localExecutor, [{ kind: 'path', path: config, content: true }], {
+      commandLine: racedCommandLine(config, shadow, '*%d:%i*'),
     });
     await expect(read).rejects.toThrow(/changed while it was read/);
   });

@@ -15,8 +15,9 @@
 # the service account's tree, where any name may be swapped for a link. When the account does
 # not exist yet, nobody can have planted anything there, and root answers.
 #
-# The stat of every path that needs no content is one `stat` call for all of them, whatever
-# their number: processes on the host are most of what a no-op run costs.
+# The stat of every path is one `stat` call for all of them, whatever their number, and a file
+# whose content is asked for costs two processes more (read-paths.sh: content6): processes on the
+# host are most of what a no-op run costs.
 export LC_ALL=C
 T=$(printf '\t')
 NL='
@@ -56,10 +57,12 @@ read_serial() {
 probe_lock() {
   ls=free
   if [ -f "$lock_path" ]; then
+    # flock on fd 8, not on the file with a command to run: one process, not two. The lock
+    # belongs to the open file, so it is let go when the group closes fd 8.
     if [ "$1" -gt 0 ]; then
-      flock -s -E 75 -w "$1" "$lock_path" true </dev/null 2>/dev/null
+      { flock -s -E 75 -w "$1" 8; } 8<"$lock_path" </dev/null 2>/dev/null
     else
-      flock -s -E 75 -n "$lock_path" true </dev/null 2>/dev/null
+      { flock -s -E 75 -n 8; } 8<"$lock_path" </dev/null 2>/dev/null
     fi
     case $? in
     0) [ ! -s "$lock_path" ] || ls=stale ;;
@@ -92,7 +95,7 @@ probe_lock() {
 
 [ -n "$CHILD" ] || printf 'whoami\t%s\n' "$(id -u </dev/null)"
 # Requests to be answered as another account (root only), and the paths waiting for the one
-# stat call: "$@" holds their names, $batch one `INDEX<TAB>KIND<TAB>PATH` line each.
+# stat call: "$@" holds their names, $batch one `INDEX<TAB>KIND<TAB>IN-TREE<TAB>PATH` line each.
 deferred=
 batch=
 set --
@@ -107,7 +110,8 @@ while IFS= read -r line; do
     classify
     if [ -n "$kind" ]; then
       set -- "$@" "$path"
-      batch="$batch$i$T$kind$T$path$NL"
+      # ${tree:+1}: whether the name is in the account's tree (content6 may hand it to root).
+      batch="$batch$i$T$kind$T${tree:+1}$T$path$NL"
     fi
     ;;
   temp-files)
@@ -194,11 +198,12 @@ while IFS= read -r line; do
   esac
 done
 
-# The one stat call. A name that vanished since it was classified fails it: then each is asked
-# on its own (and one that is gone is absent).
+# The one stat call, links not followed: each name's device:inode, then its answer's stat. A
+# name that vanished since it was classified fails it: then each is asked on its own (and one
+# that is gone is absent).
 L=
 if [ $# -gt 0 ]; then
-  if out=$(stat -c "$FORMAT" -- "$@" 2>/dev/null </dev/null); then
+  if out=$(stat -c "%d:%i $FORMAT" -- "$@" 2>/dev/null </dev/null); then
     out="$out$NL"
   else
     out=
@@ -209,12 +214,15 @@ if [ $# -gt 0 ]; then
     i=${m%%"$T"*}
     m=${m#*"$T"}
     kind=${m%%"$T"*}
+    m=${m#*"$T"}
+    tree=${m%%"$T"*}
     path=${m#*"$T"}
     if [ -n "$out" ]; then
-      answer "${out%%"$NL"*}"
+      s=${out%%"$NL"*}
       out=${out#*"$NL"}
+      if [ "$kind" = content ]; then content6 "${s%% *}"; else answer "${s#* }"; fi
     elif s=$(st "$path" 2>/dev/null); then
-      answer "$s"
+      if [ "$kind" = content ]; then file6; else answer "$s"; fi
     else
       printf '%s\tabsent\n' "$i"
     fi

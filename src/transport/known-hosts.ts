@@ -58,6 +58,20 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? lower : `[${lower}]:${port}`;
 }
 
+// A run checks every host against the same file: each wildcard pattern is compiled once, and a
+// pattern without wildcards (most of them) is compared as it is.
+const compiledPatterns = new Map<string, RegExp>();
+
+function patternMatches(pattern: string, name: string): boolean {
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === name;
+  let compiled = compiledPatterns.get(pattern);
+  if (compiled === undefined) {
+    compiled = wildcardToRegExp(pattern);
+    compiledPatterns.set(pattern, compiled);
+  }
+  return compiled.test(name);
+}
+
 function wildcardToRegExp(pattern: string): RegExp {
   let source = '';
   for (const char of pattern) {
@@ -92,7 +106,7 @@ export function hostFieldMatches(field: string, name: string): boolean {
   for (const pattern of field.split(',')) {
     const negated = pattern.startsWith('!');
     const body = (negated ? pattern.slice(1) : pattern).toLowerCase();
-    if (body === '' || !wildcardToRegExp(body).test(lowerName)) continue;
+    if (body === '' || !patternMatches(body, lowerName)) continue;
     if (negated) return false;
     positive = true;
   }
@@ -166,10 +180,19 @@ export type HostKeyResult =
   | { ok: true; added?: boolean; warning?: string }
   | { ok: false; kind: 'unknown' | 'changed' | 'revoked'; message: string };
 
+// The file as last parsed, per path: every host of a run reads it (twice), and a fleet's
+// known_hosts has a line per host, so parsing it once per host would grow with the fleet's square.
+// The text read each time is the key: a file changed since (an append) is parsed again.
+const parsedFiles = new Map<string, { text: string; entries: KnownHostsEntry[] }>();
+
 async function readEntries(file: string): Promise<{ text: string; entries: KnownHostsEntry[] }> {
   try {
     const text = await readFile(file, 'utf8');
-    return { text, entries: parseKnownHosts(text) };
+    const parsed = parsedFiles.get(file);
+    if (parsed?.text === text) return parsed;
+    const fresh = { text, entries: parseKnownHosts(text) };
+    parsedFiles.set(file, fresh);
+    return fresh;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', entries: [] };
     throw error;
