@@ -9,6 +9,7 @@
 //   npm run bench -- --release 10  # shipping a 64 MB release instead (see releaseBench)
 //   npm run bench -- --release --url 10  # and the same release downloaded by the hosts
 //   npm run bench -- --release --booted 100  # on the fleet `fleet.sh up 100` left up
+//   npm run bench -- --booted 100  # the same for the no-op rows
 //   npm run bench -- --ansible-load   # loading 10,000 hosts from an INI inventory (no fleet)
 //   npm run bench -- --html 100    # the HTML report's page: its size and render time (htmlBench)
 import { execFileSync, spawn } from 'node:child_process';
@@ -664,8 +665,9 @@ const rows = [];
 console.error(`hermes-fleet bench: sizes ${sizes.join(', ')}, ${runs} runs each`);
 const startupMs = await startup();
 for (const n of sizes) {
-  console.error(`\n== ${n} hosts: booting a fresh fleet`);
-  const up = await run('bash', [join(root, 'test/fleet/fleet.sh'), 'up', String(n), '--fresh'], {
+  console.error(`\n== ${n} hosts: booting a ${booted ? '' : 'fresh '}fleet`);
+  const upArgs = ['up', String(n), ...(booted ? [] : ['--fresh'])];
+  const up = await run('bash', [join(root, 'test/fleet/fleet.sh'), ...upArgs], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (up.code !== 0) throw new Error(`fleet up ${n} failed`);

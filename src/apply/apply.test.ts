@@ -1,3 +1,4 @@
+import { partsBytes } from '../../test/utils/stdin.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +66,7 @@ describe('the apply batch (run by a real local shell)', () => {
       { task: 'merge', changes: [write('m1'), write('m2')] },
       { task: 'docs', changes: [write('d1')] },
     ]);
-    const stdin = Buffer.concat(await encodeOps(ops));
+    const stdin = partsBytes(await encodeOps(ops));
     // The second task's bytes arrive only after the interrupt, as over a slow link.
     const splitAt = stdin.indexOf(Buffer.from('3\ttask\tname=docs'));
     const controller = new AbortController();

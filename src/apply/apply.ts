@@ -1,5 +1,6 @@
 import type { Executor } from '../exec/executor.js';
 import { compactProgram } from '../exec/host-program.js';
+import { partSize, type StdinPart } from '../exec/write-stdin.js';
 import { APPLY_SH } from './program.js';
 import DETACH_SH from './detach.sh';
 import {
@@ -24,9 +25,9 @@ const DETACH_PROGRAM = compactProgram(DETACH_SH);
  * runs apply.sh detached from the SSH session (see its header). The archive thus crosses the
  * host's disk once, and its unpack overlaps its transfer.
  */
-export async function detachedInput(ops: readonly Op[]): Promise<Buffer[]> {
+export async function detachedInput(ops: readonly Op[]): Promise<StdinPart[]> {
   const program = Buffer.from(APPLY_PROGRAM, 'utf8');
-  const staged: Buffer[] = [];
+  const staged: StdinPart[] = [];
   const inBatch: Op[] = [];
   for (const op of ops) {
     if (op.name !== 'release-unpack' || !op.upload) {
@@ -42,7 +43,7 @@ export async function detachedInput(ops: readonly Op[]): Promise<Buffer[]> {
     inBatch.push({ ...rest, fields: { ...op.fields, size: undefined, staged: '1' } });
   }
   const parts = await encodeOps(inBatch);
-  const size = parts.reduce((n, part) => n + part.length, 0);
+  const size = parts.reduce((n, part) => n + partSize(part), 0);
   const header = `program=${program.length} ops=${size} stage=${staged.length / 2}\n`;
   return [Buffer.from(header, 'utf8'), program, ...parts, ...staged];
 }

@@ -1,3 +1,4 @@
+import { partsBytes } from '../../test/utils/stdin.js';
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -6,6 +7,7 @@ import {
   readdirSync,
   readlinkSync,
   writeFileSync,
+  readFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +42,7 @@ describe('detach.sh: the batch spooled, then run detached from the session', () 
 
   it('never starts a batch that did not arrive whole', async () => {
     const spool = mkdtempSync(join(tmpdir(), 'spool-'));
-    const whole = Buffer.concat(await detachedInput(MARKERS));
+    const whole = partsBytes(await detachedInput(MARKERS));
     const result = await localExecutor.exec(
       `HERMES_FLEET_SPOOL=${quote(spool)} sh -c ${quote(DETACH_SH)}`,
       { stdin: whole.subarray(0, whole.length - 3), timeoutMs: 10_000 },
@@ -84,7 +86,7 @@ describe('detach.sh: the batch spooled, then run detached from the session', () 
       const { archive, root, spool } = await release();
       const input = await detachedInput(ops(archive, root));
       // The operation carries no byte of it: the upload follows the operations, after its line.
-      expect(input[0]?.toString()).toMatch(/ stage=1\n$/);
+      expect(partsBytes(input.slice(0, 1)).toString()).toMatch(/ stage=1\n$/);
       const outcome = await applyOps(localExecutor, ops(archive, root), {
         commandLine: (script) => `HERMES_FLEET_SPOOL=${quote(spool)} sh -c ${quote(script)}`,
         timeoutMs: 20_000,
@@ -98,7 +100,7 @@ describe('detach.sh: the batch spooled, then run detached from the session', () 
 
     it('cut off inside the upload: nothing starts, nothing is left', async () => {
       const { archive, root, spool } = await release();
-      const whole = Buffer.concat(await detachedInput(ops(archive, root)));
+      const whole = partsBytes(await detachedInput(ops(archive, root)));
       const result = await localExecutor.exec(
         `HERMES_FLEET_SPOOL=${quote(spool)} sh -c ${quote(DETACH_SH)}`,
         { stdin: whole.subarray(0, whole.length - 1000), timeoutMs: 20_000 },
@@ -112,7 +114,7 @@ describe('detach.sh: the batch spooled, then run detached from the session', () 
 
     it('arrived whole but corrupted: the batch runs, its operation refuses it', async () => {
       const { archive, root, spool } = await release();
-      const good = await archive.bytes();
+      const good = readFileSync(archive.path);
       const bad = Buffer.from(good);
       bad[100] = (bad[100] ?? 0) ^ 0xff;
       const corrupted: ReleaseArchive = { ...archive, bytes: () => Promise.resolve(bad) };

@@ -1,4 +1,5 @@
 import { namedLine } from '../exec/line-field.js';
+import type { StdinPart } from '../exec/write-stdin.js';
 import { isDownload } from '../inventory/types.js';
 import type { Change, ChangeOf, TaskName, TaskPlan } from '../plan/types.js';
 import { recordOf, type Encoded, type RecordContext } from '../changes/index.js';
@@ -116,11 +117,11 @@ function instanceOf(plan: TaskPlan): { instance?: string } {
 
 /**
  * The apply batch's stdin: header lines, each body right after its header, as parts written in
- * order (an upload is the shared buffer itself, not a copy). Rejects when an upload cannot be
- * read (a release archive that changed during the run).
+ * order (an upload is its file, read as it is sent). Rejects when an upload cannot be sent (a
+ * release archive that changed during the run).
  */
-export async function encodeOps(ops: readonly Op[]): Promise<Buffer[]> {
-  const parts: Buffer[] = [];
+export async function encodeOps(ops: readonly Op[]): Promise<StdinPart[]> {
+  const parts: StdinPart[] = [];
   for (const [index, op] of ops.entries()) {
     parts.push(Buffer.from(namedLine(index, op.name, op.fields, 'apply'), 'utf8'));
     if (op.body) parts.push(op.body);

@@ -1,4 +1,5 @@
 import { formatMode, type Attrs } from '../facts/types.js';
+import type { StdinPart } from '../exec/write-stdin.js';
 import type { Secret } from '../secret.js';
 import type { JsonFields } from './json-fields.js';
 
@@ -60,13 +61,13 @@ export type ChangeRecords<C extends { kind: string }> = {
 
 /**
  * An operation as the change gives it. `body`: bytes that follow the header (`size` says how
- * many). `upload`: a large body read only when the batch is sent, and shared by every host that
- * sends it (a release or image archive: read once per run, never copied per host).
+ * many). `upload`: a large body got only when the batch is sent (a release or image archive:
+ * its file, checked once per run and read as it is sent to each host, never held whole).
  */
 export interface Encoded {
   fields: Record<string, string | undefined>;
   body?: Buffer;
-  upload?: { size: number; bytes(): Promise<Buffer> };
+  upload?: { size: number; bytes(): Promise<StdinPart> };
 }
 
 /**

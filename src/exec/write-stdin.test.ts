@@ -1,7 +1,21 @@
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { writeStdin } from './write-stdin.js';
+import { writeStdin, type StdinData } from './write-stdin.js';
+
+/** What a stream got from writeStdin, and whether it was ended. */
+async function received(data: StdinData): Promise<Buffer> {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise((resolve) => stream.on('end', resolve));
+  await writeStdin(stream, data);
+  await ended;
+  return Buffer.concat(chunks);
+}
 
 describe('writeStdin', () => {
   it('writes text, bytes and parts in order, then ends the stream', async () => {
@@ -44,6 +58,39 @@ describe('writeStdin', () => {
     expect(mostPending).toBeLessThanOrEqual(2);
     // Views of the shared buffer, not copies.
     expect(seen[0]?.buffer).toBe(part.buffer);
+  });
+
+  it('sends a file part as read from the file, a slice at a time, between other parts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'write-stdin-'));
+    const file = join(dir, 'release.tar');
+    const bytes = Buffer.alloc(300 * 1024 + 7);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) % 251;
+    writeFileSync(file, bytes);
+    const got = await received([
+      Buffer.from('head\n'),
+      { file, size: bytes.length },
+      Buffer.from('tail'),
+    ]);
+    expect(got.equals(Buffer.concat([Buffer.from('head\n'), bytes, Buffer.from('tail')]))).toBe(
+      true,
+    );
+    // Only the size asked for, even when the file is longer.
+    expect((await received([{ file, size: 10 }])).equals(bytes.subarray(0, 10))).toBe(true);
+  });
+
+  it('ends the stream short when a file part became shorter or is gone: nothing after it', async () => {
+    // The host counts what arrived (detach.sh): a short batch is never started.
+    const dir = mkdtempSync(join(tmpdir(), 'write-stdin-'));
+    const file = join(dir, 'release.tar');
+    writeFileSync(file, Buffer.alloc(1000, 1));
+    const short = await received([{ file, size: 5000 }, Buffer.from('after')]);
+    expect(short.length).toBe(1000);
+    const gone = await received([
+      Buffer.from('head'),
+      { file: join(dir, 'missing'), size: 10 },
+      Buffer.from('after'),
+    ]);
+    expect(gone.toString()).toBe('head');
   });
 
   it('stops quietly when the stream is destroyed (the command exited)', async () => {

@@ -1,3 +1,4 @@
+import { stdinText } from '../../test/utils/stdin.js';
 import { describe, expect, it } from 'vitest';
 import type { Executor } from '../exec/executor.js';
 import { localExecutor } from '../exec/local-executor.js';
@@ -32,7 +33,7 @@ describe('the fields of a fact request (read.sh, a real local shell)', () => {
       exec: (command, request = {}) =>
         localExecutor.exec(command, {
           ...request,
-          stdin: String(request.stdin).replace('\n', '\tcolour=blue\n'),
+          stdin: stdinText(request.stdin).replace('\n', '\tcolour=blue\n'),
         }),
     };
     const read = gatherFacts(extraField, [{ kind: 'path', path: '/etc/hostname' }], {

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import type { FileBytes } from '../exec/write-stdin.js';
 
 /**
  * What release and image archives share on the control machine: hashed as a stream at load
- * time, read whole once per run when a host needs the bytes, and listed or read with the
- * machine's own tar (never a tar of our own).
+ * time and again, once per run, when a host needs the bytes (then sent from the file as they are
+ * read), and listed or read with the machine's own tar (never a tar of our own).
  */
 
 /** Why an archive cannot be used; the caller names the file and the inventory key. */
@@ -56,27 +57,28 @@ export async function sha256OfFile(file: string): Promise<{ sha256: string; size
 }
 
 /**
- * The file's bytes, read from disk the first time they are asked for and shared by every host
- * after that (never once per host); rejects when the file no longer has the sha256 it had at
- * load time. `what` names the archive in that message (`the release archive`).
+ * The file to send, checked the first time it is asked for (hashed as a stream, as at load time)
+ * and the same for every host after that; rejects when the file no longer has the sha256 it had
+ * at load time. `what` names the archive in that message (`the release archive`). The bytes are
+ * read as they are sent (write-stdin.ts), so the run's memory does not grow with the archive;
+ * a file changed after the check reaches the host with the wrong sha256, which refuses it.
  */
 export function bytesOnce(
   file: string,
   written: string,
   sha256: string,
   what: string,
-): () => Promise<Buffer> {
-  let loaded: Promise<Buffer> | undefined;
+): () => Promise<FileBytes> {
+  let checked: Promise<FileBytes> | undefined;
   return () => {
-    loaded ??= readFile(file).then((bytes) => {
-      const now = createHash('sha256').update(bytes).digest('hex');
-      if (now !== sha256) {
+    checked ??= sha256OfFile(file).then((now) => {
+      if (now.sha256 !== sha256) {
         throw new Error(
           `${what} ${written} changed during the run (its sha256 is no longer ${sha256.slice(0, 16)}…): nothing was uploaded; run again`,
         );
       }
-      return bytes;
+      return { file, size: now.size };
     });
-    return loaded;
+    return checked;
   };
 }

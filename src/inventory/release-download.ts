@@ -38,7 +38,7 @@ function removeDownloads(): void {
 /**
  * `--release-from-controller`: the file downloaded once into a private temporary directory
  * (removed when the process exits), hashed as it streams in, refused unless its sha256 is the
- * one given, then inspected as a local archive (`bin/hermes` found, bytes read once per run).
+ * one given, then inspected as a local archive (`bin/hermes` found; sent from that file, as an archive is).
  */
 export async function downloadOnController(url: string, sha256: string): Promise<ReleaseArchive> {
   const release = releaseDownload(url, sha256);

@@ -1,3 +1,4 @@
+import type { StdinPart } from '../exec/write-stdin.js';
 import type { Secret } from '../secret.js';
 
 /** systemd's Restart= values (systemd.service(5)), in the order the schema lists them. */
@@ -89,8 +90,11 @@ export interface ImageArchive {
   size: number;
   /** The image id, `sha256:<hex>` of the image's config blob: what the runtimes call it. */
   id: string;
-  /** The file's bytes, read once per run; rejects when the file changed since load time. */
-  bytes(): Promise<Buffer>;
+  /**
+   * The file to send, checked once per run (the first host that needs it): rejects when it no
+   * longer has the sha256 read at load time. Read as it is sent, never held whole.
+   */
+  bytes(): Promise<StdinPart>;
 }
 
 /** How a release archive is packed: the decompressor tar needs on the host. */
@@ -114,10 +118,12 @@ export interface ReleaseArchive {
   /** Leading path components to strip on unpacking (the one top-level directory, `./`). */
   strip: number;
   /**
-   * The file's bytes, read from disk once per run (the first host that needs them), never
-   * once per host; rejects when the file no longer has the sha256 read at load time.
+   * The file to send, checked once per run (the first host that needs it): rejects when it no
+   * longer has the sha256 read at load time. Read as it is sent to each host, never held whole:
+   * the controller's memory does not grow with the release (the host checks the sha256 of what
+   * it got, so a file changed after the check is refused there).
    */
-  bytes(): Promise<Buffer>;
+  bytes(): Promise<StdinPart>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { stdinText } from '../../test/utils/stdin.js';
 import { describe, expect, it } from 'vitest';
 import type { Executor } from '../exec/executor.js';
 import type { TaskName } from '../plan/types.js';
@@ -12,7 +13,7 @@ const RUNNING_UNIT = Buffer.from(
 // A host with the gateway running and nothing else: every other request is answered as absent.
 const runningHost: Executor = {
   exec: (_command, request) => {
-    const answers = String(request?.stdin ?? '')
+    const answers = stdinText(request?.stdin)
       .split('\n')
       .filter(Boolean)
       .map((line) => {

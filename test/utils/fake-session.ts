@@ -1,3 +1,4 @@
+import { stdinText } from './stdin.js';
 import type { ExecOutcome, ExecRequest } from '../../src/exec/executor.js';
 import type { HostSession } from '../../src/runner/run-host.js';
 import { noTraffic } from '../../src/runner/types.js';
@@ -61,8 +62,7 @@ export function fakeSession(script: HostScript = everyOpOk): {
       closed = true;
     },
     exec: (command: string, request: ExecRequest = {}) => {
-      const data = request.stdin ?? '';
-      const stdin = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : String(data);
+      const stdin = stdinText(request.stdin);
       sent.push({ command, stdin });
       session.stats.roundTrips += 1;
       const ops = stdin

@@ -1,3 +1,4 @@
+import { partsBytes } from '../../../test/utils/stdin.js';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -50,7 +51,7 @@ async function applyAccounts(known: string[]): Promise<{ out: string; ran: strin
     },
   ]);
   const result = spawnSync('/bin/sh', ['-c', APPLY_SH], {
-    input: Buffer.concat(await encodeOps(ops)),
+    input: partsBytes(await encodeOps(ops)),
     env: { PATH: `${dir}:/usr/bin:/bin` },
     encoding: 'utf8',
   });
@@ -118,7 +119,7 @@ describe('package-install in the apply batch (a real shell, a fake apt-get)', ()
     }
     const ops = planOps([{ task: 'packages', changes: [{ kind: 'package-install', names }] }]);
     const result = spawnSync('/bin/sh', ['-c', APPLY_SH], {
-      input: Buffer.concat(await encodeOps(ops)),
+      input: partsBytes(await encodeOps(ops)),
       // No system apt-get may be reached: only the fake one, or none.
       env: { PATH: aptGet === undefined ? withoutAptGet(dir) : `${dir}:/usr/bin:/bin` },
       encoding: 'utf8',
@@ -185,7 +186,7 @@ describe('group-member in the apply batch (a real shell, fake tools)', () => {
       { task: 'users', changes: [{ kind: 'group-member', name: 'ana', group: 'hermes' }] },
     ]);
     const result = spawnSync('/bin/sh', ['-c', APPLY_SH], {
-      input: Buffer.concat(await encodeOps(ops)),
+      input: partsBytes(await encodeOps(ops)),
       env: { PATH: `${dir}:/usr/bin:/bin` },
       encoding: 'utf8',
     });

@@ -1,3 +1,4 @@
+import { partsBytes } from '../../../test/utils/stdin.js';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -58,7 +59,7 @@ async function applyLoad(
     { task: 'service', changes: [{ kind: 'image-load', backend: 'podman', archive }] },
   ]);
   const result = spawnSync('/bin/sh', ['-c', APPLY_PROGRAM], {
-    input: Buffer.concat(await encodeOps(ops)),
+    input: partsBytes(await encodeOps(ops)),
     env: { PATH: `${dir}:/usr/bin:/bin` },
     encoding: 'utf8',
   });

@@ -1,3 +1,4 @@
+import { partsBytes } from '../../../test/utils/stdin.js';
 import {
   chmodSync,
   existsSync,
@@ -173,7 +174,7 @@ describe('the file operations (run by a real local shell)', () => {
       },
     ]);
     // Send the header and only part of the body, as a dropped connection would.
-    const full = Buffer.concat(await encodeOps(ops));
+    const full = partsBytes(await encodeOps(ops));
     const cut = full.subarray(0, full.length - 5);
     const outcome = await applyOps(
       { exec: (command, request) => localExecutor.exec(command, { ...request, stdin: cut }) },

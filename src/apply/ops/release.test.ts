@@ -10,6 +10,7 @@ import {
   readlinkSync,
   statSync,
   writeFileSync,
+  readFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,7 +97,7 @@ describe('release operations (a real local shell and tar)', () => {
     async () => {
       const { archive, dir } = await packRelease();
       const root = join(dir, 'opt');
-      const good = await archive.bytes();
+      const good = readFileSync(archive.path);
       const corrupted = Buffer.from(good);
       corrupted[corrupted.length - 10] = (corrupted[corrupted.length - 10] ?? 0) ^ 0xff;
       const bad: ReleaseArchive = { ...archive, bytes: () => Promise.resolve(corrupted) };
@@ -139,7 +140,7 @@ describe('release operations (a real local shell and tar)', () => {
   it.skipIf(!isRoot)('a truncated upload never gets the final name', async () => {
     const { archive, dir } = await packRelease();
     const root = join(dir, 'opt');
-    const good = await archive.bytes();
+    const good = readFileSync(archive.path);
     const short: ReleaseArchive = {
       ...archive,
       bytes: () => Promise.resolve(good.subarray(0, good.length - 100)),
