@@ -282,7 +282,7 @@ async function installWget(n) {
 async function releaseBench() {
   const out = [];
   for (const n of sizes) {
-    console.error(`\n== ${n} hosts, 64 MB releases: booting a fresh fleet`);
+    console.error(`\n== ${n} hosts, 64 MB releases: booting a ${booted ? '' : 'fresh '}fleet`);
     const upArgs = ['up', String(n), ...(booted ? [] : ['--fresh'])];
     const up = await run('bash', [join(root, 'test/fleet/fleet.sh'), ...upArgs], {
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -f dist/hermes-fleet.mjs ] || npm run --silent build
+[ -f dist/hermes-fleet.cjs ] || npm run --silent build
 bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 
 bold "1/3  Booting three Debian test hosts (the first time builds their image: about a minute)"

@@ -59,6 +59,14 @@ if [ "$(stat -c %s -- "$P")" != "$p" ] || [ "$(stat -c %s -- "$O")" != "$o" ]; t
 # which judges it (a corrupt upload that arrived whole fails that operation, as in the batch).
 # How many bytes arrived decides here: fewer than announced and nothing starts.
 [ "$k" = 0 ] || mkdir -m 0700 -- "$S" || exit 125
+# One upload from stdin into $u: sha256sum and wc read the fifos, tar the rest; tar's words
+# and the exit code of the pipeline (tar's) are kept for its operation.
+stage_upload() {
+  # shellcheck disable=SC2086 # $z is one option or none
+  tee -p -- "$u/sum.fifo" "$u/count.fifo" | (umask 022 && tar -x $z --file - \
+    --directory "$u/tree" --no-same-owner --no-same-permissions --strip-components="$t") \
+    >"$u/tar.out" 2>&1
+}
 while [ "$k" -gt 0 ]; do
   k=$((k - 1))
   IFS=' ' read -r s h f t || short
@@ -80,10 +88,9 @@ while [ "$k" -gt 0 ]; do
   summing=$!
   wc -c <"$u/count.fifo" >"$u/count" 2>/dev/null &
   counting=$!
-  # shellcheck disable=SC2086 # $z is one option or none
-  head -c "$s" | tee -p -- "$u/sum.fifo" "$u/count.fifo" | (umask 022 && tar -x $z --file - \
-    --directory "$u/tree" --no-same-owner --no-same-permissions --strip-components="$t") \
-    >"$u/tar.out" 2>&1
+  # The last upload is the end of stdin: tee reads it itself, one copy of the archive fewer
+  # through a pipe (the count still says whether all of it, and nothing more, arrived).
+  if [ "$k" -gt 0 ]; then head -c "$s" | stage_upload; else stage_upload; fi
   echo "$?" >"$u/tar.rc"
   wait "$summing"
   wait "$counting"

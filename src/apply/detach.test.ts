@@ -112,6 +112,21 @@ describe('detach.sh: the batch spooled, then run detached from the session', () 
       expect(() => readdirSync(join(root, 'releases'))).toThrow();
     });
 
+    it('more bytes than announced after the last upload: nothing starts', async () => {
+      // The last upload is read to the end of stdin (no head -c): the count is what says that
+      // exactly the announced bytes came.
+      const { archive, root, spool } = await release();
+      const whole = partsBytes(await detachedInput(ops(archive, root)));
+      const result = await localExecutor.exec(
+        `HERMES_FLEET_SPOOL=${quote(spool)} sh -c ${quote(DETACH_SH)}`,
+        { stdin: Buffer.concat([whole, Buffer.from('trailing')]), timeoutMs: 20_000 },
+      );
+      expect(result.exitCode).toBe(125);
+      expect(result.stderr.toString()).toContain('did not arrive whole: nothing was applied');
+      expect(spoolLeft(spool)).toEqual([]);
+      expect(() => readdirSync(join(root, 'releases'))).toThrow();
+    });
+
     it('arrived whole but corrupted: the batch runs, its operation refuses it', async () => {
       const { archive, root, spool } = await release();
       const good = readFileSync(archive.path);
