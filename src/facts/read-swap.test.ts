@@ -29,30 +29,26 @@ function racedCommandLine(
 }
 
 describe('the fact read never sends back the content of a link swapped in', () => {
-  it('a file swapped for a link between the check and the read is refused, not read', async () => {
+  // A config.yaml swapped for a link to a shadow file when the read's command matches `when`.
+  async function racedRead(when?: string): Promise<unknown> {
     const dir = mkdtempSync(join(tmpdir(), 'read-swap-'));
     const shadow = join(dir, 'shadow');
     writeFileSync(shadow, 'root:$6$secret-hash:19000::::::\n');
     const config = join(dir, 'config.yaml');
     writeFileSync(config, 'model: x\n');
-    const read = gatherFacts(localExecutor, [{ kind: 'path', path: config, content: true }], {
-      commandLine: racedCommandLine(config, shadow),
+    return gatherFacts(localExecutor, [{ kind: 'path', path: config, content: true }], {
+      commandLine: racedCommandLine(config, shadow, when),
     });
-    await expect(read).rejects.toThrow(/changed while it was read/);
+  }
+
+  it('a file swapped for a link between the check and the read is refused, not read', async () => {
+    await expect(racedRead()).rejects.toThrow(/changed while it was read/);
   });
 
   it('a file swapped for a link right before the one batched stat is refused, not read', async () => {
     // The batched stat (no link followed) is what the open file is compared with: the link's
     // own inode, which no open reaches.
-    const dir = mkdtempSync(join(tmpdir(), 'read-swap-'));
-    const shadow = join(dir, 'shadow');
-    writeFileSync(shadow, 'root:$6$secret-hash:19000::::::\n');
-    const config = join(dir, 'config.yaml');
-    writeFileSync(config, 'model: x\n');
-    const read = gatherFacts(localExecutor, [{ kind: 'path', path: config, content: true }], {
-      commandLine: racedCommandLine(config, shadow, '*%d:%i*'),
-    });
-    await expect(read).rejects.toThrow(/changed while it was read/);
+    await expect(racedRead('*%d:%i*')).rejects.toThrow(/changed while it was read/);
   });
 
   it('a link planted before the read is reported as a link, its target unread', async () => {
