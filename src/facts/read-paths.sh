@@ -27,27 +27,14 @@ send6() {
   base64 -w0 <&6 || printf '!'
   printf '\n'
 }
-file6() {
-  if ! command exec 6<"$path" 2>/dev/null; then
-    unreadable6
-    return
-  fi
-  # shellcheck disable=SC2086 # $L is -L or nothing
-  if [ -f /proc/self/fd/6 ] && { [ -n "$L" ] || [ ! -L "$path" ]; } &&
-    s=$(stat -L -c "%d:%i $FORMAT" /proc/self/fd/6) &&
-    [ "${s%% *}" = "$(stat $L -c '%d:%i' -- "$path" </dev/null)" ]; then
-    send6 "${s#* }"
-  else
-    printf '%s\tfile\t%s\t~\n' "$i" "$(st "$path")"
-  fi
-  exec 6<&-
+# Opens fd 6 on $path, or answers that it cannot be read (false).
+open6() {
+  command exec 6<"$path" 2>/dev/null && return 0
+  unreadable6
+  return 1
 }
-# $1: the name's device:inode as the batched stat (no link followed) found it, before the open.
-content6() {
-  if ! command exec 6<"$path" 2>/dev/null; then
-    unreadable6
-    return
-  fi
+# fd 6 (open on $path) sent when it is a regular file whose device:inode is $1, else ~; closed.
+check6() {
   if [ -f /proc/self/fd/6 ] && s=$(stat -L -c "%d:%i $FORMAT" /proc/self/fd/6) &&
     [ "${s%% *}" = "$1" ]; then
     send6 "${s#* }"
@@ -55,6 +42,20 @@ content6() {
     printf '%s\tfile\t%s\t~\n' "$i" "$(st "$path")"
   fi
   exec 6<&-
+}
+file6() {
+  open6 || return 0
+  # shellcheck disable=SC2086 # $L is -L or nothing
+  if { [ -n "$L" ] || [ ! -L "$path" ]; } && id=$(stat $L -c '%d:%i' -- "$path" </dev/null); then
+    check6 "$id"
+  else
+    check6 -
+  fi
+}
+# $1: the name's device:inode as the batched stat (no link followed) found it, before the open.
+content6() {
+  open6 || return 0
+  check6 "$1"
 }
 
 # A path whose answer is its kind and stat alone: the stat is left to the one batched call.
