@@ -180,6 +180,15 @@ describe('fingerprints and blobs', () => {
 describe('checkHostKey', () => {
   const base = { keyType: 'ssh-ed25519', port: 22 } as const;
 
+  it('reads the file again when it changed since the last check (parsed once per text)', async () => {
+    const file = join(tempDir(), 'known_hosts');
+    writeFileSync(file, `web1 ssh-ed25519 ${A64}\n`);
+    const check = { ...base, file, host: 'web1', keyBlob: KEY_A, policy: 'strict' } as const;
+    expect(await checkHostKey(check)).toEqual({ ok: true });
+    writeFileSync(file, `web1 ssh-ed25519 ${B64}\n`);
+    expect(await checkHostKey(check)).toMatchObject({ ok: false, kind: 'changed' });
+  });
+
   it('accepts a known key, plain or hashed, under strict', async () => {
     const file = join(tempDir(), 'known_hosts');
     writeFileSync(file, `web1 ssh-ed25519 ${A64}\n${hashName('[web2]:2200')} ssh-ed25519 ${A64}\n`);
